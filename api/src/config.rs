@@ -1,0 +1,111 @@
+//! Runtime configuration: one typed struct, filled from flags and environment
+//! variables by clap, so `--help` and README's configuration table say the same thing.
+//!
+//! This module owns defaults and nothing else; it performs no I/O.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+
+/// Everything the HTTP service needs to start. Every field has a flag and an
+/// environment variable; secrets are only ever read from the environment or a flag
+/// and never printed (see the manual `Debug` impl).
+#[derive(Clone, Args)]
+pub struct Settings {
+    /// Database to use: `sqlite://path?mode=rwc` (embedded default) or `postgres://...`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://auditlog.db?mode=rwc"
+    )]
+    pub database_url: String,
+
+    /// Address the HTTP server listens on (`127.0.0.1:0` picks a free port).
+    #[arg(long, env = "AUDITLOG_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Token of the platform operator (may call `createTenant`). Unset: operator API off.
+    #[arg(long, env = "AUDITLOG_OPERATOR_TOKEN", hide_env_values = true)]
+    pub operator_token: Option<String>,
+
+    /// Apply pending migrations at start. Set to `false` when operators migrate separately.
+    #[arg(long, env = "AUDITLOG_AUTO_MIGRATE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub auto_migrate: bool,
+
+    /// Upper bound of the database connection pool.
+    #[arg(long, env = "AUDITLOG_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+
+    /// Secret that signs pagination cursors. Unset: a random key is generated once
+    /// and kept in the database, so cursors survive restarts and work across replicas.
+    #[arg(long, env = "AUDITLOG_CURSOR_KEY", hide_env_values = true)]
+    pub cursor_key: Option<String>,
+
+    /// Serve GraphiQL on `GET /graphql` to browsers.
+    #[arg(long, env = "AUDITLOG_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub graphiql: bool,
+}
+
+impl Settings {
+    /// Settings for a given database with every other value at its default;
+    /// used by the CLI and by the integration tests.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            operator_token: None,
+            auto_migrate: true,
+            db_max_connections: 16,
+            cursor_key: None,
+            graphiql: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("listen", &self.listen)
+            .field(
+                "operator_token",
+                &self.operator_token.as_ref().map(|_| "<set>"),
+            )
+            .field("auto_migrate", &self.auto_migrate)
+            .field("db_max_connections", &self.db_max_connections)
+            .field("cursor_key", &self.cursor_key.as_ref().map(|_| "<set>"))
+            .field("graphiql", &self.graphiql)
+            .finish()
+    }
+}
+
+/// Hides the password of a `scheme://user:password@host/db` URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}://{}:***{}", &url[..scheme_end], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redacts_password_only() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/audit"),
+            "postgres://app:***@db:5432/audit"
+        );
+        assert_eq!(
+            redact_url("sqlite://auditlog.db?mode=rwc"),
+            "sqlite://auditlog.db?mode=rwc"
+        );
+    }
+}

@@ -1,0 +1,41 @@
+//! Database connection: pool options per backend, and start-up migration.
+//!
+//! SQLite is the embedded default. It gets WAL journaling (readers never block the
+//! writer), `synchronous=FULL` (an acknowledged event survives a power cut), a busy
+//! timeout (concurrent writers queue instead of failing) and foreign keys on.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+use crate::config::{Settings, redact_url};
+
+pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(settings.database_url.clone());
+    options
+        .max_connections(settings.db_max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|options| {
+            options
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+        });
+    Database::connect(options)
+        .await
+        .with_context(|| format!("cannot connect to {}", redact_url(&settings.database_url)))
+}
+
+/// Applies every pending migration (a no-op when the schema is current).
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
+        .await
+        .context("applying database migrations")
+}

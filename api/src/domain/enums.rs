@@ -1,0 +1,81 @@
+//! The closed vocabularies of the domain: plans, roles, actor types, outcomes.
+
+use async_graphql::Enum;
+
+/// Maps each enum to the lower-case spelling stored in the database.
+macro_rules! db_spelling {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $name {
+            pub fn as_db(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+            pub fn from_db(raw: &str) -> Option<Self> {
+                match raw { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+/// The tenant's subscription plan; it decides the retention policy.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Plan {
+    Team,
+    Enterprise,
+}
+db_spelling!(Plan { Team => "team", Enterprise => "enterprise" });
+
+impl Plan {
+    /// Days of retention a new tenant on this plan starts with.
+    pub fn default_retention_days(self) -> i32 {
+        match self {
+            Self::Team => 7,
+            Self::Enterprise => 90,
+        }
+    }
+}
+
+/// What an API key may do in its tenant.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Everything in the tenant.
+    Admin,
+    /// Read only.
+    Auditor,
+    /// Only `recordAuditEvents`.
+    Publisher,
+}
+db_spelling!(Role { Admin => "admin", Auditor => "auditor", Publisher => "publisher" });
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ActorType {
+    User,
+    ApiKey,
+    System,
+}
+db_spelling!(ActorType { User => "user", ApiKey => "api_key", System => "system" });
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum Outcome {
+    #[default]
+    Success,
+    Failure,
+}
+db_spelling!(Outcome { Success => "success", Failure => "failure" });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_spelling_round_trips() {
+        for role in [Role::Admin, Role::Auditor, Role::Publisher] {
+            assert_eq!(Role::from_db(role.as_db()), Some(role));
+        }
+        for actor in [ActorType::User, ActorType::ApiKey, ActorType::System] {
+            assert_eq!(ActorType::from_db(actor.as_db()), Some(actor));
+        }
+        assert_eq!(Plan::from_db("team"), Some(Plan::Team));
+        assert_eq!(Outcome::from_db("nope"), None);
+        assert_eq!(Plan::Enterprise.default_retention_days(), 90);
+    }
+}

@@ -1,0 +1,34 @@
+//! What resolvers reach through `ctx.data`: the shared [`Services`] (schema data)
+//! and the request's [`Principal`] (request data).
+
+use async_graphql::Context;
+use sea_orm::DatabaseConnection;
+
+use super::cursor::CursorCodec;
+use crate::auth::Principal;
+
+/// Long-lived handles shared by every request.
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub cursors: CursorCodec,
+}
+
+pub trait ContextExt {
+    fn services(&self) -> &Services;
+    fn principal(&self) -> &Principal;
+}
+
+static ANONYMOUS: Principal = Principal::Anonymous;
+
+impl ContextExt for Context<'_> {
+    fn services(&self) -> &Services {
+        // The schema is always built with `Services` (see `schema::build`).
+        self.data_unchecked::<Services>()
+    }
+
+    /// A request without principal data (none is attached by the HTTP layer only
+    /// when there was no credential) is anonymous.
+    fn principal(&self) -> &Principal {
+        self.data_opt::<Principal>().unwrap_or(&ANONYMOUS)
+    }
+}

@@ -1,0 +1,90 @@
+//! Gives every error leaving the schema an `extensions.code`.
+//!
+//! Resolver errors already carry one (see `crate::error`). Errors raised by
+//! async-graphql itself do not, so this extension classifies them:
+//! - the document does not parse: `GRAPHQL_PARSE_FAILED`;
+//! - a value does not fit its type (unknown enum value, bad DateTime/UUID literal
+//!   or variable, wrong scalar): `BAD_USER_INPUT`;
+//! - any other validation failure (unknown field, depth or complexity limit):
+//!   `GRAPHQL_VALIDATION_FAILED`;
+//! - anything else without a code: `BAD_USER_INPUT` if it is an input coercion
+//!   message, else `INTERNAL_SERVER_ERROR`.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
+};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
+
+use crate::error::code;
+
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodes)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodes {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        for error in &mut response.errors {
+            let fallback = if is_input_error(&error.message) {
+                code::BAD_USER_INPUT
+            } else {
+                code::INTERNAL_SERVER_ERROR
+            };
+            set_code_if_missing(error, fallback);
+        }
+        response
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables).await.map_err(|mut error| {
+            set_code_if_missing(&mut error, code::GRAPHQL_PARSE_FAILED);
+            error
+        })
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|mut errors| {
+            for error in &mut errors {
+                let code = if is_input_error(&error.message) {
+                    code::BAD_USER_INPUT
+                } else {
+                    code::GRAPHQL_VALIDATION_FAILED
+                };
+                set_code_if_missing(error, code);
+            }
+            errors
+        })
+    }
+}
+
+/// async-graphql's wording for a value that does not fit its input type.
+fn is_input_error(message: &str) -> bool {
+    message.starts_with("Invalid value for argument")
+        || message.starts_with("Failed to parse")
+        || message.contains("Invalid value")
+}
+
+fn set_code_if_missing(error: &mut ServerError, code: &str) {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", code);
+    }
+}

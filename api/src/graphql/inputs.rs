@@ -1,0 +1,143 @@
+//! GraphQL input types and their conversion into domain values.
+//!
+//! This is the edge: everything a client sends becomes a domain type here or a
+//! `BAD_USER_INPUT` error naming the offending field.
+
+use async_graphql::{InputObject, Json};
+use chrono::{DateTime, Utc};
+
+use crate::domain::new_event::{RawEvent, RawTarget};
+use crate::domain::{ActorType, IpAddress, Outcome};
+use crate::error::{ApiError, ApiResult};
+use crate::store::events::EventFilter;
+
+/// Most values accepted in one list filter (`actions`, `actorIds`).
+pub const MAX_FILTER_VALUES: usize = 100;
+
+/// Narrows `auditEvents` (and live subscriptions). All given fields must match.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct AuditEventFilter {
+    /// Exact match, any of.
+    pub actions: Option<Vec<String>>,
+    /// e.g. `"entry."` matches `entry.create` and `entry.update`.
+    pub action_prefix: Option<String>,
+    pub actor_ids: Option<Vec<String>>,
+    pub actor_type: Option<ActorType>,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub outcome: Option<Outcome>,
+    /// Inclusive lower bound on `occurredAt`.
+    pub occurred_after: Option<DateTime<Utc>>,
+    /// Exclusive upper bound on `occurredAt`.
+    pub occurred_before: Option<DateTime<Utc>>,
+    pub ip_address: Option<String>,
+    /// Case-insensitive substring of action, actor name or email, or target name.
+    pub search: Option<String>,
+}
+
+impl AuditEventFilter {
+    pub fn into_domain(self) -> ApiResult<EventFilter> {
+        for (name, list) in [("actions", &self.actions), ("actorIds", &self.actor_ids)] {
+            if list
+                .as_ref()
+                .is_some_and(|values| values.len() > MAX_FILTER_VALUES)
+            {
+                return Err(ApiError::bad_input(format!(
+                    "filter.{name} accepts at most {MAX_FILTER_VALUES} values"
+                )));
+            }
+        }
+        let ip_address = self
+            .ip_address
+            .map(|ip| IpAddress::parse(&ip))
+            .transpose()
+            .map_err(|reason| ApiError::bad_input(format!("filter.ipAddress: {reason}")))?;
+        if let (Some(after), Some(before)) = (self.occurred_after, self.occurred_before) {
+            if after > before {
+                return Err(ApiError::bad_input(
+                    "filter.occurredAfter must not be later than filter.occurredBefore",
+                ));
+            }
+        }
+        Ok(EventFilter {
+            actions: self.actions,
+            action_prefix: self.action_prefix,
+            actor_ids: self.actor_ids,
+            actor_type: self.actor_type,
+            target_type: self.target_type,
+            target_id: self.target_id,
+            outcome: self.outcome,
+            occurred_after: self.occurred_after,
+            occurred_before: self.occurred_before,
+            ip_address,
+            search: self.search.filter(|text| !text.is_empty()),
+        })
+    }
+}
+
+/// One event to record.
+#[derive(InputObject, Clone, Debug)]
+pub struct AuditEventInput {
+    /// `<resource>.<verb>`, lower case, e.g. `entry.create`.
+    pub action: String,
+    pub actor: ActorInput,
+    pub target: Option<TargetInput>,
+    #[graphql(default)]
+    pub outcome: Outcome,
+    pub context: Option<ContextInput>,
+    /// Free-form JSON, at most 64 KiB serialized.
+    pub payload: Option<Json<serde_json::Value>>,
+    /// Default: when the server receives it. At most 5 minutes in the future.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// Re-sending an event with the same key returns the original and stores nothing.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(InputObject, Clone, Debug)]
+pub struct ActorInput {
+    #[graphql(name = "type")]
+    pub actor_type: ActorType,
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(InputObject, Clone, Debug)]
+pub struct TargetInput {
+    #[graphql(name = "type")]
+    pub target_type: String,
+    pub id: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(InputObject, Clone, Debug)]
+pub struct ContextInput {
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl From<AuditEventInput> for RawEvent {
+    fn from(input: AuditEventInput) -> Self {
+        let context = input.context;
+        Self {
+            action: input.action,
+            actor_type: Some(input.actor.actor_type),
+            actor_id: input.actor.id,
+            actor_name: input.actor.name,
+            actor_email: input.actor.email,
+            target: input.target.map(|target| RawTarget {
+                target_type: target.target_type,
+                id: target.id,
+                name: target.name,
+            }),
+            outcome: input.outcome,
+            ip_address: context.as_ref().and_then(|c| c.ip_address.clone()),
+            user_agent: context.as_ref().and_then(|c| c.user_agent.clone()),
+            request_id: context.and_then(|c| c.request_id),
+            payload: input.payload.map(|json| json.0),
+            occurred_at: input.occurred_at,
+            idempotency_key: input.idempotency_key,
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! The GraphQL API: schema assembly, resolvers, input and output types.
+//!
+//! Resolvers are thin: they take the [`crate::auth::Principal`] from the request
+//! data, convert arguments into domain types, call `service`/`store`, and convert
+//! rows into output types. No SQL here, no HTTP here.
+
+mod context;
+pub mod cursor;
+mod error_codes;
+pub mod inputs;
+mod limits;
+mod mutation;
+mod pagination;
+mod query;
+mod schema;
+pub mod types;
+
+pub use context::Services;
+pub use schema::{AuditLogSchema, SchemaLimits, build_schema};

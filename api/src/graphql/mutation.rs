@@ -1,0 +1,87 @@
+//! `Mutation`: recording events (ADMIN, PUBLISHER), managing keys (ADMIN),
+//! creating tenants (operator).
+
+use async_graphql::{Context, ID, Object, Result};
+
+use super::context::ContextExt;
+use super::inputs::AuditEventInput;
+use super::query::parse_uuid;
+use super::types::{
+    ApiKey, AuditEvent, CreatedApiKey, CreatedTenant, RecordAuditEventsPayload, Tenant,
+};
+use crate::auth::AuditActor;
+use crate::domain::{Plan, Role};
+use crate::error::ApiResult;
+use crate::service;
+
+pub struct MutationRoot;
+
+#[Object]
+impl MutationRoot {
+    /// Records 1 to 1000 events, all or nothing. Returns them in input order.
+    async fn record_audit_events(
+        &self,
+        ctx: &Context<'_>,
+        events: Vec<AuditEventInput>,
+    ) -> Result<RecordAuditEventsPayload> {
+        let caller = ctx.principal().tenant(&[Role::Admin, Role::Publisher])?;
+        let batch = events.into_iter().map(Into::into).collect();
+        let stored = service::events::record(&ctx.services().db, caller.tenant_id, batch).await?;
+        let events = stored
+            .into_iter()
+            .map(AuditEvent::try_from)
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok(RecordAuditEventsPayload { events })
+    }
+
+    /// Creates an API key. The secret is in this response only.
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        role: Role,
+    ) -> Result<CreatedApiKey> {
+        let caller = ctx.principal().tenant(&[Role::Admin])?;
+        let (row, secret) =
+            service::api_keys::create(&ctx.services().db, caller, &name, role).await?;
+        Ok(CreatedApiKey {
+            api_key: ApiKey::from_row(row, &caller.tenant_slug)?,
+            secret,
+        })
+    }
+
+    /// Revokes an API key of the caller's tenant; it stops working at once.
+    async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Result<ApiKey> {
+        let caller = ctx.principal().tenant(&[Role::Admin])?;
+        let id = parse_uuid("id", &id)?;
+        let row = service::api_keys::revoke(&ctx.services().db, caller, id).await?;
+        Ok(ApiKey::from_row(row, &caller.tenant_slug)?)
+    }
+
+    /// Operator only: creates a tenant and returns its first ADMIN key.
+    async fn create_tenant(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+        name: String,
+        plan: Plan,
+    ) -> Result<CreatedTenant> {
+        ctx.principal().operator()?;
+        let created = service::tenants::create(
+            &ctx.services().db,
+            &slug,
+            &name,
+            plan,
+            &AuditActor::operator(),
+        )
+        .await?;
+        let slug = created.tenant.slug.clone();
+        Ok(CreatedTenant {
+            tenant: Tenant::try_from(created.tenant)?,
+            admin_key: CreatedApiKey {
+                api_key: ApiKey::from_row(created.admin_key, &slug)?,
+                secret: created.admin_secret,
+            },
+        })
+    }
+}

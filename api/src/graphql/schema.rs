@@ -1,0 +1,49 @@
+//! Builds the schema with its limits and extensions.
+
+use async_graphql::{EmptySubscription, Schema};
+
+use super::context::Services;
+use super::error_codes::ErrorCodes;
+use super::limits::SelectionLimit;
+use super::mutation::MutationRoot;
+use super::query::QueryRoot;
+
+pub type AuditLogSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Bounds on the work one request may ask for.
+#[derive(Clone, Copy, Debug)]
+pub struct SchemaLimits {
+    /// Deepest selection nesting.
+    pub max_depth: usize,
+    /// async-graphql's complexity (one per field, times page sizes where declared).
+    pub max_complexity: usize,
+    /// Field selections per request, aliases and `__typename` included.
+    pub max_selections: usize,
+    /// Directives per field.
+    pub max_directives: usize,
+}
+
+impl Default for SchemaLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_complexity: 1000,
+            max_selections: 300,
+            max_directives: 4,
+        }
+    }
+}
+
+pub fn build_schema(services: Services, limits: SchemaLimits) -> AuditLogSchema {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .data(services)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(32)
+        .limit_directives(limits.max_directives)
+        .extension(ErrorCodes)
+        .extension(SelectionLimit {
+            max_selections: limits.max_selections,
+        })
+        .finish()
+}

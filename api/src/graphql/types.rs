@@ -1,0 +1,191 @@
+//! GraphQL output types, built from stored rows.
+//!
+//! Conversions are total: a row with a value outside the vocabulary (which the
+//! schema's CHECK constraints prevent) is reported as an internal error, not a panic.
+
+use async_graphql::{ID, Json, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{api_keys, audit_events, tenants};
+
+use crate::domain::secret::display_prefix;
+use crate::domain::{ActorType, IpAddress, Outcome, Plan, Role};
+use crate::error::ApiError;
+
+fn corrupt(what: &str, value: &str) -> ApiError {
+    ApiError::Internal(anyhow::anyhow!(
+        "stored {what} {value:?} is not in the vocabulary"
+    ))
+}
+
+/// One recorded audit event. `id` is the shareable permalink id.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct AuditEvent {
+    pub id: ID,
+    /// Position in the tenant's log: 1, 2, 3, ... without gaps, in commit order.
+    pub sequence: i64,
+    pub action: String,
+    pub actor: Actor,
+    pub target: Option<Target>,
+    pub outcome: Outcome,
+    pub context: EventContext,
+    pub payload: Option<Json<serde_json::Value>>,
+    /// When it happened, as reported by the client (default: when received).
+    pub occurred_at: DateTime<Utc>,
+    /// When the server stored it.
+    pub received_at: DateTime<Utc>,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Actor {
+    #[graphql(name = "type")]
+    pub actor_type: ActorType,
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Target {
+    #[graphql(name = "type")]
+    pub target_type: String,
+    pub id: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct EventContext {
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl TryFrom<audit_events::Model> for AuditEvent {
+    type Error = ApiError;
+
+    fn try_from(row: audit_events::Model) -> Result<Self, ApiError> {
+        let actor_type = ActorType::from_db(&row.actor_type)
+            .ok_or_else(|| corrupt("actor type", &row.actor_type))?;
+        let outcome =
+            Outcome::from_db(&row.outcome).ok_or_else(|| corrupt("outcome", &row.outcome))?;
+        Ok(Self {
+            id: ID(row.id.to_string()),
+            sequence: row.sequence,
+            action: row.action,
+            actor: Actor {
+                actor_type,
+                id: row.actor_id,
+                name: row.actor_name,
+                email: row.actor_email,
+            },
+            target: row.target_type.map(|target_type| Target {
+                target_type,
+                id: row.target_id,
+                name: row.target_name,
+            }),
+            outcome,
+            context: EventContext {
+                ip_address: row
+                    .ip_address
+                    .as_deref()
+                    .and_then(IpAddress::from_stored)
+                    .map(|ip| ip.canonical()),
+                user_agent: row.user_agent,
+                request_id: row.request_id,
+            },
+            payload: row.payload.map(Json),
+            occurred_at: row.occurred_at,
+            received_at: row.received_at,
+        })
+    }
+}
+
+/// The caller's tenant.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Tenant {
+    pub id: ID,
+    pub slug: String,
+    pub name: String,
+    pub plan: Plan,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<tenants::Model> for Tenant {
+    type Error = ApiError;
+
+    fn try_from(row: tenants::Model) -> Result<Self, ApiError> {
+        let plan = Plan::from_db(&row.plan).ok_or_else(|| corrupt("plan", &row.plan))?;
+        Ok(Self {
+            id: ID(row.id.to_string()),
+            slug: row.slug,
+            name: row.name,
+            plan,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// An API key, without its secret (which is never stored).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ApiKey {
+    pub id: ID,
+    pub name: String,
+    pub role: Role,
+    /// Public start of the key (`alk_<tenant>_<prefix>`), to recognise it.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    pub fn from_row(row: api_keys::Model, tenant_slug: &str) -> Result<Self, ApiError> {
+        let role = Role::from_db(&row.role).ok_or_else(|| corrupt("role", &row.role))?;
+        Ok(Self {
+            id: ID(row.id.to_string()),
+            name: row.name,
+            role,
+            prefix: display_prefix(tenant_slug, &row.prefix),
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            revoked_at: row.revoked_at,
+        })
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CreatedApiKey {
+    pub api_key: ApiKey,
+    /// The whole key. Shown here once; only its hash is kept.
+    pub secret: String,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CreatedTenant {
+    pub tenant: Tenant,
+    pub admin_key: CreatedApiKey,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct RecordAuditEventsPayload {
+    /// The stored events, in input order.
+    pub events: Vec<AuditEvent>,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct AuditEventFacets {
+    pub actions: Vec<ValueCount>,
+    pub actors: Vec<ActorCount>,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ValueCount {
+    pub value: String,
+    pub count: i64,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ActorCount {
+    pub id: String,
+    pub name: Option<String>,
+    pub count: i64,
+}

@@ -1,0 +1,173 @@
+//! The GraphQL-over-HTTP transport.
+//!
+//! - `POST /graphql`: a JSON body `{"query", "variables", "operationName"}`.
+//!   Other content types get 415; bodies over 4 MiB get 413; bodies that are not
+//!   a JSON request object get 400; array batches are refused (400), so one HTTP
+//!   request is always one operation counted against the limits.
+//! - `GET /graphql`: GraphiQL for browsers; otherwise a query in the URL. A
+//!   mutation over GET gets 405, because GET must be safe (no CSRF via links).
+//!
+//! Execution errors are GraphQL errors in a 200 response, each with `extensions.code`.
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::OperationType;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::problem::{method_not_allowed, problem};
+use super::state::AppState;
+use crate::auth::Principal;
+use crate::error::code;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+pub async fn post_handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if !is_json_content_type(&headers) {
+        return problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as `Content-Type: application/json`",
+        );
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                code::PAYLOAD_TOO_LARGE,
+                format!("the request body exceeds {} bytes", super::MAX_BODY_BYTES),
+            );
+        }
+        Err(rejection) => {
+            return problem(rejection.status(), code::BAD_REQUEST, rejection.body_text());
+        }
+    };
+    let request = match parse_request_body(&body) {
+        Ok(request) => request,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, code::BAD_REQUEST, message),
+    };
+    execute(&state, principal, request, &headers).await
+}
+
+pub async fn get_handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = query.unwrap_or_default();
+    if query.is_empty() {
+        if state.graphiql && accepts_html(&headers) {
+            return Html(
+                GraphiQLSource::build()
+                    .endpoint("/graphql")
+                    .title("auditlog")
+                    .finish(),
+            )
+            .into_response();
+        }
+        return problem(
+            StatusCode::BAD_REQUEST,
+            code::BAD_REQUEST,
+            "missing `query` parameter",
+        );
+    }
+    let request = match async_graphql::http::parse_query_string(&query) {
+        Ok(request) => request,
+        Err(error) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                code::BAD_REQUEST,
+                error.to_string(),
+            );
+        }
+    };
+    if is_mutation(&request) {
+        return method_not_allowed("mutations must be sent with POST");
+    }
+    execute(&state, principal, request, &headers).await
+}
+
+async fn execute(
+    state: &AppState,
+    principal: Principal,
+    request: async_graphql::Request,
+    headers: &HeaderMap,
+) -> Response {
+    let response = state.schema.execute(request.data(principal)).await;
+    let content_type = if accepts(headers, GRAPHQL_RESPONSE_JSON) {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        "application/json"
+    };
+    match serde_json::to_vec(&response) {
+        Ok(body) => {
+            let mut response = (StatusCode::OK, body).into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            response
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "cannot serialize a GraphQL response");
+            super::problem::internal()
+        }
+    }
+}
+
+fn parse_request_body(body: &[u8]) -> Result<async_graphql::Request, String> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|error| format!("the body is not valid JSON: {error}"))?;
+    match value {
+        serde_json::Value::Object(_) => serde_json::from_value(value)
+            .map_err(|error| format!("the body is not a GraphQL request: {error}")),
+        serde_json::Value::Array(_) => {
+            Err("batched requests are not supported; send one operation per request".into())
+        }
+        _ => Err("the body must be a JSON object with a `query` field".into()),
+    }
+}
+
+/// Whether the operation the request would run is a mutation (or a subscription,
+/// which GET cannot serve either). Unparsable documents are left to execution,
+/// which reports them as GraphQL errors.
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    document.operations.iter().any(|(name, operation)| {
+        let selected = match (&request.operation_name, name) {
+            (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        selected && operation.node.ty != OperationType::Query
+    })
+}
+
+fn is_json_content_type(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.to_ascii_lowercase().contains(media_type))
+}
+
+fn accepts_html(headers: &HeaderMap) -> bool {
+    accepts(headers, "text/html")
+}

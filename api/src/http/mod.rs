@@ -1,0 +1,36 @@
+//! HTTP surface: routes, the GraphQL transport, health checks.
+//!
+//! Owns status codes and content types; delegates everything else to
+//! `graphql` (execution) and `auth` (who is calling).
+
+mod extract;
+mod graphql;
+mod health;
+mod problem;
+mod state;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+pub use state::AppState;
+
+/// Largest accepted request body; larger ones get HTTP 413.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/graphql",
+            get(graphql::get_handler).post(graphql::post_handler),
+        )
+        .route("/healthz", get(health::live))
+        .route("/readyz", get(health::ready))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        // A bug must cost one request a 500, not the process; no details leak.
+        .layer(CatchPanicLayer::custom(problem::panic_response))
+        .with_state(state)
+}

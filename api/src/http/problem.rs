@@ -1,0 +1,46 @@
+//! Error responses produced by the HTTP layer itself (before GraphQL runs), in the
+//! GraphQL response shape so clients handle them the same way:
+//! `{"errors":[{"message": ..., "extensions": {"code": ...}}]}`.
+
+use std::any::Any;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::error::code;
+
+pub fn problem(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let body = json!({ "errors": [{ "message": message.into(), "extensions": { "code": code } }] });
+    (status, axum::Json(body)).into_response()
+}
+
+pub fn method_not_allowed(message: &str) -> Response {
+    let mut response = problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        code::METHOD_NOT_ALLOWED,
+        message,
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+pub fn internal() -> Response {
+    problem(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        code::INTERNAL_SERVER_ERROR,
+        "internal server error",
+    )
+}
+
+pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = detail, "request handler panicked");
+    internal()
+}

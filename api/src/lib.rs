@@ -1,0 +1,24 @@
+//! auditlog: a multi-tenant audit-log service with a GraphQL API.
+//!
+//! Layout (see ARCHITECTURE.md for the invariants):
+//! - [`config`]: settings from flags and environment;
+//! - [`domain`]: validated newtypes and vocabularies, parsed at the edge;
+//! - [`auth`]: bearer credentials → [`auth::Principal`];
+//! - [`store`]: SQL over SeaORM, always scoped by tenant;
+//! - [`service`]: multi-step operations, each one transaction, self-audited;
+//! - [`graphql`]: schema, resolvers, input/output types;
+//! - [`http`]: axum routes and the GraphQL-over-HTTP transport;
+//! - [`startup`]: wires it all into an [`startup::Application`].
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod service;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,52 @@
+//! The service audits itself: administrative actions become events in the
+//! affected tenant's own log, with the caller as actor.
+//!
+//! Action names (documented in README): `tenant.create`, `api_key.create`,
+//! `api_key.revoke`.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::auth::AuditActor;
+use crate::domain::NewEvent;
+use crate::domain::new_event::{RawEvent, RawTarget};
+use crate::error::{ApiError, ApiResult};
+use crate::store;
+
+pub struct AdminAction<'a> {
+    pub action: &'a str,
+    pub target_type: &'a str,
+    pub target_id: String,
+    pub target_name: Option<String>,
+    pub payload: Value,
+}
+
+pub async fn record(
+    txn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    actor: &AuditActor,
+    action: AdminAction<'_>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let raw = RawEvent {
+        action: action.action.to_owned(),
+        actor_type: Some(actor.actor_type),
+        actor_id: actor.id.clone(),
+        actor_name: actor.name.clone(),
+        target: Some(RawTarget {
+            target_type: action.target_type.to_owned(),
+            id: Some(action.target_id),
+            name: action.target_name,
+        }),
+        payload: Some(action.payload),
+        occurred_at: Some(now),
+        ..RawEvent::default()
+    };
+    let event = NewEvent::parse(raw, now).map_err(|error| {
+        ApiError::Internal(anyhow::anyhow!("self-audit event invalid: {error:?}"))
+    })?;
+    store::events::append(txn, tenant_id, vec![event], now).await?;
+    Ok(())
+}

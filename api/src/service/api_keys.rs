@@ -1,0 +1,89 @@
+//! Creating and revoking a tenant's API keys.
+
+use entity::api_keys;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::admin_audit::{self, AdminAction};
+use crate::auth::{AuditActor, TenantCaller};
+use crate::domain::Role;
+use crate::domain::clock;
+use crate::domain::secret::generate_key;
+use crate::error::{ApiError, ApiResult};
+use crate::store;
+
+pub const MAX_KEY_NAME: usize = 200;
+
+/// Creates a key in the caller's tenant; returns the row and the whole secret.
+pub async fn create(
+    db: &DatabaseConnection,
+    caller: &TenantCaller,
+    name: &str,
+    role: Role,
+) -> ApiResult<(api_keys::Model, String)> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_KEY_NAME {
+        return Err(ApiError::bad_input(format!(
+            "name must be 1 to {MAX_KEY_NAME} characters"
+        )));
+    }
+    let now = clock::now();
+    let key = generate_key(&caller.tenant_slug);
+    let txn = db.begin().await?;
+    let row = store::api_keys::insert(&txn, caller.tenant_id, name, role, &key, now).await?;
+    let action = AdminAction {
+        action: "api_key.create",
+        target_type: "api_key",
+        target_id: row.id.to_string(),
+        target_name: Some(row.name.clone()),
+        payload: json!({ "role": role.as_db(), "prefix": row.prefix }),
+    };
+    admin_audit::record(
+        &txn,
+        caller.tenant_id,
+        &AuditActor::of_key(caller),
+        action,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((row, key.full))
+}
+
+/// Revokes a key of the caller's tenant. Revoking twice is harmless and audited once.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    caller: &TenantCaller,
+    id: Uuid,
+) -> ApiResult<api_keys::Model> {
+    let now = clock::now();
+    let txn = db.begin().await?;
+    let before = store::api_keys::find(&txn, caller.tenant_id, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no API key {id} in this tenant")))?;
+    if before.revoked_at.is_some() {
+        txn.rollback().await?;
+        return Ok(before);
+    }
+    let revoked = store::api_keys::revoke(&txn, caller.tenant_id, id, now)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no API key {id} in this tenant")))?;
+    let action = AdminAction {
+        action: "api_key.revoke",
+        target_type: "api_key",
+        target_id: revoked.id.to_string(),
+        target_name: Some(revoked.name.clone()),
+        payload: json!({ "role": revoked.role, "prefix": revoked.prefix }),
+    };
+    admin_audit::record(
+        &txn,
+        caller.tenant_id,
+        &AuditActor::of_key(caller),
+        action,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(revoked)
+}

@@ -1,0 +1,11 @@
+//! Operations that span several tables and must be atomic: creating a tenant with
+//! its first key, creating and revoking keys, recording events. Each runs in one
+//! transaction and writes its own audit event into the tenant's log in that same
+//! transaction, so an administrative change and its record commit together.
+//!
+//! Used by both the GraphQL resolvers and the command line; knows no GraphQL.
+
+pub mod admin_audit;
+pub mod api_keys;
+pub mod events;
+pub mod tenants;

@@ -1,0 +1,64 @@
+//! Creating a tenant together with its first ADMIN key.
+
+use entity::{api_keys, tenants};
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use serde_json::json;
+
+use super::admin_audit::{self, AdminAction};
+use crate::auth::AuditActor;
+use crate::domain::clock;
+use crate::domain::secret::generate_key;
+use crate::domain::{Plan, Role, TenantSlug};
+use crate::error::{ApiError, ApiResult};
+use crate::store;
+
+pub const MAX_TENANT_NAME: usize = 200;
+
+pub struct NewTenant {
+    pub tenant: tenants::Model,
+    pub admin_key: api_keys::Model,
+    /// The whole first ADMIN key; returned once.
+    pub admin_secret: String,
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    slug: &str,
+    name: &str,
+    plan: Plan,
+    actor: &AuditActor,
+) -> ApiResult<NewTenant> {
+    let slug = TenantSlug::parse(slug).map_err(ApiError::bad_input)?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_TENANT_NAME {
+        return Err(ApiError::bad_input(format!(
+            "name must be 1 to {MAX_TENANT_NAME} characters"
+        )));
+    }
+    let now = clock::now();
+    let txn = db.begin().await?;
+    let tenant = store::tenants::create(&txn, &slug, name, plan, now).await?;
+    let key = generate_key(slug.as_str());
+    let admin_key =
+        store::api_keys::insert(&txn, tenant.id, "initial admin key", Role::Admin, &key, now)
+            .await?;
+    let created = AdminAction {
+        action: "tenant.create",
+        target_type: "tenant",
+        target_id: tenant.id.to_string(),
+        target_name: Some(tenant.name.clone()),
+        payload: json!({ "slug": tenant.slug, "name": tenant.name, "plan": plan.as_db(),
+                         "retentionDays": tenant.retention_days, "adminKeyId": admin_key.id }),
+    };
+    admin_audit::record(&txn, tenant.id, actor, created, now).await?;
+    txn.commit().await?;
+    // Re-read so the returned counter reflects the self-audit event.
+    let tenant = store::tenants::find_by_id(db, tenant.id)
+        .await?
+        .unwrap_or(tenant);
+    Ok(NewTenant {
+        tenant,
+        admin_key,
+        admin_secret: key.full,
+    })
+}

@@ -1,0 +1,23 @@
+//! The one place where queries differ between PostgreSQL and SQLite.
+//!
+//! IP addresses are `inet` on PostgreSQL: values must be cast on the way in and
+//! for comparisons. On SQLite they are canonical text (see `domain::IpAddress`).
+
+use sea_orm::DbBackend;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoColumnRef};
+
+use crate::domain::IpAddress;
+
+/// The value to store in an IP-address column.
+pub fn ip_value(backend: DbBackend, ip: Option<&IpAddress>) -> Expr {
+    match (backend, ip) {
+        (_, None) => Expr::val(Option::<String>::None),
+        (DbBackend::Postgres, Some(ip)) => Expr::val(ip.canonical()).cast_as(Alias::new("inet")),
+        (_, Some(ip)) => Expr::val(ip.canonical()),
+    }
+}
+
+/// `column = ip`, comparing addresses rather than spellings.
+pub fn ip_equals(backend: DbBackend, column: impl IntoColumnRef, ip: &IpAddress) -> Expr {
+    Expr::col(column).eq(ip_value(backend, Some(ip)))
+}

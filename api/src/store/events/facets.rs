@@ -1,0 +1,67 @@
+//! Facets for filter drop-downs: distinct actions and actors with their counts.
+
+use entity::audit_events::{self, Column};
+use sea_orm::sea_query::{Expr, ExprTrait, Order};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use crate::store::StoreError;
+
+/// At most this many values per facet, most frequent first.
+pub const MAX_FACET_VALUES: u64 = 200;
+
+pub struct ValueFacet {
+    pub value: String,
+    pub count: i64,
+}
+
+pub struct ActorFacet {
+    pub id: String,
+    pub name: Option<String>,
+    pub count: i64,
+}
+
+pub async fn action_facets(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+) -> Result<Vec<ValueFacet>, StoreError> {
+    let rows: Vec<(String, i64)> = audit_events::Entity::find()
+        .select_only()
+        .column(Column::Action)
+        .column_as(Expr::col(Column::Id).count(), "count")
+        .filter(Column::TenantId.eq(tenant_id))
+        .group_by(Column::Action)
+        .order_by(Expr::col(Column::Id).count(), Order::Desc)
+        .order_by_asc(Column::Action)
+        .limit(MAX_FACET_VALUES)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(value, count)| ValueFacet { value, count })
+        .collect())
+}
+
+pub async fn actor_facets(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+) -> Result<Vec<ActorFacet>, StoreError> {
+    let rows: Vec<(String, Option<String>, i64)> = audit_events::Entity::find()
+        .select_only()
+        .column(Column::ActorId)
+        .column_as(Expr::col(Column::ActorName).max(), "name")
+        .column_as(Expr::col(Column::Id).count(), "count")
+        .filter(Column::TenantId.eq(tenant_id))
+        .group_by(Column::ActorId)
+        .order_by(Expr::col(Column::Id).count(), Order::Desc)
+        .order_by_asc(Column::ActorId)
+        .limit(MAX_FACET_VALUES)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, count)| ActorFacet { id, name, count })
+        .collect())
+}

@@ -1,0 +1,45 @@
+//! Persistence: small functions over SeaORM that take a connection or transaction.
+//!
+//! Architecture invariants:
+//! - every function that reads or writes tenant data takes the `tenant_id` as its
+//!   first argument after the connection and puts it in every `WHERE` clause;
+//!   callers get it from the authenticated principal, never from client input;
+//! - nothing here knows GraphQL or HTTP; input arrives as domain types;
+//! - every PostgreSQL/SQLite difference in queries lives in [`dialect`].
+//!
+//! Errors: [`StoreError`] distinguishes the outcomes a caller must react to
+//! (a conflict, a taken slug) from database failures, which stay opaque.
+
+pub mod api_keys;
+pub mod dialect;
+pub mod events;
+pub mod instance;
+pub mod tenants;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An idempotency key was reused in this tenant with a different event body.
+    #[error("idempotency key {key:?} was already used for a different event")]
+    IdempotencyConflict { index: usize, key: String },
+    /// `tenants.slug` is unique.
+    #[error("a tenant with slug {0:?} already exists")]
+    SlugTaken(String),
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+}
+
+impl From<StoreError> for crate::error::ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::IdempotencyConflict { index, .. } => Self::Conflict {
+                message: format!("events[{index}]: {error}"),
+                index: Some(index),
+            },
+            StoreError::SlugTaken(_) => Self::Conflict {
+                message: error.to_string(),
+                index: None,
+            },
+            StoreError::Database(db) => db.into(),
+        }
+    }
+}

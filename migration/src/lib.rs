@@ -1,0 +1,31 @@
+//! Schema migrations of auditlog, for PostgreSQL and SQLite.
+//!
+//! Owns the database schema and nothing else. Policy:
+//! - every primary key, unique constraint and index on tenant data leads with
+//!   `tenant_id`, so tables can be distributed by tenant later;
+//! - where PostgreSQL has a better type (`inet`, `jsonb`, `timestamptz`, the `C`
+//!   collation for byte-ordered identifiers) it is used; every such difference
+//!   is decided in [`column_types`], nowhere else;
+//! - a released migration is never edited: changes come as new migrations.
+
+pub use sea_orm_migration::prelude::*;
+
+mod column_types;
+mod m20261126_000001_create_tenants;
+mod m20261126_000002_create_api_keys;
+mod m20261126_000003_create_audit_events;
+mod m20261126_000004_create_instance_settings;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_tenants::Migration),
+            Box::new(m20261126_000002_create_api_keys::Migration),
+            Box::new(m20261126_000003_create_audit_events::Migration),
+            Box::new(m20261126_000004_create_instance_settings::Migration),
+        ]
+    }
+}

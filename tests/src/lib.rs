@@ -1,0 +1,33 @@
+//! Test harness for the auditlog integration tests (and, later, benchmarks).
+//!
+//! Every test drives the real server over HTTP: [`spawn_app`] builds the
+//! production [`auditlog_api::startup::Application`] on a fresh database, binds it to
+//! `127.0.0.1:0` and returns a [`TestApp`] with one helper per GraphQL operation.
+//!
+//! # Layout
+//! - [`backend`]: the two storage backends and one fresh, empty database per test
+//!   (a temporary SQLite file, or a new database on the PostgreSQL server).
+//! - [`postgres`]: the PostgreSQL server of this test process: a throwaway cluster
+//!   started once from the system's binaries, or `AUDITLOG_TEST_DATABASE_URL`.
+//! - [`app`]: [`spawn_app`] and [`TestApp`], the typed client of the API.
+//! - [`response`]: [`GqlResponse`], the status and JSON body of one request.
+//! - [`queries`]: the GraphQL documents the helpers send.
+//! - [`backend_tests!`]: runs one `async fn name(backend: Backend)` test on both backends.
+//!
+//! # Invariants
+//! - Tests never share a database: each `spawn_app` gets its own, so tests run in
+//!   parallel and assert exact counts.
+//! - Nothing is skipped: without PostgreSQL binaries (and without
+//!   `AUDITLOG_TEST_DATABASE_URL`) the PostgreSQL tests fail, saying how to install them.
+//! - The harness only talks HTTP to the server; it never reads the database behind it.
+
+pub mod app;
+pub mod backend;
+mod macros;
+pub mod postgres;
+pub mod queries;
+pub mod response;
+
+pub use app::{CreatedKey, Page, TenantHandle, TestApp, spawn_app, str_field};
+pub use backend::Backend;
+pub use response::GqlResponse;

@@ -1,0 +1,53 @@
+//! The GraphQL documents the harness sends. Names and shapes follow the contract in
+//! issue 2; every document selects every field, so tests can assert any of them.
+
+/// Every field of `AuditEvent`, as a literal so documents can be built with `concat!`.
+macro_rules! event_fields {
+    () => {
+        "id sequence action actor { type id name email } target { type id name } outcome \
+         context { ipAddress userAgent requestId } payload occurredAt receivedAt"
+    };
+}
+
+/// Every field of `AuditEvent`.
+pub const EVENT_FIELDS: &str = event_fields!();
+
+/// Every field of `ApiKey`.
+pub const API_KEY_FIELDS: &str = "id name role prefix createdAt lastUsedAt revokedAt";
+
+pub const RECORD_EVENTS: &str = concat!(
+    "mutation Record($events: [AuditEventInput!]!) { recordAuditEvents(events: $events) { events { ",
+    event_fields!(),
+    " } } }"
+);
+
+pub const LIST_EVENTS: &str = concat!(
+    "query List($first: Int, $after: String, $last: Int, $before: String, $filter: AuditEventFilter) { ",
+    "auditEvents(first: $first, after: $after, last: $last, before: $before, filter: $filter) { ",
+    "edges { cursor node { ",
+    event_fields!(),
+    " } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"
+);
+
+pub const EVENT_BY_ID: &str = concat!(
+    "query Event($id: ID!) { auditEvent(id: $id) { ",
+    event_fields!(),
+    " } }"
+);
+
+pub const FACETS: &str =
+    "query { auditEventFacets { actions { value count } actors { id name count } } }";
+
+pub const TENANT: &str = "query { tenant { id slug name plan createdAt } }";
+
+pub const API_KEYS: &str =
+    "query { apiKeys { id name role prefix createdAt lastUsedAt revokedAt } }";
+
+pub const CREATE_API_KEY: &str = "mutation CreateKey($name: String!, $role: Role!) { createApiKey(name: $name, role: $role) { \
+     secret apiKey { id name role prefix createdAt lastUsedAt revokedAt } } }";
+
+pub const REVOKE_API_KEY: &str = "mutation Revoke($id: ID!) { revokeApiKey(id: $id) { id name role prefix createdAt lastUsedAt revokedAt } }";
+
+pub const CREATE_TENANT: &str = "mutation CreateTenant($slug: String!, $name: String!, $plan: Plan!) { \
+     createTenant(slug: $slug, name: $name, plan: $plan) { tenant { id slug name plan createdAt } \
+     adminKey { secret apiKey { id name role prefix createdAt lastUsedAt revokedAt } } } }";

@@ -1,0 +1,101 @@
+//! Bad read arguments: forged or garbage cursors, oversized pages, and documents
+//! that would make the server do unbounded work (depth, aliases).
+
+use auditlog_tests::{Backend, backend_tests};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{app_with_tenant, events};
+
+/// `cursor` with one character in the middle changed (every middle character of a
+/// base64 text carries signal bits, so the decoded bytes change too).
+fn tampered(cursor: &str) -> String {
+    let mut chars: Vec<char> = cursor.chars().collect();
+    let middle = chars.len() / 2;
+    chars[middle] = if chars[middle] == 'A' { 'B' } else { 'A' };
+    chars.into_iter().collect()
+}
+
+async fn rejects_forged_and_garbage_cursors(backend: Backend) {
+    let (app, tenant) = app_with_tenant(backend).await;
+    let key = tenant.admin_key.as_str();
+    app.record_ok(key, events("cursor.probe", 5)).await;
+    let page = app.page(key, json!({ "first": 2 })).await;
+    let real = page.end_cursor.clone().expect("a cursor");
+    let claim = json!({ "occurredAt": "2024-01-01T00:00:00Z", "id": Uuid::now_v7().to_string() })
+        .to_string();
+
+    let forged = [
+        "garbage".to_owned(),
+        "!!! not base64 !!!".to_owned(),
+        tampered(&real),
+        real[..real.len() / 2].to_owned(),
+        format!("{real}AAAA"),
+        STANDARD.encode(&claim),
+        URL_SAFE_NO_PAD.encode(&claim),
+        URL_SAFE_NO_PAD.encode("2024-01-01T00:00:00Z|00000000-0000-0000-0000-000000000000"),
+    ];
+    for cursor in &forged {
+        assert_ne!(cursor, &real);
+        for direction in [
+            json!({ "first": 2, "after": cursor }),
+            json!({ "last": 2, "before": cursor }),
+        ] {
+            let response = app.list(key, direction.clone()).await;
+            assert!(
+                response.error_code().as_deref() == Some("BAD_USER_INPUT"),
+                "cursor {cursor:?} ({direction}) was not rejected: {}",
+                response.text
+            );
+            response.assert_no_data();
+        }
+    }
+    // The genuine cursor still works.
+    let next = app.page(key, json!({ "first": 2, "after": real })).await;
+    assert_eq!(next.nodes.len(), 2);
+}
+
+async fn rejects_page_sizes_over_500(backend: Backend) {
+    let (app, tenant) = app_with_tenant(backend).await;
+    let key = tenant.admin_key.as_str();
+    for args in [
+        json!({ "first": 501 }),
+        json!({ "last": 501 }),
+        json!({ "first": 100_000 }),
+    ] {
+        app.list(key, args).await.assert_error("BAD_USER_INPUT");
+    }
+}
+
+async fn bounds_query_depth_and_breadth(backend: Backend) {
+    let (app, tenant) = app_with_tenant(backend).await;
+    let key = Some(tenant.admin_key.as_str());
+    let codes = &["GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT"];
+
+    // Two thousand aliases of the largest page: 1,000,000 events in one request.
+    let aliases: String = (0..2000)
+        .map(|i| format!("a{i}: auditEvents(first: 500) {{ edges {{ node {{ id payload }} }} }} "))
+        .collect();
+    let response = app
+        .graphql(&format!("{{ {aliases} }}"), Value::Null, key)
+        .await;
+    response.assert_error_in(codes);
+
+    // A deeply nested introspection document.
+    let depth = 40;
+    let nested = format!(
+        "{{ __schema {{ types {{ {}name{} }} }} }}",
+        "fields { type { ofType { ".repeat(depth),
+        " } } }".repeat(depth)
+    );
+    let response = app.graphql(&nested, Value::Null, key).await;
+    response.assert_error_in(codes);
+}
+
+backend_tests!(
+    rejects_forged_and_garbage_cursors,
+    rejects_page_sizes_over_500,
+    bounds_query_depth_and_breadth
+);

@@ -1,0 +1,161 @@
+//! Fixtures and assertions shared by the test modules.
+
+use auditlog_tests::{Backend, TenantHandle, TestApp, spawn_app};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+/// A server on `backend` with one TEAM tenant.
+pub async fn app_with_tenant(backend: Backend) -> (TestApp, TenantHandle) {
+    let app = spawn_app(backend).await;
+    let tenant = app.create_tenant("acme", "TEAM").await;
+    (app, tenant)
+}
+
+/// The smallest valid event input.
+pub fn event(action: &str) -> Value {
+    json!({ "action": action, "actor": { "type": "USER", "id": "user-1" } })
+}
+
+/// `count` minimal events with the given action.
+pub fn events(action: &str, count: usize) -> Value {
+    Value::Array((0..count).map(|_| event(action)).collect())
+}
+
+/// Parses a GraphQL `DateTime`.
+#[track_caller]
+pub fn instant(value: &Value) -> DateTime<Utc> {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("expected a DateTime string, got {value}"));
+    DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("{text} is not RFC 3339: {e}"))
+        .with_timezone(&Utc)
+}
+
+/// An RFC 3339 string with millisecond precision (exact on both backends).
+pub fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// A fixed instant in the past, plus `minutes`.
+pub fn base_time(minutes: i64) -> DateTime<Utc> {
+    let base = DateTime::parse_from_rfc3339("2024-03-01T10:00:00Z")
+        .expect("valid base time")
+        .with_timezone(&Utc);
+    base + Duration::minutes(minutes)
+}
+
+pub fn sequence(event: &Value) -> i64 {
+    event["sequence"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no integer sequence in {event}"))
+}
+
+pub fn id(value: &Value) -> String {
+    auditlog_tests::str_field(value, "id")
+}
+
+pub fn ids(events: &[Value]) -> Vec<String> {
+    events.iter().map(id).collect()
+}
+
+/// Asserts that two reads of the same event agree on every field; timestamps are
+/// compared as instants, within a millisecond (a database may round sub-microsecond
+/// digits that a write response still carries).
+#[track_caller]
+pub fn assert_same_event(left: &Value, right: &Value) {
+    for field in [
+        "id", "sequence", "action", "actor", "target", "outcome", "context", "payload",
+    ] {
+        assert_eq!(
+            left[field], right[field],
+            "field {field} differs:\n{left}\n{right}"
+        );
+    }
+    for field in ["occurredAt", "receivedAt"] {
+        let gap = (instant(&left[field]) - instant(&right[field]))
+            .num_microseconds()
+            .unwrap_or(i64::MAX)
+            .abs();
+        assert!(gap < 1000, "field {field} differs:\n{left}\n{right}");
+    }
+}
+
+/// Asserts that a stored event carries exactly what `input` said, and the defaults
+/// of the contract for what it left out.
+#[track_caller]
+pub fn assert_event_matches_input(event: &Value, input: &Value) {
+    assert_eq!(event["action"], input["action"], "action of {event}");
+    for field in ["type", "id", "name", "email"] {
+        assert_eq!(
+            event["actor"][field], input["actor"][field],
+            "actor.{field} of {event}"
+        );
+    }
+    if input["target"].is_null() {
+        assert!(event["target"].is_null(), "no target was sent, got {event}");
+    } else {
+        for field in ["type", "id", "name"] {
+            assert_eq!(
+                event["target"][field], input["target"][field],
+                "target.{field} of {event}"
+            );
+        }
+    }
+    let outcome = if input["outcome"].is_null() {
+        json!("SUCCESS")
+    } else {
+        input["outcome"].clone()
+    };
+    assert_eq!(event["outcome"], outcome, "outcome of {event}");
+    for field in ["ipAddress", "userAgent", "requestId"] {
+        // An absent context may read back as null or as an object of nulls.
+        assert_eq!(
+            event["context"][field], input["context"][field],
+            "context.{field} of {event}"
+        );
+    }
+    assert_eq!(event["payload"], input["payload"], "payload of {event}");
+    if !input["occurredAt"].is_null() {
+        assert_eq!(
+            instant(&event["occurredAt"]),
+            instant(&input["occurredAt"]),
+            "occurredAt of {event}"
+        );
+    }
+}
+
+/// Asserts that `response` failed with `code` and that the tenant of `key` has
+/// exactly `count_before` events afterwards.
+pub async fn assert_rejected(
+    app: &TestApp,
+    key: &str,
+    response: &auditlog_tests::GqlResponse,
+    codes: &[&str],
+    count_before: usize,
+) {
+    response.assert_error_in(codes);
+    assert_eq!(
+        app.event_count(key).await,
+        count_before,
+        "a rejected request wrote events: {}",
+        response.text
+    );
+}
+
+/// `(id, revokedAt)` of every API key of the tenant, sorted: what a mutation on keys
+/// may change (`lastUsedAt` changes on every request, so it is left out).
+pub async fn key_states(app: &TestApp, admin_key: &str) -> Vec<(String, Value)> {
+    let response = app.api_keys(Some(admin_key)).await;
+    let keys = response
+        .field("apiKeys")
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut states: Vec<(String, Value)> = keys
+        .iter()
+        .map(|k| (id(k), k["revokedAt"].clone()))
+        .collect();
+    states.sort_by(|a, b| a.0.cmp(&b.0));
+    states
+}

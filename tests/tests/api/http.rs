@@ -1,0 +1,69 @@
+//! The HTTP surface around GraphQL: health check, GraphiQL for browsers, queries
+//! over GET, JSON responses.
+
+use auditlog_tests::{Backend, backend_tests, spawn_app};
+use reqwest::StatusCode;
+
+use crate::helpers::app_with_tenant;
+
+async fn health_check_answers_200(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app.get("/healthz", "*/*", None).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+}
+
+async fn browsers_get_graphiql(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app
+        .get("/graphql", "text/html,application/xhtml+xml", None)
+        .await;
+    assert_eq!(response.status, StatusCode::OK);
+    let page = response.text.to_lowercase();
+    assert!(
+        page.contains("<html") && page.contains("graphiql"),
+        "not a GraphiQL page: {}",
+        response.text
+    );
+}
+
+async fn queries_work_over_get(backend: Backend) {
+    let (app, tenant) = app_with_tenant(backend).await;
+    let response = app
+        .get_graphql(
+            "{ tenant { slug } }",
+            "application/json",
+            Some(&tenant.admin_key),
+        )
+        .await;
+    assert_eq!(response.field("tenant")["slug"], "acme");
+}
+
+async fn answers_json(backend: Backend) {
+    let (app, tenant) = app_with_tenant(backend).await;
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&tenant.admin_key)
+        .json(&serde_json::json!({ "query": "{ tenant { slug } }" }))
+        .send()
+        .await
+        .expect("POST /graphql");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/json")
+            || content_type.starts_with("application/graphql-response+json"),
+        "{content_type}"
+    );
+}
+
+backend_tests!(
+    health_check_answers_200,
+    browsers_get_graphiql,
+    queries_work_over_get,
+    answers_json
+);

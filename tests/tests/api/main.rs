@@ -1,0 +1,21 @@
+//! The integration suite: one binary (faster to link, one PostgreSQL cluster), one
+//! module per area of the contract in issue 2. Every test is an
+//! `async fn name(backend: Backend)` listed in its module's `backend_tests!`, so it runs
+//! as `<area>::sqlite::name` and `<area>::postgres::name` against a fresh server and
+//! database of its own.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api_keys;
+mod bad_input;
+mod facets;
+mod filter_model;
+mod helpers;
+mod http;
+mod idempotency;
+mod isolation;
+mod pagination;
+mod query_filters;
+mod record;
+mod roles;
+mod sequences;
+mod tenants;
