@@ -10,10 +10,11 @@ use crate::domain::IpAddress;
 
 /// The value to store in an IP-address column.
 pub fn ip_value(backend: DbBackend, ip: Option<&IpAddress>) -> Expr {
-    match (backend, ip) {
-        (_, None) => Expr::val(Option::<String>::None),
-        (DbBackend::Postgres, Some(ip)) => Expr::val(ip.canonical()).cast_as(Alias::new("inet")),
-        (_, Some(ip)) => Expr::val(ip.canonical()),
+    let text = Expr::val(ip.map(IpAddress::canonical));
+    match backend {
+        // Parameters are bound as text; even a NULL needs the cast to fit `inet`.
+        DbBackend::Postgres => text.cast_as(Alias::new("inet")),
+        _ => text,
     }
 }
 
