@@ -41,6 +41,10 @@ pub struct Settings {
     #[arg(long, env = "AUDITLOG_CURSOR_KEY", hide_env_values = true)]
     pub cursor_key: Option<String>,
 
+    /// Seconds a WebSocket client has to send `connection_init` (close 4408 after).
+    #[arg(long, env = "AUDITLOG_WS_INIT_TIMEOUT", default_value_t = 10)]
+    pub ws_init_timeout_secs: u64,
+
     /// Serve GraphiQL on `GET /graphql` to browsers.
     #[arg(long, env = "AUDITLOG_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
     pub graphiql: bool,
@@ -57,6 +61,7 @@ impl Settings {
             auto_migrate: true,
             db_max_connections: 16,
             cursor_key: None,
+            ws_init_timeout_secs: 10,
             graphiql: true,
         }
     }
@@ -74,6 +79,7 @@ impl std::fmt::Debug for Settings {
             .field("auto_migrate", &self.auto_migrate)
             .field("db_max_connections", &self.db_max_connections)
             .field("cursor_key", &self.cursor_key.as_ref().map(|_| "<set>"))
+            .field("ws_init_timeout_secs", &self.ws_init_timeout_secs)
             .field("graphiql", &self.graphiql)
             .finish()
     }

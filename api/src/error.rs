@@ -25,6 +25,7 @@ pub mod code {
     pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    pub const SUBSCRIBER_LAGGED: &str = "SUBSCRIBER_LAGGED";
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +52,10 @@ pub enum ApiError {
         message: String,
         index: Option<usize>,
     },
+    /// A live subscriber fell further behind than its buffer; the message says
+    /// which `afterSequence` resumes it without a gap.
+    #[error("{0}")]
+    SubscriberLagged(String),
     /// Anything else; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -71,6 +76,7 @@ impl ApiError {
             Self::Forbidden(_) => code::FORBIDDEN,
             Self::NotFound(_) => code::NOT_FOUND,
             Self::Conflict { .. } => code::CONFLICT,
+            Self::SubscriberLagged(_) => code::SUBSCRIBER_LAGGED,
             Self::Internal(_) => code::INTERNAL_SERVER_ERROR,
         }
     }

@@ -18,6 +18,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod live;
 pub mod service;
 pub mod startup;
 pub mod store;

@@ -8,6 +8,7 @@ use auditlog_api::cli::{Cli, Command, TenantCommand};
 use auditlog_api::config::Settings;
 use auditlog_api::domain::secret::display_prefix;
 use auditlog_api::error::ApiError;
+use auditlog_api::live::{Hub, HubSettings};
 use auditlog_api::startup::Application;
 use auditlog_api::{db, service, telemetry};
 use clap::Parser;
@@ -56,13 +57,19 @@ async fn create_tenant(
     if settings.auto_migrate {
         db::migrate(&connection).await?;
     }
-    let created =
-        service::tenants::create(&connection, slug, name, plan, &AuditActor::command_line())
-            .await
-            .map_err(|error| match error {
-            ApiError::Internal(cause) => cause,
-            client_error => anyhow::anyhow!("{client_error}"),
-        })?;
+    let created = service::tenants::create(
+        &connection,
+        &Hub::new(connection.clone(), HubSettings::default()),
+        slug,
+        name,
+        plan,
+        &AuditActor::command_line(),
+    )
+    .await
+    .map_err(|error| match error {
+        ApiError::Internal(cause) => cause,
+        client_error => anyhow::anyhow!("{client_error}"),
+    })?;
     let prefix = display_prefix(&created.tenant.slug, &created.admin_key.prefix);
     if json {
         let output = serde_json::json!({

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
 
 use crate::auth::Authenticator;
 use crate::config::Settings;
@@ -12,11 +13,19 @@ use crate::domain::secret::random_alphanumeric;
 use crate::graphql::cursor::CursorCodec;
 use crate::graphql::{SchemaLimits, Services, build_schema};
 use crate::http::{AppState, router};
+use crate::live::{Hub, HubSettings, pg_listener};
 use crate::{db, store};
+use sea_orm::DbBackend;
+
+/// How long shutdown waits for WebSocket connections to close.
+const WEBSOCKET_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// Shut down with the server so live subscriptions complete cleanly.
+    live: Hub,
+    websockets: TaskTracker,
 }
 
 impl Application {
@@ -33,10 +42,16 @@ impl Application {
                 .await
                 .context("reading the cursor signing key (is the schema migrated?)")?,
         };
+        let live = Hub::new(db.clone(), HubSettings::default());
+        let websockets = TaskTracker::new();
+        if db.get_database_backend() == DbBackend::Postgres {
+            pg_listener::spawn(settings.database_url.clone(), live.clone());
+        }
         let schema = build_schema(
             Services {
                 db: db.clone(),
                 cursors: CursorCodec::new(&cursor_key),
+                live: live.clone(),
             },
             SchemaLimits::default(),
         );
@@ -45,6 +60,9 @@ impl Application {
             authenticator: Authenticator::new(db.clone(), settings.operator_token.clone()),
             db,
             graphiql: settings.graphiql,
+            live: live.clone(),
+            websockets: websockets.clone(),
+            ws_init_timeout: std::time::Duration::from_secs(settings.ws_init_timeout_secs),
         };
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -52,6 +70,8 @@ impl Application {
         Ok(Self {
             listener,
             router: router(state),
+            live,
+            websockets,
         })
     }
 
@@ -64,10 +84,24 @@ impl Application {
 
     /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let live = self.live.clone();
         axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                // Ends live streams: WebSocket operations send `complete`, then close 1001.
+                live.shutdown();
+            })
             .await
-            .context("HTTP server failed")
+            .context("HTTP server failed")?;
+        // WebSocket connections are closing (their streams ended); let them finish.
+        self.websockets.close();
+        if tokio::time::timeout(WEBSOCKET_GRACE, self.websockets.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some WebSocket connections did not close in time");
+        }
+        Ok(())
     }
 }
 

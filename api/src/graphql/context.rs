@@ -6,11 +6,13 @@ use sea_orm::DatabaseConnection;
 
 use super::cursor::CursorCodec;
 use crate::auth::Principal;
+use crate::live::Hub;
 
 /// Long-lived handles shared by every request.
 pub struct Services {
     pub db: DatabaseConnection,
     pub cursors: CursorCodec,
+    pub live: Hub,
 }
 
 pub trait ContextExt {

@@ -13,6 +13,7 @@ mod mutation;
 mod pagination;
 mod query;
 mod schema;
+mod subscription;
 pub mod types;
 
 pub use context::Services;

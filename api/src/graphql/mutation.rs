@@ -26,7 +26,13 @@ impl MutationRoot {
     ) -> Result<RecordAuditEventsPayload> {
         let caller = ctx.principal().tenant(&[Role::Admin, Role::Publisher])?;
         let batch = events.into_iter().map(Into::into).collect();
-        let stored = service::events::record(&ctx.services().db, caller.tenant_id, batch).await?;
+        let stored = service::events::record(
+            &ctx.services().db,
+            &ctx.services().live,
+            caller.tenant_id,
+            batch,
+        )
+        .await?;
         let events = stored
             .into_iter()
             .map(AuditEvent::try_from)
@@ -42,8 +48,14 @@ impl MutationRoot {
         role: Role,
     ) -> Result<CreatedApiKey> {
         let caller = ctx.principal().tenant(&[Role::Admin])?;
-        let (row, secret) =
-            service::api_keys::create(&ctx.services().db, caller, &name, role).await?;
+        let (row, secret) = service::api_keys::create(
+            &ctx.services().db,
+            &ctx.services().live,
+            caller,
+            &name,
+            role,
+        )
+        .await?;
         Ok(CreatedApiKey {
             api_key: ApiKey::from_row(row, &caller.tenant_slug)?,
             secret,
@@ -54,7 +66,8 @@ impl MutationRoot {
     async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Result<ApiKey> {
         let caller = ctx.principal().tenant(&[Role::Admin])?;
         let id = parse_uuid("id", &id)?;
-        let row = service::api_keys::revoke(&ctx.services().db, caller, id).await?;
+        let row =
+            service::api_keys::revoke(&ctx.services().db, &ctx.services().live, caller, id).await?;
         Ok(ApiKey::from_row(row, &caller.tenant_slug)?)
     }
 
@@ -69,6 +82,7 @@ impl MutationRoot {
         ctx.principal().operator()?;
         let created = service::tenants::create(
             &ctx.services().db,
+            &ctx.services().live,
             &slug,
             &name,
             plan,

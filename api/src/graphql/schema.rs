@@ -1,14 +1,15 @@
 //! Builds the schema with its limits and extensions.
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
 use super::context::Services;
 use super::error_codes::ErrorCodes;
 use super::limits::SelectionLimit;
 use super::mutation::MutationRoot;
 use super::query::QueryRoot;
+use super::subscription::SubscriptionRoot;
 
-pub type AuditLogSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AuditLogSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Bounds on the work one request may ask for.
 #[derive(Clone, Copy, Debug)]
@@ -35,7 +36,7 @@ impl Default for SchemaLimits {
 }
 
 pub fn build_schema(services: Services, limits: SchemaLimits) -> AuditLogSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .data(services)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)

@@ -8,6 +8,7 @@ mod graphql;
 mod health;
 mod problem;
 mod state;
+mod websocket;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

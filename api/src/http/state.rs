@@ -1,9 +1,13 @@
 //! [`AppState`]: what every handler can reach.
 
+use std::time::Duration;
+
 use sea_orm::DatabaseConnection;
+use tokio_util::task::TaskTracker;
 
 use crate::auth::Authenticator;
 use crate::graphql::AuditLogSchema;
+use crate::live::Hub;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -12,4 +16,11 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Serve GraphiQL to browsers on `GET /graphql`.
     pub graphiql: bool,
+    /// Live-event fan-out; its shutdown ends WebSocket subscriptions cleanly.
+    pub live: Hub,
+    /// A WebSocket must send `connection_init` within this time.
+    pub ws_init_timeout: Duration,
+    /// Upgraded WebSocket connections, awaited at shutdown (axum's graceful
+    /// shutdown no longer sees a connection once it is upgraded).
+    pub websockets: TaskTracker,
 }

@@ -23,13 +23,14 @@ pub struct AdminAction<'a> {
     pub payload: Value,
 }
 
+/// Appends the event and returns its sequence, to publish after commit.
 pub async fn record(
     txn: &impl ConnectionTrait,
     tenant_id: Uuid,
     actor: &AuditActor,
     action: AdminAction<'_>,
     now: DateTime<Utc>,
-) -> ApiResult<()> {
+) -> ApiResult<i64> {
     let raw = RawEvent {
         action: action.action.to_owned(),
         actor_type: Some(actor.actor_type),
@@ -47,6 +48,6 @@ pub async fn record(
     let event = NewEvent::parse(raw, now).map_err(|error| {
         ApiError::Internal(anyhow::anyhow!("self-audit event invalid: {error:?}"))
     })?;
-    store::events::append(txn, tenant_id, vec![event], now).await?;
-    Ok(())
+    let stored = store::events::append(txn, tenant_id, vec![event], now).await?;
+    Ok(stored.first().map_or(0, |row| row.sequence))
 }

@@ -11,6 +11,7 @@ use crate::domain::Role;
 use crate::domain::clock;
 use crate::domain::secret::generate_key;
 use crate::error::{ApiError, ApiResult};
+use crate::live::Hub;
 use crate::store;
 
 pub const MAX_KEY_NAME: usize = 200;
@@ -18,6 +19,7 @@ pub const MAX_KEY_NAME: usize = 200;
 /// Creates a key in the caller's tenant; returns the row and the whole secret.
 pub async fn create(
     db: &DatabaseConnection,
+    live: &Hub,
     caller: &TenantCaller,
     name: &str,
     role: Role,
@@ -39,7 +41,7 @@ pub async fn create(
         target_name: Some(row.name.clone()),
         payload: json!({ "role": role.as_db(), "prefix": row.prefix }),
     };
-    admin_audit::record(
+    let sequence = admin_audit::record(
         &txn,
         caller.tenant_id,
         &AuditActor::of_key(caller),
@@ -48,12 +50,14 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
+    live.published(caller.tenant_id, sequence).await;
     Ok((row, key.full))
 }
 
 /// Revokes a key of the caller's tenant. Revoking twice is harmless and audited once.
 pub async fn revoke(
     db: &DatabaseConnection,
+    live: &Hub,
     caller: &TenantCaller,
     id: Uuid,
 ) -> ApiResult<api_keys::Model> {
@@ -76,7 +80,7 @@ pub async fn revoke(
         target_name: Some(revoked.name.clone()),
         payload: json!({ "role": revoked.role, "prefix": revoked.prefix }),
     };
-    admin_audit::record(
+    let sequence = admin_audit::record(
         &txn,
         caller.tenant_id,
         &AuditActor::of_key(caller),
@@ -85,5 +89,6 @@ pub async fn revoke(
     )
     .await?;
     txn.commit().await?;
+    live.published(caller.tenant_id, sequence).await;
     Ok(revoked)
 }

@@ -8,6 +8,7 @@ use crate::domain::NewEvent;
 use crate::domain::clock;
 use crate::domain::new_event::RawEvent;
 use crate::error::{ApiError, ApiResult};
+use crate::live::Hub;
 use crate::store;
 
 /// Events accepted in one `recordAuditEvents` call.
@@ -17,6 +18,7 @@ pub const MAX_BATCH: usize = 1000;
 /// and the error names its index.
 pub async fn record(
     db: &DatabaseConnection,
+    live: &Hub,
     tenant_id: Uuid,
     batch: Vec<RawEvent>,
 ) -> ApiResult<Vec<audit_events::Model>> {
@@ -40,5 +42,8 @@ pub async fn record(
     let txn = db.begin().await?;
     let stored = store::events::append(&txn, tenant_id, events, now).await?;
     txn.commit().await?;
+    if let Some(last) = stored.iter().map(|row| row.sequence).max() {
+        live.published(tenant_id, last).await;
+    }
     Ok(stored)
 }

@@ -10,6 +10,7 @@ use crate::domain::clock;
 use crate::domain::secret::generate_key;
 use crate::domain::{Plan, Role, TenantSlug};
 use crate::error::{ApiError, ApiResult};
+use crate::live::Hub;
 use crate::store;
 
 pub const MAX_TENANT_NAME: usize = 200;
@@ -23,6 +24,7 @@ pub struct NewTenant {
 
 pub async fn create(
     db: &DatabaseConnection,
+    live: &Hub,
     slug: &str,
     name: &str,
     plan: Plan,
@@ -50,8 +52,9 @@ pub async fn create(
         payload: json!({ "slug": tenant.slug, "name": tenant.name, "plan": plan.as_db(),
                          "retentionDays": tenant.retention_days, "adminKeyId": admin_key.id }),
     };
-    admin_audit::record(&txn, tenant.id, actor, created, now).await?;
+    let sequence = admin_audit::record(&txn, tenant.id, actor, created, now).await?;
     txn.commit().await?;
+    live.published(tenant.id, sequence).await;
     // Re-read so the returned counter reflects the self-audit event.
     let tenant = store::tenants::find_by_id(db, tenant.id)
         .await?

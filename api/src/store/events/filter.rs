@@ -69,6 +69,63 @@ impl EventFilter {
     }
 }
 
+impl EventFilter {
+    /// The same predicate as [`EventFilter::condition`], evaluated in memory for
+    /// live delivery (the tenant is already matched by the feed).
+    pub fn matches(&self, event: &entity::audit_events::Model) -> bool {
+        let opt_eq = |wanted: &Option<String>, actual: &Option<String>| {
+            wanted
+                .as_ref()
+                .is_none_or(|wanted| actual.as_deref() == Some(wanted.as_str()))
+        };
+        self.actions
+            .as_ref()
+            .is_none_or(|actions| actions.contains(&event.action))
+            && self
+                .action_prefix
+                .as_ref()
+                .is_none_or(|prefix| event.action.starts_with(prefix.as_str()))
+            && self
+                .actor_ids
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&event.actor_id))
+            && self
+                .actor_type
+                .is_none_or(|actor_type| actor_type.as_db() == event.actor_type)
+            && opt_eq(&self.target_type, &event.target_type)
+            && opt_eq(&self.target_id, &event.target_id)
+            && self
+                .outcome
+                .is_none_or(|outcome| outcome.as_db() == event.outcome)
+            && self
+                .occurred_after
+                .is_none_or(|after| event.occurred_at >= after)
+            && self
+                .occurred_before
+                .is_none_or(|before| event.occurred_at < before)
+            && self.ip_address.as_ref().is_none_or(|ip| {
+                event
+                    .ip_address
+                    .as_deref()
+                    .and_then(IpAddress::from_stored)
+                    .as_ref()
+                    == Some(ip)
+            })
+            && self.search.as_ref().is_none_or(|search| {
+                let needle = search.to_lowercase();
+                [
+                    Some(&event.action),
+                    event.actor_name.as_ref(),
+                    event.actor_email.as_ref(),
+                    event.target_name.as_ref(),
+                ]
+                .into_iter()
+                .flatten()
+                .any(|haystack| haystack.to_lowercase().contains(&needle))
+            })
+    }
+}
+
 /// `action` starts with `prefix`, as a byte range (`prefix <= action < successor`)
 /// so the `(tenant_id, action, ...)` index serves it; actions are ASCII and the
 /// column is byte-ordered (`C` collation on PostgreSQL, `BINARY` on SQLite).

@@ -1,0 +1,374 @@
+//! GraphQL over WebSocket on `/graphql`.
+//!
+//! Speaks `graphql-transport-ws` (the graphql-ws library's protocol, PROTOCOL.md)
+//! and, for older Apollo clients, the legacy `graphql-ws` subprotocol
+//! (subscriptions-transport-ws). async-graphql's own WebSocket driver deviates
+//! from PROTOCOL.md in its close codes and duplicate-id handling, so the
+//! connection state machine is ours; execution is still `Schema::execute_stream`.
+//!
+//! Close codes (graphql-transport-ws): 4400 invalid message, 4401 subscribe before
+//! `connection_ack`, 4403 missing/bad credential or a role that may not read,
+//! 4406 unsupported subprotocol, 4408 no `connection_init` in time, 4409 duplicate
+//! operation id, 4429 repeated `connection_init`, 1001 server shutting down.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_graphql::Value;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::HeaderValue;
+use axum::response::Response;
+use futures::{SinkExt, StreamExt};
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::state::AppState;
+use crate::auth::Principal;
+use crate::domain::Role;
+
+const TRANSPORT_WS: &str = "graphql-transport-ws";
+const LEGACY_WS: &str = "graphql-ws";
+/// Outgoing messages queued per connection before operations wait for the socket.
+const OUTGOING_BUFFER: usize = 64;
+/// How long a shutting-down connection waits for its operations to complete.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Protocol {
+    TransportWs,
+    Legacy,
+}
+
+/// Upgrades `GET /graphql` to a WebSocket speaking the client's subprotocol.
+pub fn upgrade(
+    mut ws: WebSocketUpgrade,
+    state: AppState,
+    header_authorization: Option<String>,
+) -> Response {
+    let offered: Vec<String> = ws
+        .requested_protocols()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| {
+            value
+                .split(',')
+                .map(|p| p.trim().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let protocol = if offered.is_empty() || offered.iter().any(|p| p == TRANSPORT_WS) {
+        Some(Protocol::TransportWs)
+    } else if offered.iter().any(|p| p == LEGACY_WS) {
+        Some(Protocol::Legacy)
+    } else {
+        None
+    };
+    if let Some(protocol) = protocol.filter(|_| !offered.is_empty()) {
+        let name = if protocol == Protocol::TransportWs {
+            TRANSPORT_WS
+        } else {
+            LEGACY_WS
+        };
+        ws.set_selected_protocol(HeaderValue::from_static(name));
+    }
+    let tracker = state.websockets.clone();
+    ws.on_upgrade(move |socket| {
+        tracker.track_future(async move {
+            match protocol {
+                Some(protocol) => {
+                    Connection::new(protocol, state, header_authorization)
+                        .run(socket)
+                        .await
+                }
+                None => close_only(socket, 4406, "Subprotocol not acceptable").await,
+            }
+        })
+    })
+}
+
+async fn close_only(mut socket: WebSocket, code: u16, reason: &'static str) {
+    let _ = socket.send(close_message(code, reason)).await;
+}
+
+fn close_message(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from(reason),
+    }))
+}
+
+/// What the connection loop does after handling one client message.
+enum Flow {
+    Continue,
+    Close(u16, String),
+}
+
+struct Connection {
+    protocol: Protocol,
+    state: AppState,
+    header_authorization: Option<String>,
+    /// Set by a successful `connection_init`.
+    principal: Option<Principal>,
+    init_received: bool,
+    operations: HashMap<String, JoinHandle<()>>,
+}
+
+impl Connection {
+    fn new(protocol: Protocol, state: AppState, header_authorization: Option<String>) -> Self {
+        Self {
+            protocol,
+            state,
+            header_authorization,
+            principal: None,
+            init_received: false,
+            operations: HashMap::new(),
+        }
+    }
+
+    async fn run(mut self, socket: WebSocket) {
+        let (mut sink, mut incoming) = socket.split();
+        let (out, mut outgoing) = mpsc::channel::<Message>(OUTGOING_BUFFER);
+        let writer = tokio::spawn(async move {
+            while let Some(message) = outgoing.recv().await {
+                let closing = matches!(message, Message::Close(_));
+                if sink.send(message).await.is_err() || closing {
+                    break;
+                }
+            }
+            let _ = sink.close().await;
+        });
+        let shutdown = self.state.live.shutdown_token();
+        let init_deadline = tokio::time::sleep(self.state.ws_init_timeout);
+        tokio::pin!(init_deadline);
+
+        let close = loop {
+            tokio::select! {
+                message = incoming.next() => match message {
+                    Some(Ok(Message::Text(text))) => match self.handle(text.as_str(), &out).await {
+                        Flow::Continue => {}
+                        Flow::Close(code, reason) => break Some((code, reason)),
+                    },
+                    Some(Ok(Message::Binary(_))) => break Some((4400, "Binary messages are not supported".into())),
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break None,
+                    Some(Ok(_)) => {} // WebSocket-level ping/pong: answered by the library.
+                },
+                () = &mut init_deadline, if self.principal.is_none() => {
+                    break Some((4408, "Connection initialisation timeout".into()));
+                }
+                () = shutdown.cancelled() => {
+                    // Live streams end on the same signal; let operations send `complete`.
+                    let running: Vec<JoinHandle<()>> = self.operations.drain().map(|(_, task)| task).collect();
+                    let _ = tokio::time::timeout(SHUTDOWN_GRACE, futures::future::join_all(running)).await;
+                    break Some((1001, "Server shutting down".into()));
+                }
+            }
+        };
+        for (_, task) in self.operations.drain() {
+            task.abort();
+        }
+        if let Some((code, reason)) = close {
+            let _ = out.send(close_message(code, &reason)).await;
+        }
+        drop(out);
+        let _ = writer.await;
+    }
+
+    async fn handle(&mut self, text: &str, out: &mpsc::Sender<Message>) -> Flow {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(text) else {
+            return Flow::Close(4400, "Invalid message received: not JSON".into());
+        };
+        let kind = message
+            .get("type")
+            .and_then(|kind| kind.as_str())
+            .unwrap_or_default();
+        match (self.protocol, kind) {
+            (_, "connection_init") => self.connection_init(message.get("payload"), out).await,
+            (Protocol::TransportWs, "ping") => {
+                let mut pong = json!({ "type": "pong" });
+                if let Some(payload) = message.get("payload") {
+                    pong["payload"] = payload.clone();
+                }
+                send_json(out, pong).await;
+                Flow::Continue
+            }
+            (Protocol::TransportWs, "pong") => Flow::Continue,
+            (Protocol::TransportWs, "subscribe") | (Protocol::Legacy, "start") => {
+                self.subscribe(message, out)
+            }
+            (Protocol::TransportWs, "complete") | (Protocol::Legacy, "stop") => {
+                if let Some(id) = message.get("id").and_then(|id| id.as_str()) {
+                    if let Some(task) = self.operations.remove(id) {
+                        task.abort();
+                        if self.protocol == Protocol::Legacy {
+                            send_json(out, json!({ "type": "complete", "id": id })).await;
+                        }
+                    }
+                }
+                Flow::Continue
+            }
+            (Protocol::Legacy, "connection_terminate") => {
+                Flow::Close(1000, "Normal closure".into())
+            }
+            _ => Flow::Close(
+                4400,
+                format!("Invalid message received: unexpected type {kind:?}"),
+            ),
+        }
+    }
+
+    async fn connection_init(
+        &mut self,
+        payload: Option<&serde_json::Value>,
+        out: &mpsc::Sender<Message>,
+    ) -> Flow {
+        if self.init_received {
+            return Flow::Close(4429, "Too many initialisation requests".into());
+        }
+        self.init_received = true;
+        let authorization = payload
+            .and_then(authorization_from_payload)
+            .or_else(|| self.header_authorization.clone());
+        let principal = match self
+            .state
+            .authenticator
+            .authenticate(authorization.as_deref())
+            .await
+        {
+            Ok(principal) => principal,
+            Err(error) => {
+                tracing::error!(error = ?error, "WebSocket authentication failed on a database error");
+                return Flow::Close(4500, "Internal server error".into());
+            }
+        };
+        let may_read = matches!(&principal, Principal::Tenant(caller) if matches!(caller.role, Role::Admin | Role::Auditor));
+        if !may_read {
+            if self.protocol == Protocol::Legacy {
+                send_json(
+                    out,
+                    json!({ "type": "connection_error", "payload": { "message": "Forbidden" } }),
+                )
+                .await;
+            }
+            return Flow::Close(4403, "Forbidden".into());
+        }
+        self.principal = Some(principal);
+        send_json(out, json!({ "type": "connection_ack" })).await;
+        Flow::Continue
+    }
+
+    fn subscribe(&mut self, message: serde_json::Value, out: &mpsc::Sender<Message>) -> Flow {
+        let Some(principal) = self.principal.clone() else {
+            return Flow::Close(4401, "Unauthorized".into());
+        };
+        let Some(id) = message
+            .get("id")
+            .and_then(|id| id.as_str())
+            .map(str::to_owned)
+        else {
+            return Flow::Close(
+                4400,
+                "Invalid message received: subscribe without id".into(),
+            );
+        };
+        let request = match message
+            .get("payload")
+            .cloned()
+            .map(serde_json::from_value::<async_graphql::Request>)
+        {
+            Some(Ok(request)) => request,
+            _ => {
+                return Flow::Close(
+                    4400,
+                    "Invalid message received: subscribe payload is not a GraphQL request".into(),
+                );
+            }
+        };
+        self.operations.retain(|_, task| !task.is_finished());
+        if self.operations.contains_key(&id) {
+            return Flow::Close(4409, format!("Subscriber for {id} already exists"));
+        }
+        let task = tokio::spawn(run_operation(
+            self.state.schema.clone(),
+            request.data(principal),
+            id.clone(),
+            self.protocol,
+            out.clone(),
+        ));
+        self.operations.insert(id, task);
+        Flow::Continue
+    }
+}
+
+/// Runs one operation and streams its results as `next`/`data` messages. An
+/// operation refused before execution (validation, auth) gets one `error`
+/// message; one that ran gets `complete` at its end.
+async fn run_operation(
+    schema: crate::graphql::AuditLogSchema,
+    request: async_graphql::Request,
+    id: String,
+    protocol: Protocol,
+    out: mpsc::Sender<Message>,
+) {
+    let mut responses = schema.execute_stream(request);
+    let mut first = true;
+    while let Some(response) = responses.next().await {
+        if first && response.data == Value::Null && !response.errors.is_empty() {
+            let errors = serde_json::to_value(&response.errors).unwrap_or_default();
+            send_json(
+                &out,
+                json!({ "type": "error", "id": id, "payload": errors }),
+            )
+            .await;
+            return;
+        }
+        first = false;
+        let kind = if protocol == Protocol::TransportWs {
+            "next"
+        } else {
+            "data"
+        };
+        let payload = serde_json::to_value(&response).unwrap_or_default();
+        if !send_json(&out, json!({ "type": kind, "id": id, "payload": payload })).await {
+            return;
+        }
+    }
+    send_json(&out, json!({ "type": "complete", "id": id })).await;
+}
+
+/// Queues a message; false once the connection is gone.
+async fn send_json(out: &mpsc::Sender<Message>, value: serde_json::Value) -> bool {
+    out.send(Message::text(value.to_string())).await.is_ok()
+}
+
+/// `{"Authorization": "Bearer ..."}` (any key case), also inside `headers`.
+fn authorization_from_payload(payload: &serde_json::Value) -> Option<String> {
+    let object = payload.as_object()?;
+    let direct = object
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
+        .and_then(|(_, value)| value.as_str())
+        .map(str::to_owned);
+    direct.or_else(|| object.get("headers").and_then(authorization_from_payload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::authorization_from_payload;
+    use serde_json::json;
+
+    #[test]
+    fn finds_authorization_in_common_payload_shapes() {
+        for payload in [
+            json!({"Authorization": "Bearer k"}),
+            json!({"authorization": "Bearer k"}),
+            json!({"headers": {"Authorization": "Bearer k"}}),
+        ] {
+            assert_eq!(
+                authorization_from_payload(&payload).as_deref(),
+                Some("Bearer k")
+            );
+        }
+        assert_eq!(authorization_from_payload(&json!({"token": "k"})), None);
+        assert_eq!(authorization_from_payload(&json!(null)), None);
+    }
+}

@@ -1,0 +1,119 @@
+//! The one `LISTEN` connection per process on PostgreSQL.
+//!
+//! Writers call `pg_notify('auditlog_events', '<tenant>:<sequence>')` inside the
+//! inserting transaction, so the notification is sent at commit and only then.
+//! This task turns notifications into [`Hub::notify`] calls. When the connection
+//! drops it reconnects with backoff and then resyncs every feed from the
+//! database, so events committed during the outage are still delivered.
+
+use std::time::Duration;
+
+use sea_orm::sqlx::postgres::PgListener;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use super::Hub;
+
+/// The notification channel shared by every replica and the worker.
+pub const CHANNEL: &str = "auditlog_events";
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How often feeds are re-read even without notifications, to repair a NOTIFY
+/// lost between a writer's commit and its notification (writer crash).
+const RESYNC_EVERY: Duration = Duration::from_secs(2);
+
+/// The payload of a notification: `<tenant uuid>:<last sequence>`.
+pub fn payload(tenant_id: Uuid, last_sequence: i64) -> String {
+    format!("{tenant_id}:{last_sequence}")
+}
+
+fn parse_payload(payload: &str) -> Option<(Uuid, i64)> {
+    let (tenant, sequence) = payload.split_once(':')?;
+    Some((Uuid::parse_str(tenant).ok()?, sequence.parse().ok()?))
+}
+
+pub fn spawn(database_url: String, hub: Hub) -> JoinHandle<()> {
+    tokio::spawn(periodic_resync(hub.clone()));
+    tokio::spawn(async move {
+        let shutdown = hub.shutdown_token();
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = listen_until_lost(&database_url, &hub, &mut backoff) => {}
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    })
+}
+
+async fn periodic_resync(hub: Hub) {
+    let shutdown = hub.shutdown_token();
+    let mut ticks = tokio::time::interval(RESYNC_EVERY);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = ticks.tick() => hub.resync_all().await,
+        }
+    }
+}
+
+/// Listens until the connection is lost or cannot be made.
+async fn listen_until_lost(database_url: &str, hub: &Hub, backoff: &mut Duration) {
+    let mut listener = match PgListener::connect(database_url).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::warn!(error = %error, "live events: cannot connect the LISTEN connection; retrying");
+            return;
+        }
+    };
+    if let Err(error) = listener.listen(CHANNEL).await {
+        tracing::warn!(error = %error, "live events: LISTEN failed; retrying");
+        return;
+    }
+    tracing::info!(
+        channel = CHANNEL,
+        "live events: listening for notifications"
+    );
+    *backoff = Duration::from_millis(100);
+    // Anything committed while we were not listening is fetched now.
+    hub.resync_all().await;
+    loop {
+        // `try_recv` is not cancellation-safe, so it is never raced in a select
+        // here; the periodic resync runs in its own task.
+        match listener.try_recv().await {
+            Ok(Some(notification)) => match parse_payload(notification.payload()) {
+                Some((tenant_id, sequence)) => hub.notify(tenant_id, sequence).await,
+                None => tracing::warn!(
+                    payload = notification.payload(),
+                    "live events: ignoring a malformed notification"
+                ),
+            },
+            Ok(None) => {
+                tracing::warn!("live events: LISTEN connection lost; reconnecting");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "live events: LISTEN connection failed; reconnecting");
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_round_trips_and_stays_small() {
+        let tenant = Uuid::now_v7();
+        let text = payload(tenant, i64::MAX);
+        assert!(text.len() < 100, "far below NOTIFY's 8000-byte limit");
+        assert_eq!(parse_payload(&text), Some((tenant, i64::MAX)));
+        assert_eq!(parse_payload("garbage"), None);
+    }
+}

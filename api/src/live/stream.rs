@@ -1,0 +1,108 @@
+//! One live subscription: replay from the database, then follow the tenant feed.
+
+use std::sync::Arc;
+
+use async_stream::stream;
+use entity::audit_events;
+use futures::Stream;
+use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
+
+use super::Hub;
+use crate::error::ApiError;
+use crate::store::{self, events::EventFilter};
+
+/// Rows per replay query.
+const REPLAY_BATCH: u64 = 500;
+
+pub struct LiveRequest {
+    pub tenant_id: Uuid,
+    pub filter: EventFilter,
+    /// Replay stored events after this sequence first; `None`: only new events.
+    pub after_sequence: Option<i64>,
+}
+
+/// Why a live subscription ended early.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error(
+        "this subscription fell more than {buffer} events behind and was ended; \
+         subscribe again with afterSequence: {resume_after} to continue without a gap"
+    )]
+    Lagged { buffer: usize, resume_after: i64 },
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+impl From<LiveError> for ApiError {
+    fn from(error: LiveError) -> Self {
+        match error {
+            LiveError::Lagged { .. } => ApiError::SubscriberLagged(error.to_string()),
+            LiveError::Store(store) => store.into(),
+        }
+    }
+}
+
+/// Events of the request's tenant matching its filter, in sequence order, each
+/// exactly once: stored ones after `after_sequence`, then live ones. Ends after
+/// an error, or when the hub shuts down.
+pub fn subscribe(
+    hub: Hub,
+    request: LiveRequest,
+) -> impl Stream<Item = Result<Arc<audit_events::Model>, LiveError>> {
+    stream! {
+        let registration = match hub.register(request.tenant_id).await {
+            Ok(registration) => registration,
+            Err(error) => {
+                yield Err(error.into());
+                return;
+            }
+        };
+        let mut receiver = registration.receiver;
+        let shutdown = hub.shutdown_token();
+        let mut last_delivered = request.after_sequence.unwrap_or(registration.committed_at_registration);
+
+        // Replay what is stored after the starting point. Everything committed after
+        // registration also reaches `receiver`; duplicates are dropped below.
+        loop {
+            let rows = match store::events::after_sequence(
+                hub.db(), request.tenant_id, last_delivered, None, Some(&request.filter), REPLAY_BATCH,
+            ).await {
+                Ok(rows) => rows,
+                Err(error) => {
+                    yield Err(error.into());
+                    return;
+                }
+            };
+            let complete = (rows.len() as u64) < REPLAY_BATCH;
+            for row in rows {
+                last_delivered = row.sequence;
+                yield Ok(Arc::new(row));
+            }
+            if complete {
+                break;
+            }
+        }
+
+        loop {
+            let received = tokio::select! {
+                received = receiver.recv() => received,
+                () = shutdown.cancelled() => return,
+            };
+            match received {
+                Ok(event) => {
+                    if event.sequence <= last_delivered || !request.filter.matches(&event) {
+                        continue;
+                    }
+                    last_delivered = event.sequence;
+                    yield Ok(event);
+                }
+                Err(RecvError::Lagged(_)) => {
+                    yield Err(LiveError::Lagged { buffer: hub.buffer_size(), resume_after: last_delivered });
+                    return;
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    }
+}
