@@ -1,5 +1,4 @@
-//! Command line of the `auditlog` binary: `serve` (the default) and
-//! `tenant create`, which works on the database directly, without a server.
+//! Arguments of the `auditlog` command line.
 
 use clap::{Parser, Subcommand, ValueEnum};
 

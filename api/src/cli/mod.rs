@@ -1,0 +1,94 @@
+//! The command line of the `auditlog` binary: `serve` (the default) and
+//! `tenant create`, which works on the database directly, without a server.
+
+mod args;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command, PlanArg, TenantCommand};
+
+use crate::auth::AuditActor;
+use crate::config::Settings;
+use crate::domain::secret::display_prefix;
+use crate::error::ApiError;
+use crate::live::{Hub, HubSettings};
+use crate::startup::Application;
+use crate::{db, service, telemetry};
+
+/// Runs the command line (`auditlog` and the test suite's copy of it).
+pub async fn run() -> ExitCode {
+    telemetry::init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None | Some(Command::Serve) => serve(cli.settings).await,
+        Some(Command::Tenant {
+            command:
+                TenantCommand::Create {
+                    slug,
+                    name,
+                    plan,
+                    json,
+                },
+        }) => create_tenant(cli.settings, &slug, &name, plan.into(), json).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    tracing::info!(settings = ?settings, "starting auditlog");
+    let app = Application::build(settings).await?;
+    // Scripts and tests wait for this line to know the (possibly chosen) port.
+    println!("auditlog listening on http://{}", app.local_addr());
+    app.run_until_stopped().await
+}
+
+async fn create_tenant(
+    settings: Settings,
+    slug: &str,
+    name: &str,
+    plan: crate::domain::Plan,
+    json: bool,
+) -> anyhow::Result<()> {
+    let connection = db::connect(&settings).await?;
+    if settings.auto_migrate {
+        db::migrate(&connection).await?;
+    }
+    let created = service::tenants::create(
+        &connection,
+        &Hub::new(connection.clone(), HubSettings::default()),
+        slug,
+        name,
+        plan,
+        &AuditActor::command_line(),
+    )
+    .await
+    .map_err(|error| match error {
+        ApiError::Internal(cause) => cause,
+        client_error => anyhow::anyhow!("{client_error}"),
+    })?;
+    let prefix = display_prefix(&created.tenant.slug, &created.admin_key.prefix);
+    if json {
+        let output = serde_json::json!({
+            "tenant": { "id": created.tenant.id, "slug": created.tenant.slug, "name": created.tenant.name,
+                        "plan": created.tenant.plan, "retentionDays": created.tenant.retention_days },
+            "adminKey": { "id": created.admin_key.id, "prefix": prefix, "secret": created.admin_secret },
+        });
+        println!("{output}");
+    } else {
+        println!(
+            "Created tenant {} ({}), plan {}",
+            created.tenant.slug, created.tenant.id, created.tenant.plan
+        );
+        println!("ADMIN API key (shown once; store it now):");
+        println!("{}", created.admin_secret);
+    }
+    Ok(())
+}
