@@ -10,6 +10,8 @@
 //! - [`http`]: axum routes and the GraphQL-over-HTTP transport;
 //! - [`startup`]: wires it all into an [`startup::Application`].
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -18,6 +18,7 @@ mod cluster;
 
 use std::process::Child;
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database};
 
@@ -68,7 +69,10 @@ impl PgServer {
     /// Creates an empty database and returns its URL.
     pub async fn create_database(&self, name: &str) -> String {
         let mut options = ConnectOptions::new(self.admin_url.clone());
-        options.max_connections(1).sqlx_logging(false);
+        options
+            .max_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
         let admin = Database::connect(options)
             .await
             .unwrap_or_else(|e| panic!("cannot connect to the PostgreSQL test server: {e}"));

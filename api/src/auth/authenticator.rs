@@ -34,10 +34,10 @@ impl Authenticator {
         let Some(token) = bearer_token(header) else {
             return Ok(Principal::Invalid);
         };
-        if let Some(operator_token) = &self.operator_token {
-            if tokens_match(token, operator_token) {
-                return Ok(Principal::Operator);
-            }
+        if let Some(operator_token) = &self.operator_token
+            && tokens_match(token, operator_token)
+        {
+            return Ok(Principal::Operator);
         }
         self.authenticate_api_key(token).await
     }

@@ -52,12 +52,12 @@ impl AuditEventFilter {
             .map(|ip| IpAddress::parse(&ip))
             .transpose()
             .map_err(|reason| ApiError::bad_input(format!("filter.ipAddress: {reason}")))?;
-        if let (Some(after), Some(before)) = (self.occurred_after, self.occurred_before) {
-            if after > before {
-                return Err(ApiError::bad_input(
-                    "filter.occurredAfter must not be later than filter.occurredBefore",
-                ));
-            }
+        if let (Some(after), Some(before)) = (self.occurred_after, self.occurred_before)
+            && after > before
+        {
+            return Err(ApiError::bad_input(
+                "filter.occurredAfter must not be later than filter.occurredBefore",
+            ));
         }
         Ok(EventFilter {
             actions: self.actions,

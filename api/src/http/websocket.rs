@@ -196,12 +196,12 @@ impl Connection {
                 self.subscribe(message, out)
             }
             (Protocol::TransportWs, "complete") | (Protocol::Legacy, "stop") => {
-                if let Some(id) = message.get("id").and_then(|id| id.as_str()) {
-                    if let Some(task) = self.operations.remove(id) {
-                        task.abort();
-                        if self.protocol == Protocol::Legacy {
-                            send_json(out, json!({ "type": "complete", "id": id })).await;
-                        }
+                if let Some(id) = message.get("id").and_then(|id| id.as_str())
+                    && let Some(task) = self.operations.remove(id)
+                {
+                    task.abort();
+                    if self.protocol == Protocol::Legacy {
+                        send_json(out, json!({ "type": "complete", "id": id })).await;
                     }
                 }
                 Flow::Continue

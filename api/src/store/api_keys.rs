@@ -81,7 +81,7 @@ pub async fn revoke(
     now: DateTime<Utc>,
 ) -> Result<Option<api_keys::Model>, StoreError> {
     api_keys::Entity::update_many()
-        .col_expr(Column::RevokedAt, Expr::val(now).into())
+        .col_expr(Column::RevokedAt, Expr::val(now))
         .filter(Column::TenantId.eq(tenant_id))
         .filter(Column::Id.eq(id))
         .filter(Column::RevokedAt.is_null())
@@ -99,7 +99,7 @@ pub async fn touch_last_used(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     api_keys::Entity::update_many()
-        .col_expr(Column::LastUsedAt, Expr::val(now).into())
+        .col_expr(Column::LastUsedAt, Expr::val(now))
         .filter(Column::TenantId.eq(tenant_id))
         .filter(Column::Id.eq(id))
         .filter(

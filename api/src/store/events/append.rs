@@ -38,17 +38,17 @@ pub async fn append(
     let mut results = Vec::with_capacity(events.len());
     let mut fresh = Vec::new();
     for (index, event) in events.into_iter().enumerate() {
-        if let Some(key) = &event.idempotency_key {
-            if let Some(stored) = known.get(key) {
-                if stored.request_hash.as_deref() != Some(event.request_hash.as_str()) {
-                    return Err(StoreError::IdempotencyConflict {
-                        index,
-                        key: key.clone(),
-                    });
-                }
-                results.push(stored.clone());
-                continue;
+        if let Some(key) = &event.idempotency_key
+            && let Some(stored) = known.get(key)
+        {
+            if stored.request_hash.as_deref() != Some(event.request_hash.as_str()) {
+                return Err(StoreError::IdempotencyConflict {
+                    index,
+                    key: key.clone(),
+                });
             }
+            results.push(stored.clone());
+            continue;
         }
         counter += 1;
         let row = to_row(tenant_id, counter, event, received_at);
