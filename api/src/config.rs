@@ -45,6 +45,11 @@ pub struct Settings {
     #[arg(long, env = "AUDITLOG_WS_INIT_TIMEOUT", default_value_t = 10)]
     pub ws_init_timeout_secs: u64,
 
+    /// Events a live subscriber may fall behind before its subscription is ended
+    /// with a `SUBSCRIBER_LAGGED` error (it then resumes with `afterSequence`).
+    #[arg(long, env = "AUDITLOG_SUBSCRIBER_BUFFER", default_value_t = 4096)]
+    pub subscriber_buffer: usize,
+
     /// Serve GraphiQL on `GET /graphql` to browsers.
     #[arg(long, env = "AUDITLOG_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
     pub graphiql: bool,
@@ -62,6 +67,7 @@ impl Settings {
             db_max_connections: 16,
             cursor_key: None,
             ws_init_timeout_secs: 10,
+            subscriber_buffer: 4096,
             graphiql: true,
         }
     }
@@ -80,6 +86,7 @@ impl std::fmt::Debug for Settings {
             .field("db_max_connections", &self.db_max_connections)
             .field("cursor_key", &self.cursor_key.as_ref().map(|_| "<set>"))
             .field("ws_init_timeout_secs", &self.ws_init_timeout_secs)
+            .field("subscriber_buffer", &self.subscriber_buffer)
             .field("graphiql", &self.graphiql)
             .finish()
     }

@@ -42,7 +42,10 @@ impl Application {
                 .await
                 .context("reading the cursor signing key (is the schema migrated?)")?,
         };
-        let live = Hub::new(db.clone(), HubSettings::default());
+        let live = Hub::new(
+            db.clone(),
+            HubSettings { subscriber_buffer: settings.subscriber_buffer.max(1) },
+        );
         let websockets = TaskTracker::new();
         if db.get_database_backend() == DbBackend::Postgres {
             pg_listener::spawn(settings.database_url.clone(), live.clone());

@@ -32,12 +32,18 @@ pub struct TestApp {
 
 /// Starts the application on a fresh database of `backend`, on a free port.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// [`spawn_app`] with settings adjusted by `configure` (after the test defaults).
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = backend.create_database().await;
     let operator_token = format!("operator-{}", uuid::Uuid::new_v4().simple());
 
     let mut settings = Settings::for_database(database.url.clone());
     settings.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     settings.operator_token = Some(operator_token.clone());
+    configure(&mut settings);
 
     let application = Application::build(settings).await.unwrap_or_else(|e| {
         panic!(
@@ -160,6 +166,16 @@ impl TestApp {
                 .unwrap_or_else(|e| panic!("GET /graphql failed: {e}")),
         )
         .await
+    }
+
+    /// The URL of this app's own database (for tests that start more processes on it).
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
+    /// `ws://…/graphql`, the WebSocket endpoint.
+    pub fn ws_url(&self) -> String {
+        format!("{}/graphql", self.address.replacen("http://", "ws://", 1))
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -12,6 +12,9 @@
 //! - [`app`]: [`spawn_app`] and [`TestApp`], the typed client of the API.
 //! - [`response`]: [`GqlResponse`], the status and JSON body of one request.
 //! - [`queries`]: the GraphQL documents the helpers send.
+//! - [`ws`]: a graphql-transport-ws (and legacy graphql-ws) test client.
+//! - [`process`]: the real `auditlog` binary as a child process (multi-process and
+//!   signal tests).
 //! - [`backend_tests!`]: runs one `async fn name(backend: Backend)` test on both backends.
 //!
 //! # Invariants
@@ -25,9 +28,11 @@ pub mod app;
 pub mod backend;
 mod macros;
 pub mod postgres;
+pub mod process;
 pub mod queries;
 pub mod response;
+pub mod ws;
 
-pub use app::{CreatedKey, Page, TenantHandle, TestApp, spawn_app, str_field};
+pub use app::{CreatedKey, Page, TenantHandle, TestApp, spawn_app, spawn_app_with, str_field};
 pub use backend::Backend;
 pub use response::GqlResponse;

@@ -4,7 +4,7 @@
 /// tests, `sqlite::name` and `postgres::name`, so both backends run the same suite and
 /// the test names say which backend failed (and `cargo test sqlite::` counts them).
 ///
-/// ```ignore
+/// ```text
 /// async fn records_an_event(backend: Backend) { /* ... */ }
 /// backend_tests!(records_an_event);
 /// ```

@@ -13,6 +13,7 @@ mod helpers;
 mod http;
 mod idempotency;
 mod isolation;
+mod live;
 mod pagination;
 mod query_filters;
 mod record;

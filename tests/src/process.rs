@@ -1,0 +1,79 @@
+//! The real server as a child process: for tests that need several processes on
+//! one database, or signals (SIGTERM). The binary path comes from the test
+//! (`env!("CARGO_BIN_EXE_auditlog-server-for-tests")`).
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A running `auditlog` process; killed when dropped.
+pub struct ServerProcess {
+    pub child: Child,
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub address: String,
+}
+
+impl ServerProcess {
+    /// Starts `binary` on `database_url` on a free port and waits for its
+    /// "listening on" line.
+    pub async fn start(binary: &str, database_url: &str, extra_env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(binary);
+        command
+            .env("DATABASE_URL", database_url)
+            .env("AUDITLOG_LISTEN", "127.0.0.1:0")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        for (key, value) in extra_env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout of {binary}"));
+        let mut lines = BufReader::new(stdout).lines();
+        let address = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(address) = line.strip_prefix("auditlog listening on ") {
+                    return address.to_owned();
+                }
+            }
+            panic!("{binary} exited before listening");
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{binary} did not start listening within 60 s"));
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self { child, address }
+    }
+
+    pub fn graphql_url(&self) -> String {
+        format!("{}/graphql", self.address)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("{}/graphql", self.address.replacen("http://", "ws://", 1))
+    }
+
+    /// Sends SIGTERM (through `kill`, so the harness needs no unsafe code).
+    pub async fn terminate(&self) {
+        let pid = self.child.id().unwrap_or_else(|| panic!("the server has already exited"));
+        let status = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await
+            .unwrap_or_else(|e| panic!("cannot run kill: {e}"));
+        assert!(status.success(), "kill -TERM {pid} failed");
+    }
+
+    /// Waits for the process to exit and returns its exit code.
+    pub async fn wait(&mut self) -> Option<i32> {
+        let status = tokio::time::timeout(Duration::from_secs(60), self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("the server did not exit within 60 s"))
+            .unwrap_or_else(|e| panic!("cannot wait for the server: {e}"));
+        status.code()
+    }
+}

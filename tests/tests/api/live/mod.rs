@@ -1,0 +1,20 @@
+//! Live events (issue 3): GraphQL subscriptions over WebSocket.
+//!
+//! - [`delivery`]: order, filters, replay with `afterSequence`, tenant isolation;
+//! - [`resume`]: reconnecting during continuous ingestion loses and repeats nothing;
+//! - [`protocol`]: graphql-transport-ws close codes, ping/pong, legacy subprotocol,
+//!   lagging subscribers;
+//! - [`processes`]: several server processes on one PostgreSQL, and SIGTERM;
+//! - [`reference_client`]: the graphql-ws npm client (Node.js) against the server.
+
+mod delivery;
+mod processes;
+mod protocol;
+mod reference_client;
+mod resume;
+
+/// The subscription every live test uses, with every field selected.
+pub const SUBSCRIPTION: &str = "subscription($filter: AuditEventFilter, $after: Int) { \
+    auditEventRecorded(filter: $filter, afterSequence: $after) { \
+      id sequence action actor { type id name email } target { type id name } outcome \
+      context { ipAddress userAgent requestId } payload occurredAt receivedAt } }";

@@ -1,0 +1,94 @@
+//! Real `auditlog` processes: several replicas on one PostgreSQL share live
+//! events through LISTEN/NOTIFY; SIGTERM completes open subscriptions cleanly.
+
+use auditlog_tests::process::ServerProcess;
+use auditlog_tests::ws::{Frame, WsClient};
+use auditlog_tests::{Backend, backend_tests, spawn_app};
+use serde_json::{Value, json};
+
+use super::SUBSCRIPTION;
+use crate::helpers::{events, sequence};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
+
+/// Records through a process's HTTP endpoint.
+async fn record_via(client: &reqwest::Client, url: &str, key: &str, events: Value) -> Vec<i64> {
+    let body = json!({
+        "query": "mutation($e:[AuditEventInput!]!){ recordAuditEvents(events:$e){ events { sequence } } }",
+        "variables": { "e": events },
+    });
+    let response: Value = client
+        .post(url)
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .expect("POST to a replica")
+        .json()
+        .await
+        .expect("JSON from a replica");
+    assert!(response["errors"].is_null(), "{response}");
+    response["data"]["recordAuditEvents"]["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(sequence)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_on_one_replica_receives_events_recorded_through_another() {
+    // The in-process app migrates the database and creates the tenant.
+    let setup = spawn_app(Backend::Postgres).await;
+    let tenant = setup.create_tenant("acme", "ENTERPRISE").await;
+    let replica_a = ServerProcess::start(SERVER, setup.database_url(), &[]).await;
+    let replica_b = ServerProcess::start(SERVER, setup.database_url(), &[]).await;
+
+    let mut ws = WsClient::connect_and_init(&replica_a.ws_url(), &tenant.admin_key).await;
+    ws.subscribe("a", SUBSCRIPTION, json!({ "after": 1 })).await;
+    ws.send(json!({ "type": "ping" })).await;
+    assert_eq!(ws.next_json().await["type"], "pong");
+
+    let client = reqwest::Client::new();
+    let mut recorded = Vec::new();
+    for round in 0..10 {
+        // Alternate replicas, and the in-process one too.
+        let url = match round % 3 {
+            0 => replica_b.graphql_url(),
+            1 => setup.url("/graphql"),
+            _ => replica_a.graphql_url(),
+        };
+        recorded.extend(record_via(&client, &url, &tenant.admin_key, events("entry.replicated", 7)).await);
+    }
+    let mut received = Vec::new();
+    while received.len() < recorded.len() {
+        received.push(sequence(&ws.next_event("a").await));
+    }
+    assert_eq!(received, (2..=71).collect::<Vec<i64>>());
+    assert_eq!(received, recorded);
+}
+
+async fn sigterm_completes_open_subscriptions_and_exits_zero(backend: Backend) {
+    let setup = spawn_app(backend).await;
+    let tenant = setup.create_tenant("acme", "TEAM").await;
+    let mut server = ServerProcess::start(SERVER, setup.database_url(), &[]).await;
+    let mut ws = WsClient::connect_and_init(&server.ws_url(), &tenant.admin_key).await;
+    ws.subscribe("live", SUBSCRIPTION, json!({ "after": 0 })).await;
+    assert_eq!(ws.next_event("live").await["action"], "tenant.create");
+
+    server.terminate().await;
+    // The client sees `complete` for its operation, then a normal close.
+    let mut completed = false;
+    let code = loop {
+        match ws.next_frame().await {
+            Frame::Json(message) if message == json!({ "type": "complete", "id": "live" }) => completed = true,
+            Frame::Json(message) => panic!("unexpected message during shutdown: {message}"),
+            Frame::Closed { code, .. } => break code,
+        }
+    };
+    assert!(completed, "no `complete` before the close");
+    assert!(matches!(code, 1000 | 1001), "close code {code} is not a normal close");
+    assert_eq!(server.wait().await, Some(0), "exit status after SIGTERM");
+}
+
+backend_tests!(sigterm_completes_open_subscriptions_and_exits_zero);
