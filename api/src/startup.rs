@@ -44,7 +44,9 @@ impl Application {
         };
         let live = Hub::new(
             db.clone(),
-            HubSettings { subscriber_buffer: settings.subscriber_buffer.max(1) },
+            HubSettings {
+                subscriber_buffer: settings.subscriber_buffer.max(1),
+            },
         );
         let websockets = TaskTracker::new();
         if db.get_database_backend() == DbBackend::Postgres {

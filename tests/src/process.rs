@@ -31,8 +31,13 @@ impl ServerProcess {
         for (key, value) in extra_env {
             command.env(key, value);
         }
-        let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
-        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout of {binary}"));
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
+        let stdout = child
+            .stdout
+            .take()
+            .unwrap_or_else(|| panic!("no stdout of {binary}"));
         let mut lines = BufReader::new(stdout).lines();
         let address = tokio::time::timeout(Duration::from_secs(60), async {
             while let Ok(Some(line)) = lines.next_line().await {
@@ -59,7 +64,10 @@ impl ServerProcess {
 
     /// Sends SIGTERM (through `kill`, so the harness needs no unsafe code).
     pub async fn terminate(&self) {
-        let pid = self.child.id().unwrap_or_else(|| panic!("the server has already exited"));
+        let pid = self
+            .child
+            .id()
+            .unwrap_or_else(|| panic!("the server has already exited"));
         let status = Command::new("kill")
             .args(["-TERM", &pid.to_string()])
             .status()

@@ -7,9 +7,9 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
 pub const TRANSPORT_WS: &str = "graphql-transport-ws";
@@ -31,13 +31,17 @@ pub struct WsClient {
 impl WsClient {
     /// Opens a WebSocket to `url` offering `protocol`.
     pub async fn connect(url: &str, protocol: &str) -> Self {
-        let mut request = url.into_client_request().unwrap_or_else(|e| panic!("bad WebSocket URL {url}: {e}"));
+        let mut request = url
+            .into_client_request()
+            .unwrap_or_else(|e| panic!("bad WebSocket URL {url}: {e}"));
         request.headers_mut().insert(
             "Sec-WebSocket-Protocol",
-            HeaderValue::from_str(protocol).unwrap_or_else(|e| panic!("bad protocol {protocol}: {e}")),
+            HeaderValue::from_str(protocol)
+                .unwrap_or_else(|e| panic!("bad protocol {protocol}: {e}")),
         );
-        let (socket, _) =
-            connect_async(request).await.unwrap_or_else(|e| panic!("cannot open a WebSocket to {url}: {e}"));
+        let (socket, _) = connect_async(request)
+            .await
+            .unwrap_or_else(|e| panic!("cannot open a WebSocket to {url}: {e}"));
         Self { socket }
     }
 
@@ -47,7 +51,10 @@ impl WsClient {
         let mut client = Self::connect(url, TRANSPORT_WS).await;
         client.send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {secret}") } })).await;
         let ack = client.next_json().await;
-        assert_eq!(ack["type"], "connection_ack", "expected connection_ack, got {ack}");
+        assert_eq!(
+            ack["type"], "connection_ack",
+            "expected connection_ack, got {ack}"
+        );
         client
     }
 
@@ -73,20 +80,37 @@ impl WsClient {
             match message {
                 Some(Ok(Message::Text(text))) => {
                     return Frame::Json(
-                        serde_json::from_str(text.as_str()).unwrap_or_else(|e| panic!("non-JSON frame {text}: {e}")),
+                        serde_json::from_str(text.as_str())
+                            .unwrap_or_else(|e| panic!("non-JSON frame {text}: {e}")),
                     );
                 }
                 Some(Ok(Message::Close(frame))) => {
                     return match frame {
-                        Some(frame) => Frame::Closed { code: frame.code.into(), reason: frame.reason.to_string() },
-                        None => Frame::Closed { code: 1005, reason: String::new() },
+                        Some(frame) => Frame::Closed {
+                            code: frame.code.into(),
+                            reason: frame.reason.to_string(),
+                        },
+                        None => Frame::Closed {
+                            code: 1005,
+                            reason: String::new(),
+                        },
                     };
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
                 Some(Ok(Message::Binary(_))) => panic!("unexpected binary frame"),
                 // A reset without a close frame.
-                Some(Err(e)) => return Frame::Closed { code: 1006, reason: e.to_string() },
-                None => return Frame::Closed { code: 1006, reason: "stream ended".into() },
+                Some(Err(e)) => {
+                    return Frame::Closed {
+                        code: 1006,
+                        reason: e.to_string(),
+                    };
+                }
+                None => {
+                    return Frame::Closed {
+                        code: 1006,
+                        reason: "stream ended".into(),
+                    };
+                }
             }
         }
     }
@@ -95,7 +119,9 @@ impl WsClient {
     pub async fn next_json(&mut self) -> Value {
         match self.next_frame().await {
             Frame::Json(value) => value,
-            Frame::Closed { code, reason } => panic!("connection closed ({code} {reason}) while a message was expected"),
+            Frame::Closed { code, reason } => {
+                panic!("connection closed ({code} {reason}) while a message was expected")
+            }
         }
     }
 
@@ -115,8 +141,14 @@ impl WsClient {
             if message["id"] != id {
                 continue;
             }
-            assert_eq!(message["type"], "next", "expected `next` for {id}, got {message}");
-            assert!(message["payload"]["errors"].is_null(), "errors in {message}");
+            assert_eq!(
+                message["type"], "next",
+                "expected `next` for {id}, got {message}"
+            );
+            assert!(
+                message["payload"]["errors"].is_null(),
+                "errors in {message}"
+            );
             return message["payload"]["data"]["auditEventRecorded"].clone();
         }
     }

@@ -24,10 +24,17 @@ async fn delivers_new_events_in_order_with_every_field(backend: Backend) {
         "context": { "ipAddress": "203.0.113.9", "userAgent": "curl/8", "requestId": "req-1" },
         "payload": { "title": "Launch", "tags": ["a", "b"] },
     });
-    let recorded = app.record_ok(&tenant.admin_key, json!([full, event("entry.update"), event("entry.delete")])).await;
+    let recorded = app
+        .record_ok(
+            &tenant.admin_key,
+            json!([full, event("entry.update"), event("entry.delete")]),
+        )
+        .await;
     for expected in &recorded {
         let received = ws.next_event("1").await;
-        for field in ["id", "sequence", "action", "actor", "target", "outcome", "context", "payload"] {
+        for field in [
+            "id", "sequence", "action", "actor", "target", "outcome", "context", "payload",
+        ] {
             assert_eq!(received[field], expected[field], "{field}");
         }
     }
@@ -36,12 +43,15 @@ async fn delivers_new_events_in_order_with_every_field(backend: Backend) {
 
 async fn without_after_sequence_starts_with_the_next_event(backend: Backend) {
     let (app, tenant) = app_with_tenant(backend).await;
-    app.record_ok(&tenant.admin_key, events("entry.old", 3)).await;
+    app.record_ok(&tenant.admin_key, events("entry.old", 3))
+        .await;
     let mut ws = WsClient::connect_and_init(&app.ws_url(), &tenant.admin_key).await;
     ws.subscribe("s", SUBSCRIPTION, json!({})).await;
     ws.send(json!({ "type": "ping" })).await;
     assert_eq!(ws.next_json().await["type"], "pong");
-    let new = app.record_ok(&tenant.admin_key, json!([event("entry.new")])).await;
+    let new = app
+        .record_ok(&tenant.admin_key, json!([event("entry.new")]))
+        .await;
     let received = ws.next_event("s").await;
     assert_eq!(received["action"], "entry.new");
     assert_eq!(sequence(&received), sequence(&new[0]));
@@ -50,14 +60,16 @@ async fn without_after_sequence_starts_with_the_next_event(backend: Backend) {
 async fn after_sequence_replays_then_continues_live_without_gap_or_duplicate(backend: Backend) {
     let (app, tenant) = app_with_tenant(backend).await;
     // tenant.create is sequence 1; these are 2..=11.
-    app.record_ok(&tenant.admin_key, events("entry.stored", 10)).await;
+    app.record_ok(&tenant.admin_key, events("entry.stored", 10))
+        .await;
     let mut ws = WsClient::connect_and_init(&app.ws_url(), &tenant.admin_key).await;
     ws.subscribe("r", SUBSCRIPTION, json!({ "after": 5 })).await;
     let mut seen = Vec::new();
     for _ in 6..=11 {
         seen.push(sequence(&ws.next_event("r").await));
     }
-    app.record_ok(&tenant.admin_key, events("entry.live", 5)).await;
+    app.record_ok(&tenant.admin_key, events("entry.live", 5))
+        .await;
     for _ in 12..=16 {
         seen.push(sequence(&ws.next_event("r").await));
     }
@@ -81,7 +93,12 @@ async fn filters_mean_what_they_mean_for_the_list(backend: Backend) {
     ];
     let mut ws = WsClient::connect_and_init(&app.ws_url(), &tenant.admin_key).await;
     for (index, (filter, _)) in cases.iter().enumerate() {
-        ws.subscribe(&index.to_string(), SUBSCRIPTION, json!({ "filter": filter, "after": 1 })).await;
+        ws.subscribe(
+            &index.to_string(),
+            SUBSCRIPTION,
+            json!({ "filter": filter, "after": 1 }),
+        )
+        .await;
     }
     let events = json!([
         { "action": "other.noise", "actor": { "type": "USER", "id": "u-1" } },
@@ -100,8 +117,14 @@ async fn filters_mean_what_they_mean_for_the_list(backend: Backend) {
     while first_match.iter().any(Option::is_none) {
         let message = ws.next_json().await;
         assert_eq!(message["type"], "next", "{message}");
-        let index: usize = message["id"].as_str().and_then(|id| id.parse().ok()).expect("numeric id");
-        let action = message["payload"]["data"]["auditEventRecorded"]["action"].as_str().unwrap_or_default().to_owned();
+        let index: usize = message["id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .expect("numeric id");
+        let action = message["payload"]["data"]["auditEventRecorded"]["action"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         first_match[index].get_or_insert(action);
     }
     for (index, (filter, expected)) in cases.iter().enumerate() {
@@ -109,7 +132,10 @@ async fn filters_mean_what_they_mean_for_the_list(backend: Backend) {
         // entry.* also matches entry.by_special etc.; the first one must be the expected one.
         assert_eq!(got, *expected, "filter {filter}");
         let listed = app.all_events(&tenant.admin_key, filter.clone()).await;
-        assert!(listed.iter().any(|e| e["action"] == *expected), "list with {filter} lacks {expected}");
+        assert!(
+            listed.iter().any(|e| e["action"] == *expected),
+            "list with {filter} lacks {expected}"
+        );
     }
 }
 
@@ -118,29 +144,50 @@ async fn another_tenant_receives_nothing(backend: Backend) {
     let other = app.create_tenant("globex", "ENTERPRISE").await;
     let mut spy = WsClient::connect_and_init(&app.ws_url(), &other.admin_key).await;
     // Replay everything the spy's tenant has, then listen live.
-    spy.subscribe("spy", SUBSCRIPTION, json!({ "after": 0 })).await;
+    spy.subscribe("spy", SUBSCRIPTION, json!({ "after": 0 }))
+        .await;
     let own = spy.next_event("spy").await;
-    assert_eq!(own["action"], "tenant.create", "its own creation is its only event");
-    app.record_ok(&acme.admin_key, events("secret.thing", 5)).await;
+    assert_eq!(
+        own["action"], "tenant.create",
+        "its own creation is its only event"
+    );
+    app.record_ok(&acme.admin_key, events("secret.thing", 5))
+        .await;
     // A marker event of the spy's own tenant arrives, with nothing of acme before it.
-    app.record_ok(&other.admin_key, json!([event("marker.own")])).await;
+    app.record_ok(&other.admin_key, json!([event("marker.own")]))
+        .await;
     let next = spy.next_event("spy").await;
-    assert_eq!(next["action"], "marker.own", "received another tenant's event: {next}");
+    assert_eq!(
+        next["action"], "marker.own",
+        "received another tenant's event: {next}"
+    );
 }
 
 async fn roles_and_arguments_are_checked(backend: Backend) {
     let (app, tenant) = app_with_tenant(backend).await;
-    let auditor = app.create_api_key(&tenant.admin_key, "auditor", "AUDITOR").await;
+    let auditor = app
+        .create_api_key(&tenant.admin_key, "auditor", "AUDITOR")
+        .await;
     let mut ws = WsClient::connect_and_init(&app.ws_url(), &auditor.secret).await;
-    ws.subscribe("bad", SUBSCRIPTION, json!({ "after": -1 })).await;
+    ws.subscribe("bad", SUBSCRIPTION, json!({ "after": -1 }))
+        .await;
     let error = ws.next_json().await;
     assert_eq!(error["type"], "error", "{error}");
     assert_eq!(error["payload"][0]["extensions"]["code"], "BAD_USER_INPUT");
-    ws.subscribe("bad-ip", SUBSCRIPTION, json!({ "filter": { "ipAddress": "nope" } })).await;
+    ws.subscribe(
+        "bad-ip",
+        SUBSCRIPTION,
+        json!({ "filter": { "ipAddress": "nope" } }),
+    )
+    .await;
     let error = ws.next_json().await;
-    assert_eq!(error["payload"][0]["extensions"]["code"], "BAD_USER_INPUT", "{error}");
+    assert_eq!(
+        error["payload"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{error}"
+    );
     // The auditor may subscribe.
-    ws.subscribe("ok", SUBSCRIPTION, json!({ "after": 0 })).await;
+    ws.subscribe("ok", SUBSCRIPTION, json!({ "after": 0 }))
+        .await;
     assert_eq!(ws.next_event("ok").await["action"], "tenant.create");
 }
 

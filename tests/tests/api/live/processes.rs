@@ -58,7 +58,15 @@ async fn a_subscriber_on_one_replica_receives_events_recorded_through_another() 
             1 => setup.url("/graphql"),
             _ => replica_a.graphql_url(),
         };
-        recorded.extend(record_via(&client, &url, &tenant.admin_key, events("entry.replicated", 7)).await);
+        recorded.extend(
+            record_via(
+                &client,
+                &url,
+                &tenant.admin_key,
+                events("entry.replicated", 7),
+            )
+            .await,
+        );
     }
     let mut received = Vec::new();
     while received.len() < recorded.len() {
@@ -73,7 +81,8 @@ async fn sigterm_completes_open_subscriptions_and_exits_zero(backend: Backend) {
     let tenant = setup.create_tenant("acme", "TEAM").await;
     let mut server = ServerProcess::start(SERVER, setup.database_url(), &[]).await;
     let mut ws = WsClient::connect_and_init(&server.ws_url(), &tenant.admin_key).await;
-    ws.subscribe("live", SUBSCRIPTION, json!({ "after": 0 })).await;
+    ws.subscribe("live", SUBSCRIPTION, json!({ "after": 0 }))
+        .await;
     assert_eq!(ws.next_event("live").await["action"], "tenant.create");
 
     server.terminate().await;
@@ -81,13 +90,18 @@ async fn sigterm_completes_open_subscriptions_and_exits_zero(backend: Backend) {
     let mut completed = false;
     let code = loop {
         match ws.next_frame().await {
-            Frame::Json(message) if message == json!({ "type": "complete", "id": "live" }) => completed = true,
+            Frame::Json(message) if message == json!({ "type": "complete", "id": "live" }) => {
+                completed = true
+            }
             Frame::Json(message) => panic!("unexpected message during shutdown: {message}"),
             Frame::Closed { code, .. } => break code,
         }
     };
     assert!(completed, "no `complete` before the close");
-    assert!(matches!(code, 1000 | 1001), "close code {code} is not a normal close");
+    assert!(
+        matches!(code, 1000 | 1001),
+        "close code {code} is not a normal close"
+    );
     assert_eq!(server.wait().await, Some(0), "exit status after SIGTERM");
 }
 

@@ -25,7 +25,11 @@ fn ensure_node_modules() {
             .current_dir(node_dir())
             .status()
             .unwrap_or_else(|e| panic!("cannot run npm (install Node.js 20 and npm): {e}"));
-        assert!(status.success(), "npm ci failed in {}", node_dir().display());
+        assert!(
+            status.success(),
+            "npm ci failed in {}",
+            node_dir().display()
+        );
     });
 }
 
@@ -42,8 +46,15 @@ async fn graphql_ws_reference_client_receives_events_in_order(backend: Backend) 
         .await
         .unwrap_or_else(|e| panic!("cannot run node (install Node.js 20): {e}"));
     let report = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "node tests failed:\n{report}\n{}", String::from_utf8_lossy(&output.stderr));
-    assert!(report.contains("# pass 2"), "expected 2 passing node tests:\n{report}");
+    assert!(
+        output.status.success(),
+        "node tests failed:\n{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        report.contains("# pass 2"),
+        "expected 2 passing node tests:\n{report}"
+    );
 }
 
 backend_tests!(graphql_ws_reference_client_receives_events_in_order);

@@ -35,20 +35,26 @@ async fn resume_after_disconnect_during_ingestion_loses_and_repeats_nothing(back
     for round in 0..4 {
         let mut ws = WsClient::connect_and_init(&app.ws_url(), &tenant.admin_key).await;
         let after = seen.last().copied().unwrap_or(0);
-        ws.subscribe("tail", SUBSCRIPTION, json!({ "after": after })).await;
+        ws.subscribe("tail", SUBSCRIPTION, json!({ "after": after }))
+            .await;
         let target = if round < 3 { after + 40 } else { last };
         read_until(&mut ws, "tail", target.min(last), &mut seen).await;
         drop(ws);
     }
     writer.await.expect("writer task");
-    assert_eq!(seen, (1..=last).collect::<Vec<i64>>(), "every sequence exactly once, in order");
+    assert_eq!(
+        seen,
+        (1..=last).collect::<Vec<i64>>(),
+        "every sequence exactly once, in order"
+    );
 }
 
 async fn eight_concurrent_writers_one_subscriber_sees_every_sequence(backend: Backend) {
     let (app, tenant) = app_with_tenant(backend).await;
     let app = Arc::new(app);
     let mut ws = WsClient::connect_and_init(&app.ws_url(), &tenant.admin_key).await;
-    ws.subscribe("all", SUBSCRIPTION, json!({ "after": 1 })).await;
+    ws.subscribe("all", SUBSCRIPTION, json!({ "after": 1 }))
+        .await;
     const WRITERS: usize = 8;
     const BATCHES: usize = 15;
     const PER_BATCH: usize = 4;
@@ -57,7 +63,8 @@ async fn eight_concurrent_writers_one_subscriber_sees_every_sequence(backend: Ba
         let (app, key) = (app.clone(), tenant.admin_key.clone());
         writers.push(tokio::spawn(async move {
             for _ in 0..BATCHES {
-                app.record_ok(&key, events("entry.concurrent", PER_BATCH)).await;
+                app.record_ok(&key, events("entry.concurrent", PER_BATCH))
+                    .await;
             }
         }));
     }
@@ -67,7 +74,11 @@ async fn eight_concurrent_writers_one_subscriber_sees_every_sequence(backend: Ba
     for writer in writers {
         writer.await.expect("writer task");
     }
-    assert_eq!(seen, (2..=last).collect::<Vec<i64>>(), "1..N without gaps or repeats");
+    assert_eq!(
+        seen,
+        (2..=last).collect::<Vec<i64>>(),
+        "1..N without gaps or repeats"
+    );
 }
 
 backend_tests!(
