@@ -76,6 +76,59 @@ async fn a_subscriber_on_one_replica_receives_events_recorded_through_another() 
     assert_eq!(received, recorded);
 }
 
+/// Kills the replica's LISTEN connection from the database side while events
+/// are recorded elsewhere: the replica reconnects, resyncs, and its subscriber
+/// still receives every event, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_listener_reconnects_and_loses_nothing() {
+    use sea_orm::{ConnectionTrait, Database};
+
+    let setup = spawn_app(Backend::Postgres).await;
+    let tenant = setup.create_tenant("acme", "ENTERPRISE").await;
+    let replica = ServerProcess::start(SERVER, setup.database_url(), &[]).await;
+    let mut ws = WsClient::connect_and_init(&replica.ws_url(), &tenant.admin_key).await;
+    ws.subscribe("a", SUBSCRIPTION, json!({ "after": 1 })).await;
+    ws.send(json!({ "type": "ping" })).await;
+    assert_eq!(ws.next_json().await["type"], "pong");
+
+    let admin = Database::connect(setup.database_url())
+        .await
+        .expect("connect to the test database");
+    let client = reqwest::Client::new();
+    let mut recorded = Vec::new();
+    for round in 0..5 {
+        // Every listener of this database (the in-process app's and the replica's).
+        let killed = admin
+            .execute_unprepared(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+            )
+            .await
+            .expect("terminate listeners");
+        if round == 0 {
+            assert!(
+                killed.rows_affected() >= 1,
+                "found no LISTEN connection to kill"
+            );
+        }
+        recorded.extend(
+            record_via(
+                &client,
+                &setup.url("/graphql"),
+                &tenant.admin_key,
+                events("entry.during_outage", 5),
+            )
+            .await,
+        );
+    }
+    let mut received = Vec::new();
+    while received.len() < recorded.len() {
+        received.push(sequence(&ws.next_event("a").await));
+    }
+    assert_eq!(received, recorded);
+    assert_eq!(received, (2..=26).collect::<Vec<i64>>());
+}
+
 async fn sigterm_completes_open_subscriptions_and_exits_zero(backend: Backend) {
     let setup = spawn_app(backend).await;
     let tenant = setup.create_tenant("acme", "TEAM").await;
