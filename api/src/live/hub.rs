@@ -92,7 +92,11 @@ impl Hub {
         // at this value or later, and anything later is also replayed by the
         // subscriber from the database, so nothing falls between the two.
         let committed = store::events::committed_sequence(&self.inner.db, tenant_id).await?;
-        let feed = {
+        // Subscribe while holding the map lock: a feed with no receivers is
+        // removed by `feed()` under the same lock, so it can never be dropped
+        // between its creation here and our subscription (which would close
+        // the receiver at once).
+        let receiver = {
             let mut feeds = self.lock_feeds();
             feeds
                 .entry(tenant_id)
@@ -103,10 +107,11 @@ impl Hub {
                         last_fetched: tokio::sync::Mutex::new(committed),
                     })
                 })
-                .clone()
+                .sender
+                .subscribe()
         };
         Ok(Registration {
-            receiver: feed.sender.subscribe(),
+            receiver,
             committed_at_registration: committed,
         })
     }
