@@ -9,6 +9,7 @@ pub mod cursor;
 mod error_codes;
 pub mod inputs;
 mod limits;
+mod metrics;
 mod mutation;
 mod pagination;
 mod query;

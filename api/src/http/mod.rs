@@ -6,6 +6,7 @@
 mod extract;
 mod graphql;
 mod health;
+pub mod metrics;
 mod problem;
 mod state;
 mod websocket;
@@ -22,6 +23,7 @@ pub use state::AppState;
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
+    metrics::handle();
     Router::new()
         .route(
             "/graphql",
@@ -29,7 +31,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
+        .route("/metrics", get(metrics::render))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())
         // A bug must cost one request a 500, not the process; no details leak.
         .layer(CatchPanicLayer::custom(problem::panic_response))

@@ -12,6 +12,34 @@ async fn health_check_answers_200(backend: Backend) {
     assert_eq!(response.status, StatusCode::OK, "{}", response.text);
 }
 
+async fn readiness_and_metrics_answer(backend: Backend) {
+    let (app, tenant) = app_with_tenant(backend).await;
+    let ready = app.get("/readyz", "*/*", None).await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
+    app.record_ok(
+        &tenant.admin_key,
+        crate::helpers::events("entry.metered", 2),
+    )
+    .await;
+    let metrics = app.get("/metrics", "text/plain", None).await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    // The recorder is shared by every app of this test process, so check that
+    // the series exist rather than exact values.
+    for series in [
+        "auditlog_http_requests_total{",
+        "auditlog_http_request_duration_seconds",
+        "auditlog_graphql_fields_total{field=\"recordAuditEvents\",outcome=\"ok\"}",
+        "auditlog_live_subscribers",
+        "auditlog_db_pool_connections{state=\"open\"}",
+    ] {
+        assert!(
+            metrics.text.contains(series),
+            "{series} missing from /metrics:\n{}",
+            metrics.text
+        );
+    }
+}
+
 async fn browsers_get_graphiql(backend: Backend) {
     let app = spawn_app(backend).await;
     let response = app
@@ -62,6 +90,7 @@ async fn answers_json(backend: Backend) {
 }
 
 backend_tests!(
+    readiness_and_metrics_answer,
     health_check_answers_200,
     browsers_get_graphiql,
     queries_work_over_get,

@@ -1,0 +1,87 @@
+//! `GET /metrics` in Prometheus text format, and the HTTP request metrics.
+//!
+//! One recorder per process (the `metrics` facade is global): the first
+//! `Application` installs it, later ones (tests start several) share it.
+//! Labels are bounded by the schema and routes, never taken from client input
+//! such as operation names, so a client cannot blow up the series count.
+//!
+//! Series: `auditlog_http_requests_total{route,method,status}`,
+//! `auditlog_http_request_duration_seconds{route,method}`,
+//! `auditlog_graphql_fields_total{field,outcome}` and
+//! `auditlog_graphql_field_duration_seconds{field}` (root fields, see
+//! `graphql::metrics`), `auditlog_events_ingested_total`,
+//! `auditlog_live_subscribers`, `auditlog_db_pool_connections{state}`.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use sea_orm::DbBackend;
+
+use super::state::AppState;
+
+static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// The process's Prometheus handle, installing the recorder on first use.
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    RECORDER
+        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
+            Ok(handle) => Some(handle),
+            Err(error) => {
+                tracing::warn!(error = %error, "metrics recorder not installed; /metrics will be empty");
+                None
+            }
+        })
+        .as_ref()
+}
+
+pub async fn render(State(state): State<AppState>) -> Response {
+    metrics::gauge!("auditlog_live_subscribers").set(state.live.subscriber_count() as f64);
+    // The pool getters panic on the other backend, so branch on it first.
+    let (open, idle) = match state.db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = state.db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::Sqlite => {
+            let pool = state.db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    };
+    metrics::gauge!("auditlog_db_pool_connections", "state" => "open").set(f64::from(open));
+    metrics::gauge!("auditlog_db_pool_connections", "state" => "idle").set(idle as f64);
+    match handle() {
+        Some(handle) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            handle.render(),
+        )
+            .into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder unavailable",
+        )
+            .into_response(),
+    }
+}
+
+/// Counts and times every HTTP request by matched route (not raw path).
+pub async fn track(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("auditlog_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("auditlog_http_request_duration_seconds", "route" => route, "method" => method)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
