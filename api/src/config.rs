@@ -7,6 +7,11 @@ use std::net::SocketAddr;
 
 use clap::Args;
 
+use crate::domain::RetentionRules;
+
+mod oidc;
+pub use oidc::OidcConfig;
+
 /// Everything the HTTP service needs to start. Every field has a flag and an
 /// environment variable; secrets are only ever read from the environment or a flag
 /// and never printed (see the manual `Debug` impl).
@@ -53,6 +58,96 @@ pub struct Settings {
     /// Serve GraphiQL on `GET /graphql` to browsers.
     #[arg(long, env = "AUDITLOG_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
     pub graphiql: bool,
+
+    #[command(flatten)]
+    pub retention: RetentionConfig,
+
+    /// Run the retention purge on its schedule inside this process. Safe with
+    /// any number of replicas and workers (a lease per tenant); turn it off when
+    /// `auditlog-worker` runs as its own deployment.
+    #[arg(long, env = "AUDITLOG_IN_PROCESS_PURGE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub in_process_purge: bool,
+
+    #[command(flatten)]
+    pub purge: PurgeConfig,
+
+    /// Sign-in for people through an OpenID Provider (all optional).
+    #[command(flatten)]
+    pub oidc: OidcConfig,
+}
+
+/// The operator's retention policy; shared by the service and `auditlog-worker`,
+/// which must be started with the same values.
+#[derive(Clone, Debug, Args)]
+pub struct RetentionConfig {
+    /// Days TEAM tenants keep their events (fixed for them).
+    #[arg(long, env = "AUDITLOG_TEAM_RETENTION_DAYS", default_value_t = 7)]
+    pub team_retention_days: i64,
+    /// Days ENTERPRISE tenants keep their events unless their admins choose otherwise.
+    #[arg(long, env = "AUDITLOG_ENTERPRISE_RETENTION_DAYS", default_value_t = 90)]
+    pub enterprise_retention_days: i64,
+    /// Shortest period ENTERPRISE admins may choose.
+    #[arg(long, env = "AUDITLOG_RETENTION_MIN_DAYS", default_value_t = 1)]
+    pub retention_min_days: i64,
+    /// Longest period ENTERPRISE admins may choose.
+    #[arg(long, env = "AUDITLOG_RETENTION_MAX_DAYS", default_value_t = 3650)]
+    pub retention_max_days: i64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            team_retention_days: 7,
+            enterprise_retention_days: 90,
+            retention_min_days: 1,
+            retention_max_days: 3650,
+        }
+    }
+}
+
+impl RetentionConfig {
+    /// The validated policy; an error names the inconsistent setting.
+    pub fn rules(&self) -> anyhow::Result<RetentionRules> {
+        RetentionRules::new(
+            self.team_retention_days,
+            self.enterprise_retention_days,
+            self.retention_min_days,
+            self.retention_max_days,
+        )
+        .map_err(|reason| anyhow::anyhow!("invalid retention configuration: {reason}"))
+    }
+}
+
+/// How the retention purge runs (in the service or in `auditlog-worker`).
+#[derive(Clone, Debug, Args)]
+pub struct PurgeConfig {
+    /// When purge passes start: a cron expression with seconds
+    /// (`sec min hour day-of-month month day-of-week`, UTC).
+    #[arg(
+        long,
+        env = "AUDITLOG_PURGE_SCHEDULE",
+        default_value = "0 */15 * * * *"
+    )]
+    pub purge_schedule: String,
+    /// Events deleted per batch; each batch is its own short transaction.
+    #[arg(long, env = "AUDITLOG_PURGE_BATCH_SIZE", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub purge_batch_size: u64,
+    /// Seconds a worker's lease on a tenant lasts without renewal (renewed every
+    /// batch); a crashed worker's tenants are taken over after this long.
+    #[arg(long, env = "AUDITLOG_PURGE_LEASE_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub purge_lease_secs: u64,
+}
+
+impl Default for PurgeConfig {
+    fn default() -> Self {
+        Self {
+            purge_schedule: "0 */15 * * * *".into(),
+            purge_batch_size: 1000,
+            purge_lease_secs: 60,
+        }
+    }
 }
 
 impl Settings {
@@ -69,6 +164,10 @@ impl Settings {
             ws_init_timeout_secs: 10,
             subscriber_buffer: 4096,
             graphiql: true,
+            retention: RetentionConfig::default(),
+            in_process_purge: true,
+            purge: PurgeConfig::default(),
+            oidc: OidcConfig::default(),
         }
     }
 }
@@ -88,6 +187,10 @@ impl std::fmt::Debug for Settings {
             .field("ws_init_timeout_secs", &self.ws_init_timeout_secs)
             .field("subscriber_buffer", &self.subscriber_buffer)
             .field("graphiql", &self.graphiql)
+            .field("retention", &self.retention)
+            .field("in_process_purge", &self.in_process_purge)
+            .field("purge", &self.purge)
+            .field("oidc", &self.oidc.redacted())
             .finish()
     }
 }
@@ -108,7 +211,22 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{RetentionConfig, redact_url};
+    use crate::domain::RetentionRules;
+
+    #[test]
+    fn default_retention_config_is_the_default_policy() {
+        assert_eq!(
+            RetentionConfig::default().rules().ok(),
+            Some(RetentionRules::default())
+        );
+        let inverted = RetentionConfig {
+            retention_min_days: 10,
+            retention_max_days: 5,
+            ..RetentionConfig::default()
+        };
+        assert!(inverted.rules().is_err());
+    }
 
     #[test]
     fn redacts_password_only() {

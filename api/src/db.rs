@@ -14,9 +14,18 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use crate::config::{Settings, redact_url};
 
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let mut options = ConnectOptions::new(settings.database_url.clone());
+    connect_url(&settings.database_url, settings.db_max_connections).await
+}
+
+/// A pool on `database_url` with at most `max_connections` connections (used
+/// directly by `auditlog-worker`, which has no HTTP settings).
+pub async fn connect_url(
+    database_url: &str,
+    max_connections: u32,
+) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(database_url.to_owned());
     options
-        .max_connections(settings.db_max_connections)
+        .max_connections(max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
@@ -30,7 +39,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
         });
     Database::connect(options)
         .await
-        .with_context(|| format!("cannot connect to {}", redact_url(&settings.database_url)))
+        .with_context(|| format!("cannot connect to {}", redact_url(database_url)))
 }
 
 /// Applies every pending migration (a no-op when the schema is current).

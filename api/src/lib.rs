@@ -6,6 +6,7 @@
 //! - [`auth`]: bearer credentials → [`auth::Principal`];
 //! - [`store`]: SQL over SeaORM, always scoped by tenant;
 //! - [`service`]: multi-step operations, each one transaction, self-audited;
+//! - [`retention`]: the purge of expired events and its schedule;
 //! - [`graphql`]: schema, resolvers, input/output types;
 //! - [`http`]: axum routes and the GraphQL-over-HTTP transport;
 //! - [`startup`]: wires it all into an [`startup::Application`].
@@ -21,6 +22,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod live;
+pub mod retention;
 pub mod service;
 pub mod startup;
 pub mod store;

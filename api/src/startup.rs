@@ -7,13 +7,16 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 
-use crate::auth::Authenticator;
+use crate::auth::oidc::IdentityProvider;
+use crate::auth::{Authenticator, People};
 use crate::config::Settings;
 use crate::domain::secret::random_alphanumeric;
 use crate::graphql::cursor::CursorCodec;
 use crate::graphql::{SchemaLimits, Services, build_schema};
+use crate::http::browser::BrowserAuth;
 use crate::http::{AppState, router};
 use crate::live::{Hub, HubSettings, pg_listener};
+use crate::retention::{PurgeScheduler, PurgeSettings, Purger};
 use crate::{db, store};
 use sea_orm::DbBackend;
 
@@ -26,12 +29,16 @@ pub struct Application {
     /// Shut down with the server so live subscriptions complete cleanly.
     live: Hub,
     websockets: TaskTracker,
+    /// The in-process retention purge (`AUDITLOG_IN_PROCESS_PURGE`), stopped
+    /// after the server so a pass in flight finishes its batch.
+    purge: Option<PurgeScheduler>,
 }
 
 impl Application {
     /// Everything up to a bound socket, so callers know the port before serving
     /// (`127.0.0.1:0` picks a free one).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let retention = settings.retention.rules()?;
         let db = db::connect(&settings).await?;
         if settings.auto_migrate {
             db::migrate(&db).await?;
@@ -57,26 +64,43 @@ impl Application {
                 db: db.clone(),
                 cursors: CursorCodec::new(&cursor_key),
                 live: live.clone(),
+                retention,
             },
             SchemaLimits::default(),
         );
+        let (people, browser) = sign_in(&settings, &db, &cursor_key)?;
         let state = AppState {
             schema,
-            authenticator: Authenticator::new(db.clone(), settings.operator_token.clone()),
-            db,
+            authenticator: Authenticator::new(
+                db.clone(),
+                settings.operator_token.clone(),
+                retention,
+            )
+            .with_people(people),
+            db: db.clone(),
             graphiql: settings.graphiql,
             live: live.clone(),
             websockets: websockets.clone(),
             ws_init_timeout: std::time::Duration::from_secs(settings.ws_init_timeout_secs),
+            browser,
         };
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let purge = if settings.in_process_purge {
+            let purge_settings =
+                PurgeSettings::from_config(&settings.retention, &settings.purge, "auditlog")?;
+            let purger = Purger::new(db, live.clone(), purge_settings);
+            Some(PurgeScheduler::start(purger, &settings.purge.purge_schedule).await?)
+        } else {
+            None
+        };
         Ok(Self {
             listener,
             router: router(state),
             live,
             websockets,
+            purge,
         })
     }
 
@@ -106,11 +130,36 @@ impl Application {
         {
             tracing::warn!("some WebSocket connections did not close in time");
         }
+        if let Some(purge) = self.purge {
+            purge.stop().await;
+        }
         Ok(())
     }
 }
 
-async fn shutdown_signal() {
+/// Sign-in for people, when an identity provider is configured: the token and
+/// session authentication, and the browser login (which needs a public URL).
+/// The login-flow cookie key derives from the cursor key, shared by all replicas.
+fn sign_in(
+    settings: &Settings,
+    db: &sea_orm::DatabaseConnection,
+    cursor_key: &str,
+) -> anyhow::Result<(Option<People>, Option<BrowserAuth>)> {
+    let Some(oidc) = settings.oidc.settings()? else {
+        return Ok((None, None));
+    };
+    let browser = oidc
+        .login
+        .clone()
+        .map(|login| BrowserAuth::new(login, cursor_key))
+        .transpose()?;
+    let identity_provider = IdentityProvider::new(oidc)?;
+    identity_provider.warm_up();
+    Ok((Some(People::new(db.clone(), identity_provider)), browser))
+}
+
+/// Resolves on SIGTERM or Ctrl-C (also used by `auditlog-worker`).
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::warn!(error = %error, "cannot listen for Ctrl-C");

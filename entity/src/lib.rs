@@ -8,12 +8,16 @@
 pub mod api_keys;
 pub mod audit_events;
 pub mod instance_settings;
+pub mod retention_leases;
 pub mod tenants;
+pub mod user_sessions;
 
 pub mod prelude {
     //! The entities under their conventional names.
     pub use super::api_keys::Entity as ApiKeys;
     pub use super::audit_events::Entity as AuditEvents;
     pub use super::instance_settings::Entity as InstanceSettings;
+    pub use super::retention_leases::Entity as RetentionLeases;
     pub use super::tenants::Entity as Tenants;
+    pub use super::user_sessions::Entity as UserSessions;
 }

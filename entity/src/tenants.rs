@@ -3,6 +3,11 @@
 //! `event_counter` is the last `sequence` handed out to this tenant's events. The
 //! event store advances it inside the inserting transaction, which makes the row
 //! lock the per-tenant serialization point for sequence assignment.
+//!
+//! Retention: `retention_days` is the stored policy (meaningful on ENTERPRISE;
+//! the TEAM plan's period comes from operator configuration). While `legal_hold`
+//! is set nothing of the tenant expires. `retention_updated_at` is when the
+//! policy last changed (NULL: never, it dates from `created_at`).
 
 use sea_orm::entity::prelude::*;
 
@@ -19,6 +24,9 @@ pub struct Model {
     pub retention_days: i32,
     pub created_at: DateTimeUtc,
     pub event_counter: i64,
+    pub legal_hold: bool,
+    pub legal_hold_reason: Option<String>,
+    pub retention_updated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,8 @@ mod m20261126_000001_create_tenants;
 mod m20261126_000002_create_api_keys;
 mod m20261126_000003_create_audit_events;
 mod m20261126_000004_create_instance_settings;
+mod m20261126_000005_add_retention_policy;
+mod m20261126_000006_create_user_sessions;
 
 pub struct Migrator;
 
@@ -26,6 +28,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_create_api_keys::Migration),
             Box::new(m20261126_000003_create_audit_events::Migration),
             Box::new(m20261126_000004_create_instance_settings::Migration),
+            Box::new(m20261126_000005_add_retention_policy::Migration),
+            Box::new(m20261126_000006_create_user_sessions::Migration),
         ]
     }
 }

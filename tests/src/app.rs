@@ -43,6 +43,9 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     let mut settings = Settings::for_database(database.url.clone());
     settings.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     settings.operator_token = Some(operator_token.clone());
+    // No purge on a wall-clock schedule in tests: retention tests run passes
+    // explicitly (or turn the in-process scheduler on with a schedule of their own).
+    settings.in_process_purge = false;
     configure(&mut settings);
 
     let application = Application::build(settings).await.unwrap_or_else(|e| {

@@ -15,6 +15,11 @@
 //! - [`ws`]: a graphql-transport-ws (and legacy graphql-ws) test client.
 //! - [`process`]: the real `auditlog` binary as a child process (multi-process and
 //!   signal tests).
+//! - [`database`]: direct database access for retention tests (plant events that
+//!   occurred days ago, count what is stored, run purge passes in-process).
+//! - [`worker`]: the real `auditlog-worker` binary as a child process.
+//! - [`oidc`]: a real OpenID Provider (`oidc-provider` on Node.js) for the
+//!   sign-in tests, a cookie-keeping [`oidc::Browser`], and an app configured for it.
 //! - [`backend_tests!`]: runs one `async fn name(backend: Backend)` test on both backends.
 //!
 //! # Invariants
@@ -22,15 +27,19 @@
 //!   parallel and assert exact counts.
 //! - Nothing is skipped: without PostgreSQL binaries (and without
 //!   `AUDITLOG_TEST_DATABASE_URL`) the PostgreSQL tests fail, saying how to install them.
-//! - The harness only talks HTTP to the server; it never reads the database behind it.
+//! - The harness only talks HTTP to the server; only [`database`] touches the
+//!   database behind it, for what no API can do (events from days ago).
 
 pub mod app;
 pub mod backend;
+pub mod database;
 mod macros;
+pub mod oidc;
 pub mod postgres;
 pub mod process;
 pub mod queries;
 pub mod response;
+pub mod worker;
 pub mod ws;
 
 pub use app::{CreatedKey, Page, TenantHandle, TestApp, spawn_app, spawn_app_with, str_field};

@@ -31,6 +31,16 @@ pub struct WsClient {
 impl WsClient {
     /// Opens a WebSocket to `url` offering `protocol`.
     pub async fn connect(url: &str, protocol: &str) -> Self {
+        Self::connect_with_headers(url, protocol, &[]).await
+    }
+
+    /// [`Self::connect`] with extra upgrade-request headers (e.g. `Cookie` and
+    /// `Origin`, as a browser sends them).
+    pub async fn connect_with_headers(
+        url: &str,
+        protocol: &str,
+        headers: &[(&'static str, &str)],
+    ) -> Self {
         let mut request = url
             .into_client_request()
             .unwrap_or_else(|e| panic!("bad WebSocket URL {url}: {e}"));
@@ -39,6 +49,13 @@ impl WsClient {
             HeaderValue::from_str(protocol)
                 .unwrap_or_else(|e| panic!("bad protocol {protocol}: {e}")),
         );
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                *name,
+                HeaderValue::from_str(value)
+                    .unwrap_or_else(|e| panic!("bad header value for {name}: {e}")),
+            );
+        }
         let (socket, _) = connect_async(request)
             .await
             .unwrap_or_else(|e| panic!("cannot open a WebSocket to {url}: {e}"));

@@ -1,13 +1,20 @@
-//! [`Authenticator`]: turns a bearer token into a [`Principal`].
+//! [`Authenticator`]: turns a bearer token (or a browser session) into a [`Principal`].
+//!
+//! Order for a bearer token: the operator token; an API key (`alk_...`); else,
+//! when an identity provider is configured, the IdP's access token (see
+//! [`super::people`]). Without an IdP, anything but the first two is `Invalid`.
 
 use std::sync::Arc;
 
+use entity::tenants;
 use sea_orm::DatabaseConnection;
 
-use super::{Principal, TenantCaller};
-use crate::domain::Role;
+use super::oidc::IdpUnavailable;
+use super::people::{People, PeopleError, PersonOutcome};
+use super::{CallerIdentity, Principal, TenantCaller};
 use crate::domain::clock;
 use crate::domain::secret::{parse_key, secret_matches, tokens_match};
+use crate::domain::{Plan, RetentionRules, RetentionWindow, Role};
 use crate::store::{self, StoreError};
 
 #[derive(Clone)]
@@ -15,19 +22,60 @@ pub struct Authenticator {
     db: DatabaseConnection,
     /// `None` turns the operator API off.
     operator_token: Option<Arc<str>>,
+    /// Turns the tenant row into the caller's retention window.
+    retention: RetentionRules,
+    /// People signing in through the identity provider; `None`: API keys only.
+    people: Option<People>,
+}
+
+/// Authentication could not decide (never a bad credential: that is `Invalid`).
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    IdentityProvider(#[from] IdpUnavailable),
+}
+
+impl From<PeopleError> for AuthError {
+    fn from(error: PeopleError) -> Self {
+        match error {
+            PeopleError::Store(error) => Self::Store(error),
+            PeopleError::IdentityProvider(error) => Self::IdentityProvider(error),
+        }
+    }
 }
 
 impl Authenticator {
-    pub fn new(db: DatabaseConnection, operator_token: Option<String>) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        operator_token: Option<String>,
+        retention: RetentionRules,
+    ) -> Self {
         let operator_token = operator_token
             .filter(|token| !token.is_empty())
             .map(Arc::from);
-        Self { db, operator_token }
+        Self {
+            db,
+            operator_token,
+            retention,
+            people: None,
+        }
+    }
+
+    /// Also accepts people (IdP access tokens and browser sessions).
+    pub fn with_people(mut self, people: Option<People>) -> Self {
+        self.people = people;
+        self
+    }
+
+    pub fn people(&self) -> Option<&People> {
+        self.people.as_ref()
     }
 
     /// Authenticates the value of an `Authorization` header (or its absence).
-    /// Only database failures are errors; every bad credential is `Invalid`.
-    pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, StoreError> {
+    /// Only database and IdP failures are errors; every bad credential is `Invalid`.
+    pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, AuthError> {
         let Some(header) = authorization else {
             return Ok(Principal::Anonymous);
         };
@@ -39,7 +87,75 @@ impl Authenticator {
         {
             return Ok(Principal::Operator);
         }
-        self.authenticate_api_key(token).await
+        if parse_key(token).is_none()
+            && let Some(people) = &self.people
+        {
+            let outcome = people.authenticate_token(token).await?;
+            return Ok(self.person_principal(outcome));
+        }
+        Ok(self.authenticate_api_key(token).await?)
+    }
+
+    /// Authenticates the value of the browser-session cookie (the HTTP layer
+    /// has checked the request's origin first).
+    pub async fn authenticate_session(&self, cookie: &str) -> Result<Principal, AuthError> {
+        let Some(people) = &self.people else {
+            return Ok(Principal::Invalid);
+        };
+        let outcome = people.authenticate_session(cookie).await?;
+        Ok(self.person_principal(outcome))
+    }
+
+    /// The principal of an authenticated (or refused) person; refusals are
+    /// logged with the person's subject and the reason, never the credential.
+    pub fn person_principal(&self, outcome: PersonOutcome) -> Principal {
+        match outcome {
+            PersonOutcome::Accepted {
+                tenant,
+                role,
+                person,
+            } => match self.retention_window(&tenant) {
+                Some(retention) => Principal::Tenant(TenantCaller {
+                    tenant_id: tenant.id,
+                    tenant_slug: tenant.slug,
+                    identity: CallerIdentity::Person(person),
+                    role,
+                    retention,
+                }),
+                None => Principal::Invalid,
+            },
+            PersonOutcome::Refused {
+                tenant,
+                person,
+                refusal,
+            } => {
+                tracing::warn!(
+                    subject = %person.subject,
+                    tenant_id = ?tenant.as_ref().map(|t| t.id),
+                    reason = refusal.category(),
+                    "a person's credential was refused: {}",
+                    refusal.message()
+                );
+                Principal::Refused(refusal.message())
+            }
+            PersonOutcome::Invalid(reason) => {
+                tracing::info!(reason, "a person's credential was rejected");
+                Principal::Invalid
+            }
+        }
+    }
+
+    /// The retention window of `tenant` in force now (`None`, logged, for a
+    /// row this build cannot read).
+    fn retention_window(&self, tenant: &tenants::Model) -> Option<RetentionWindow> {
+        let Some(plan) = Plan::from_db(&tenant.plan) else {
+            tracing::error!(tenant_id = %tenant.id, plan = %tenant.plan, "tenant has an unknown plan");
+            return None;
+        };
+        Some(RetentionWindow {
+            days: self.retention.effective_days(plan, tenant.retention_days),
+            legal_hold: tenant.legal_hold,
+        })
     }
 
     async fn authenticate_api_key(&self, token: &str) -> Result<Principal, StoreError> {
@@ -63,6 +179,9 @@ impl Authenticator {
             tracing::error!(key_id = %key.id, role = %key.role, "API key has an unknown role");
             return Ok(Principal::Invalid);
         };
+        let Some(retention) = self.retention_window(&tenant) else {
+            return Ok(Principal::Invalid);
+        };
         let now = clock::now();
         let stale = key
             .last_used_at
@@ -73,9 +192,12 @@ impl Authenticator {
         Ok(Principal::Tenant(TenantCaller {
             tenant_id: tenant.id,
             tenant_slug: tenant.slug,
-            key_id: key.id,
-            key_name: key.name,
+            identity: CallerIdentity::ApiKey {
+                id: key.id,
+                name: key.name,
+            },
             role,
+            retention,
         }))
     }
 }

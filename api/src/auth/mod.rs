@@ -1,4 +1,6 @@
-//! Authentication: who is calling, from the `Authorization: Bearer ...` header.
+//! Authentication: who is calling, from the `Authorization: Bearer ...` header
+//! (operator token, API key, or an identity provider's access token) or from
+//! a browser session cookie (people signed in through `/auth/login`).
 //!
 //! Invariant: the tenant of a request comes only from its credential. The
 //! [`Principal`] is computed once per request by the [`Principal`] extractor (see
@@ -9,7 +11,13 @@
 //! absent would hide a misconfigured client behind confusing role errors.
 
 mod authenticator;
+pub mod oidc;
+pub mod people;
+mod person;
 mod principal;
+pub mod session_secret;
 
-pub use authenticator::Authenticator;
-pub use principal::{AuditActor, Principal, TenantCaller};
+pub use authenticator::{AuthError, Authenticator};
+pub use people::People;
+pub use person::{Person, PersonCredential};
+pub use principal::{AuditActor, CallerIdentity, Principal, TenantCaller};

@@ -2,17 +2,31 @@
 
 use uuid::Uuid;
 
-use crate::domain::{ActorType, Role};
+use super::person::Person;
+use crate::domain::{ActorType, RetentionWindow, Role};
 use crate::error::{ApiError, ApiResult};
 
-/// A tenant's API key, authenticated.
+/// A caller acting in one tenant: an API key, or a person signed in through
+/// the identity provider.
 #[derive(Clone, Debug)]
 pub struct TenantCaller {
     pub tenant_id: Uuid,
     pub tenant_slug: String,
-    pub key_id: Uuid,
-    pub key_name: String,
+    /// Who is calling; becomes the actor of the self-audit events it causes.
+    pub identity: CallerIdentity,
     pub role: Role,
+    /// The tenant's retention in force when the request was authenticated: the
+    /// one place reads and ingest take their window from.
+    pub retention: RetentionWindow,
+}
+
+/// Who a [`TenantCaller`] is.
+#[derive(Clone, Debug)]
+pub enum CallerIdentity {
+    /// A machine credential (`alk_...`).
+    ApiKey { id: Uuid, name: String },
+    /// A person, by the identity provider's token or a browser session.
+    Person(Person),
 }
 
 #[derive(Clone, Debug)]
@@ -24,6 +38,10 @@ pub enum Principal {
     /// The platform operator (`AUDITLOG_OPERATOR_TOKEN`).
     Operator,
     Tenant(TenantCaller),
+    /// Someone authenticated who may not act here, e.g. a person whose token
+    /// names no known tenant or no mapped role, or a cookie request that failed
+    /// the CSRF check. The message says why (`FORBIDDEN`).
+    Refused(String),
 }
 
 impl Principal {
@@ -32,7 +50,7 @@ impl Principal {
         match self {
             Self::Tenant(caller) if allowed.contains(&caller.role) => Ok(caller),
             Self::Tenant(caller) => Err(ApiError::Forbidden(format!(
-                "an API key with role {:?} may not do this; allowed roles: {}",
+                "a caller with role {:?} may not do this; allowed roles: {}",
                 caller.role,
                 allowed
                     .iter()
@@ -43,6 +61,7 @@ impl Principal {
             Self::Operator => Err(ApiError::Forbidden(
                 "the operator token manages tenants; use a tenant's API key for tenant data".into(),
             )),
+            Self::Refused(reason) => Err(ApiError::Forbidden(reason.clone())),
             Self::Anonymous | Self::Invalid => Err(self.unauthenticated()),
         }
     }
@@ -51,7 +70,7 @@ impl Principal {
     pub fn operator(&self) -> ApiResult<()> {
         match self {
             Self::Operator => Ok(()),
-            Self::Tenant(_) => Err(ApiError::Forbidden(
+            Self::Tenant(_) | Self::Refused(_) => Err(ApiError::Forbidden(
                 "only the platform operator may do this".into(),
             )),
             Self::Anonymous | Self::Invalid => Err(self.unauthenticated()),
@@ -72,14 +91,30 @@ pub struct AuditActor {
     pub actor_type: ActorType,
     pub id: String,
     pub name: Option<String>,
+    pub email: Option<String>,
 }
 
 impl AuditActor {
-    pub fn of_key(caller: &TenantCaller) -> Self {
+    /// The calling API key (`API_KEY`), or the signed-in person (`USER`, id =
+    /// the identity provider's `sub`).
+    pub fn of_caller(caller: &TenantCaller) -> Self {
+        match &caller.identity {
+            CallerIdentity::ApiKey { id, name } => Self {
+                actor_type: ActorType::ApiKey,
+                id: id.to_string(),
+                name: Some(name.clone()),
+                email: None,
+            },
+            CallerIdentity::Person(person) => Self::of_person(person),
+        }
+    }
+
+    pub fn of_person(person: &Person) -> Self {
         Self {
-            actor_type: ActorType::ApiKey,
-            id: caller.key_id.to_string(),
-            name: Some(caller.key_name.clone()),
+            actor_type: ActorType::User,
+            id: person.subject.clone(),
+            name: person.name.clone(),
+            email: person.email.clone(),
         }
     }
 
@@ -88,6 +123,7 @@ impl AuditActor {
             actor_type: ActorType::System,
             id: "operator".into(),
             name: Some("platform operator".into()),
+            email: None,
         }
     }
 
@@ -96,6 +132,17 @@ impl AuditActor {
             actor_type: ActorType::System,
             id: "cli".into(),
             name: Some("auditlog command line".into()),
+            email: None,
+        }
+    }
+
+    /// The retention purge (in `auditlog-worker` or in-process in the service).
+    pub fn retention_worker() -> Self {
+        Self {
+            actor_type: ActorType::System,
+            id: "retention-worker".into(),
+            name: Some("retention worker".into()),
+            email: None,
         }
     }
 }

@@ -57,6 +57,7 @@ async fn create_tenant(
     plan: crate::domain::Plan,
     json: bool,
 ) -> anyhow::Result<()> {
+    let rules = settings.retention.rules()?;
     let connection = db::connect(&settings).await?;
     if settings.auto_migrate {
         db::migrate(&connection).await?;
@@ -64,6 +65,7 @@ async fn create_tenant(
     let created = service::tenants::create(
         &connection,
         &Hub::new(connection.clone(), HubSettings::default()),
+        &rules,
         slug,
         name,
         plan,

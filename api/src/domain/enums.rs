@@ -16,23 +16,14 @@ macro_rules! db_spelling {
     };
 }
 
-/// The tenant's subscription plan; it decides the retention policy.
+/// The tenant's subscription plan; it decides the retention policy (the
+/// periods themselves are operator configuration: `domain::RetentionRules`).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Plan {
     Team,
     Enterprise,
 }
 db_spelling!(Plan { Team => "team", Enterprise => "enterprise" });
-
-impl Plan {
-    /// Days of retention a new tenant on this plan starts with.
-    pub fn default_retention_days(self) -> i32 {
-        match self {
-            Self::Team => 7,
-            Self::Enterprise => 90,
-        }
-    }
-}
 
 /// What an API key may do in its tenant.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -76,6 +67,5 @@ mod tests {
         }
         assert_eq!(Plan::from_db("team"), Some(Plan::Team));
         assert_eq!(Outcome::from_db("nope"), None);
-        assert_eq!(Plan::Enterprise.default_retention_days(), 90);
     }
 }

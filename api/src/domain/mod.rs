@@ -9,6 +9,7 @@ pub mod clock;
 pub mod enums;
 pub mod ip_address;
 pub mod new_event;
+pub mod retention;
 pub mod secret;
 pub mod tenant_slug;
 
@@ -16,4 +17,5 @@ pub use action::Action;
 pub use enums::{ActorType, Outcome, Plan, Role};
 pub use ip_address::IpAddress;
 pub use new_event::{NewEvent, NewEventError};
+pub use retention::{RetentionDays, RetentionRules, RetentionWindow};
 pub use tenant_slug::TenantSlug;

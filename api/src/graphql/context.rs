@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use super::cursor::CursorCodec;
 use crate::auth::Principal;
+use crate::domain::RetentionRules;
 use crate::live::Hub;
 
 /// Long-lived handles shared by every request.
@@ -13,6 +14,8 @@ pub struct Services {
     pub db: DatabaseConnection,
     pub cursors: CursorCodec,
     pub live: Hub,
+    /// The operator's retention policy (plan defaults and bounds).
+    pub retention: RetentionRules,
 }
 
 pub trait ContextExt {

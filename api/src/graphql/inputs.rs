@@ -71,6 +71,8 @@ impl AuditEventFilter {
             occurred_before: self.occurred_before,
             ip_address,
             search: self.search.filter(|text| !text.is_empty()),
+            // Set by the resolver from the caller's retention window, never by clients.
+            retained_since: None,
         })
     }
 }

@@ -1,5 +1,5 @@
-//! `Mutation`: recording events (ADMIN, PUBLISHER), managing keys (ADMIN),
-//! creating tenants (operator).
+//! `Mutation`: recording events (ADMIN, PUBLISHER), managing keys and the
+//! retention policy (ADMIN), creating tenants and changing plans (operator).
 
 use async_graphql::{Context, ID, Object, Result};
 
@@ -7,7 +7,8 @@ use super::context::ContextExt;
 use super::inputs::AuditEventInput;
 use super::query::parse_uuid;
 use super::types::{
-    ApiKey, AuditEvent, CreatedApiKey, CreatedTenant, RecordAuditEventsPayload, Tenant,
+    ApiKey, AuditEvent, CreatedApiKey, CreatedTenant, RecordAuditEventsPayload, RetentionPolicy,
+    Tenant,
 };
 use crate::auth::AuditActor;
 use crate::domain::{Plan, Role};
@@ -30,6 +31,7 @@ impl MutationRoot {
             &ctx.services().db,
             &ctx.services().live,
             caller.tenant_id,
+            caller.retention,
             batch,
         )
         .await?;
@@ -83,6 +85,7 @@ impl MutationRoot {
         let created = service::tenants::create(
             &ctx.services().db,
             &ctx.services().live,
+            &ctx.services().retention,
             &slug,
             &name,
             plan,
@@ -91,11 +94,72 @@ impl MutationRoot {
         .await?;
         let slug = created.tenant.slug.clone();
         Ok(CreatedTenant {
-            tenant: Tenant::try_from(created.tenant)?,
+            tenant: Tenant::from_row(created.tenant, &ctx.services().retention)?,
             admin_key: CreatedApiKey {
                 api_key: ApiKey::from_row(created.admin_key, &slug)?,
                 secret: created.admin_secret,
             },
         })
+    }
+
+    /// Sets how many days the tenant's events are kept (ENTERPRISE only; TEAM's
+    /// period is fixed by its plan). Audited as `retention.update`.
+    async fn set_retention_policy(&self, ctx: &Context<'_>, days: i32) -> Result<RetentionPolicy> {
+        let caller = ctx.principal().tenant(&[Role::Admin])?;
+        let services = ctx.services();
+        let row = service::retention::set_retention_days(
+            &services.db,
+            &services.live,
+            &services.retention,
+            caller,
+            i64::from(days),
+        )
+        .await?;
+        Ok(Tenant::from_row(row, &services.retention)?.retention)
+    }
+
+    /// Puts the tenant on legal hold (nothing expires while on) or lifts it.
+    /// Audited as `legal_hold.enable`, `legal_hold.update` or `legal_hold.disable`.
+    async fn set_legal_hold(
+        &self,
+        ctx: &Context<'_>,
+        enabled: bool,
+        reason: Option<String>,
+    ) -> Result<RetentionPolicy> {
+        let caller = ctx.principal().tenant(&[Role::Admin])?;
+        let services = ctx.services();
+        let row = service::retention::set_legal_hold(
+            &services.db,
+            &services.live,
+            &services.retention,
+            caller,
+            enabled,
+            reason,
+        )
+        .await?;
+        Ok(Tenant::from_row(row, &services.retention)?.retention)
+    }
+
+    /// Operator only: moves a tenant to another plan and resets its retention
+    /// to that plan's default. Audited as `tenant.plan_change`.
+    async fn change_tenant_plan(
+        &self,
+        ctx: &Context<'_>,
+        tenant_id: ID,
+        plan: Plan,
+    ) -> Result<Tenant> {
+        ctx.principal().operator()?;
+        let tenant_id = parse_uuid("tenantId", &tenant_id)?;
+        let services = ctx.services();
+        let row = service::retention::change_plan(
+            &services.db,
+            &services.live,
+            &services.retention,
+            tenant_id,
+            plan,
+            &AuditActor::operator(),
+        )
+        .await?;
+        Ok(Tenant::from_row(row, &services.retention)?)
     }
 }

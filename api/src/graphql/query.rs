@@ -7,7 +7,7 @@ use super::context::ContextExt;
 use super::inputs::AuditEventFilter;
 use super::pagination::{AuditEventConnection, PageArgs};
 use super::types::{ActorCount, ApiKey, AuditEvent, AuditEventFacets, Tenant, ValueCount};
-use crate::domain::Role;
+use crate::domain::{Role, clock};
 use crate::error::{ApiError, ApiResult};
 use crate::store;
 
@@ -30,7 +30,8 @@ impl QueryRoot {
     ) -> Result<AuditEventConnection> {
         let caller = ctx.principal().tenant(READERS)?;
         let services = ctx.services();
-        let filter = filter.unwrap_or_default().into_domain()?;
+        let mut filter = filter.unwrap_or_default().into_domain()?;
+        filter.retained_since = caller.retention.cutoff(clock::now());
         let plan = PageArgs {
             first,
             after,
@@ -44,13 +45,15 @@ impl QueryRoot {
         Ok(plan.connection(rows, &services.cursors, caller.tenant_id)?)
     }
 
-    /// One event by its shareable id; null if absent or another tenant's.
+    /// One event by its shareable id; null if absent, expired or another tenant's.
     async fn audit_event(&self, ctx: &Context<'_>, id: ID) -> Result<Option<AuditEvent>> {
         let caller = ctx.principal().tenant(READERS)?;
         let id = parse_uuid("id", &id)?;
-        let row = store::events::find_by_id(&ctx.services().db, caller.tenant_id, id)
-            .await
-            .map_err(ApiError::from)?;
+        let retained_since = caller.retention.cutoff(clock::now());
+        let row =
+            store::events::find_by_id(&ctx.services().db, caller.tenant_id, id, retained_since)
+                .await
+                .map_err(ApiError::from)?;
         Ok(row.map(AuditEvent::try_from).transpose()?)
     }
 
@@ -58,9 +61,10 @@ impl QueryRoot {
     async fn audit_event_facets(&self, ctx: &Context<'_>) -> Result<AuditEventFacets> {
         let caller = ctx.principal().tenant(READERS)?;
         let db = &ctx.services().db;
+        let retained_since = caller.retention.cutoff(clock::now());
         let (actions, actors) = futures::try_join!(
-            store::events::action_facets(db, caller.tenant_id),
-            store::events::actor_facets(db, caller.tenant_id),
+            store::events::action_facets(db, caller.tenant_id, retained_since),
+            store::events::actor_facets(db, caller.tenant_id, retained_since),
         )
         .map_err(ApiError::from)?;
         Ok(AuditEventFacets {
@@ -91,7 +95,7 @@ impl QueryRoot {
             .ok_or_else(|| {
                 ApiError::Unauthenticated("the tenant of this key no longer exists".into())
             })?;
-        Ok(Tenant::try_from(row)?)
+        Ok(Tenant::from_row(row, &ctx.services().retention)?)
     }
 
     /// The tenant's API keys (never their secrets), oldest first.

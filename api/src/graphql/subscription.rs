@@ -7,6 +7,7 @@ use super::context::ContextExt;
 use super::inputs::AuditEventFilter;
 use super::query::READERS;
 use super::types::AuditEvent;
+use crate::domain::clock;
 use crate::error::ApiError;
 use crate::live::stream::{LiveRequest, subscribe};
 
@@ -29,9 +30,12 @@ impl SubscriptionRoot {
         if after_sequence.is_some_and(|sequence| sequence < 0) {
             return Err(ApiError::bad_input("`afterSequence` must not be negative").into());
         }
+        let mut filter = filter.unwrap_or_default().into_domain()?;
+        // Replay never returns expired events (live ones are recent by construction).
+        filter.retained_since = caller.retention.cutoff(clock::now());
         let request = LiveRequest {
             tenant_id: caller.tenant_id,
-            filter: filter.unwrap_or_default().into_domain()?,
+            filter,
             after_sequence,
         };
         let events = subscribe(ctx.services().live.clone(), request).map(|item| {

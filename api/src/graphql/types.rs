@@ -7,8 +7,9 @@ use async_graphql::{ID, Json, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{api_keys, audit_events, tenants};
 
+use crate::domain::clock;
 use crate::domain::secret::display_prefix;
-use crate::domain::{ActorType, IpAddress, Outcome, Plan, Role};
+use crate::domain::{ActorType, IpAddress, Outcome, Plan, RetentionRules, RetentionWindow, Role};
 use crate::error::ApiError;
 
 fn corrupt(what: &str, value: &str) -> ApiError {
@@ -107,19 +108,58 @@ pub struct Tenant {
     pub name: String,
     pub plan: Plan,
     pub created_at: DateTime<Utc>,
+    /// How long events are kept, and whether the tenant is on legal hold.
+    pub retention: RetentionPolicy,
 }
 
-impl TryFrom<tenants::Model> for Tenant {
-    type Error = ApiError;
+/// A tenant's retention policy in force. Retention is measured on `occurredAt`.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct RetentionPolicy {
+    /// Days an event is kept after it occurred.
+    pub days: i32,
+    /// The plan's default period (what `changeTenantPlan` resets to).
+    pub plan_default: i32,
+    /// Shortest period this tenant may choose (equal to `maxDays` when its plan fixes it).
+    pub min_days: i32,
+    /// Longest period this tenant may choose.
+    pub max_days: i32,
+    /// While true nothing expires: every event is kept and stays visible.
+    pub legal_hold: bool,
+    /// Why the legal hold is on (as given to `setLegalHold`).
+    pub legal_hold_reason: Option<String>,
+    /// When the period, legal hold or plan last changed (creation if never).
+    pub updated_at: DateTime<Utc>,
+    /// Events that occurred before this instant have expired: no query returns
+    /// them and the next purge deletes them. Null while on legal hold.
+    pub retained_since: Option<DateTime<Utc>>,
+}
 
-    fn try_from(row: tenants::Model) -> Result<Self, ApiError> {
+impl Tenant {
+    pub fn from_row(row: tenants::Model, rules: &RetentionRules) -> Result<Self, ApiError> {
         let plan = Plan::from_db(&row.plan).ok_or_else(|| corrupt("plan", &row.plan))?;
+        let days = rules.effective_days(plan, row.retention_days);
+        let (min, max) = rules.bounds(plan);
+        let window = RetentionWindow {
+            days,
+            legal_hold: row.legal_hold,
+        };
+        let retention = RetentionPolicy {
+            days: days.as_i32(),
+            plan_default: rules.plan_default(plan).as_i32(),
+            min_days: min.as_i32(),
+            max_days: max.as_i32(),
+            legal_hold: row.legal_hold,
+            legal_hold_reason: row.legal_hold_reason,
+            updated_at: row.retention_updated_at.unwrap_or(row.created_at),
+            retained_since: window.cutoff(clock::now()),
+        };
         Ok(Self {
             id: ID(row.id.to_string()),
             slug: row.slug,
             name: row.name,
             plan,
             created_at: row.created_at,
+            retention,
         })
     }
 }

@@ -1,10 +1,12 @@
-//! Typed extractor for the caller: `Principal` from the `Authorization` header.
+//! Typed extractor for the caller: `Principal` from the `Authorization` header,
+//! or else from the browser-session cookie (after the CSRF check).
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::Response;
 
+use super::browser::{SESSION_COOKIE, cookie_value};
 use super::problem;
 use super::state::AppState;
 use crate::auth::Principal;
@@ -21,13 +23,24 @@ impl FromRequestParts<AppState> for Principal {
                 Err(_) => return Ok(Principal::Invalid),
             },
         };
-        state
-            .authenticator
-            .authenticate(authorization)
-            .await
-            .map_err(|error| {
-                tracing::error!(error = ?error, "authentication failed on a database error");
-                problem::internal()
-            })
+        // A bearer credential wins; the (ambient) session cookie is used only
+        // without one, and only for requests that pass the CSRF check.
+        let result = match (authorization, &state.browser) {
+            (None, Some(browser)) => match cookie_value(&parts.headers, SESSION_COOKIE) {
+                Some(session) => {
+                    if let Err(reason) = browser.check_csrf(&parts.headers) {
+                        tracing::warn!(reason = %reason, "cookie-authenticated request refused");
+                        return Ok(Principal::Refused(reason));
+                    }
+                    state.authenticator.authenticate_session(&session).await
+                }
+                None => Ok(Principal::Anonymous),
+            },
+            _ => state.authenticator.authenticate(authorization).await,
+        };
+        result.map_err(|error| {
+            tracing::error!(error = ?error, "authentication failed on a database or identity-provider error");
+            problem::internal()
+        })
     }
 }

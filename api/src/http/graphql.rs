@@ -70,7 +70,14 @@ pub async fn get_handler(
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
-        return super::websocket::upgrade(websocket, state, authorization);
+        // The browser-session cookie counts only from an allowed `Origin`
+        // (cross-site WebSocket hijacking); `connection_init` may still bring a token.
+        let session_cookie = state
+            .browser
+            .as_ref()
+            .filter(|browser| browser.websocket_origin_allowed(&headers))
+            .and_then(|_| super::browser::cookie_value(&headers, super::browser::SESSION_COOKIE));
+        return super::websocket::upgrade(websocket, state, authorization, session_cookie);
     }
     let query = query.unwrap_or_default();
     if query.is_empty() {

@@ -1,19 +1,23 @@
-//! HTTP surface: routes, the GraphQL transport, health checks.
+//! HTTP surface: routes, the GraphQL transport, the browser login
+//! (`/auth/login`, `/auth/callback`, `/auth/logout`), health checks.
 //!
 //! Owns status codes and content types; delegates everything else to
 //! `graphql` (execution) and `auth` (who is calling).
 
+pub mod browser;
 mod extract;
 mod graphql;
 mod health;
+mod login;
 pub mod metrics;
 mod problem;
 mod state;
 mod websocket;
+mod ws_credential;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
@@ -29,6 +33,9 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(graphql::get_handler).post(graphql::post_handler),
         )
+        .route("/auth/login", get(login::login))
+        .route("/auth/callback", get(login::callback))
+        .route("/auth/logout", post(login::logout))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::render))

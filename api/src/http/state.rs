@@ -5,6 +5,7 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 use tokio_util::task::TaskTracker;
 
+use super::browser::BrowserAuth;
 use crate::auth::Authenticator;
 use crate::graphql::AuditLogSchema;
 use crate::live::Hub;
@@ -23,4 +24,7 @@ pub struct AppState {
     /// Upgraded WebSocket connections, awaited at shutdown (axum's graceful
     /// shutdown no longer sees a connection once it is upgraded).
     pub websockets: TaskTracker,
+    /// Browser login, session cookies and their CSRF check; `None` when no
+    /// public URL is configured (then no request is cookie-authenticated).
+    pub browser: Option<BrowserAuth>,
 }

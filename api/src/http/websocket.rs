@@ -10,6 +10,9 @@
 //! `connection_ack`, 4403 missing/bad credential or a role that may not read,
 //! 4406 unsupported subprotocol, 4408 no `connection_init` in time, 4409 duplicate
 //! operation id, 4429 repeated `connection_init`, 1001 server shutting down.
+//! A person's connection (IdP token or browser session) also closes with 4403
+//! and the reason `token expired`, `token revoked` or `session ended` when its
+//! credential ends (see `ws_credential`).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -24,6 +27,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::state::AppState;
+use super::ws_credential::{CredentialWatch, Presented};
 use crate::auth::Principal;
 use crate::domain::Role;
 
@@ -45,6 +49,7 @@ pub fn upgrade(
     mut ws: WebSocketUpgrade,
     state: AppState,
     header_authorization: Option<String>,
+    session_cookie: Option<String>,
 ) -> Response {
     let offered: Vec<String> = ws
         .requested_protocols()
@@ -76,7 +81,7 @@ pub fn upgrade(
         tracker.track_future(async move {
             match protocol {
                 Some(protocol) => {
-                    Connection::new(protocol, state, header_authorization)
+                    Connection::new(protocol, state, header_authorization, session_cookie)
                         .run(socket)
                         .await
                 }
@@ -107,19 +112,31 @@ struct Connection {
     protocol: Protocol,
     state: AppState,
     header_authorization: Option<String>,
+    /// The browser-session cookie of the upgrade request (allowed origins only);
+    /// used when `connection_init` brings no token.
+    session_cookie: Option<String>,
     /// Set by a successful `connection_init`.
     principal: Option<Principal>,
+    /// Closes a person's connection when their token or session ends.
+    credential_watch: CredentialWatch,
     init_received: bool,
     operations: HashMap<String, JoinHandle<()>>,
 }
 
 impl Connection {
-    fn new(protocol: Protocol, state: AppState, header_authorization: Option<String>) -> Self {
+    fn new(
+        protocol: Protocol,
+        state: AppState,
+        header_authorization: Option<String>,
+        session_cookie: Option<String>,
+    ) -> Self {
         Self {
             protocol,
             state,
             header_authorization,
+            session_cookie,
             principal: None,
+            credential_watch: CredentialWatch::none(),
             init_received: false,
             operations: HashMap::new(),
         }
@@ -142,6 +159,8 @@ impl Connection {
         tokio::pin!(init_deadline);
 
         let close = loop {
+            // Computed per turn so the select borrows nothing of `self`.
+            let credential_deadline = self.credential_watch.deadline();
             tokio::select! {
                 message = incoming.next() => match message {
                     Some(Ok(Message::Text(text))) => match self.handle(text.as_str(), &out).await {
@@ -154,6 +173,11 @@ impl Connection {
                 },
                 () = &mut init_deadline, if self.principal.is_none() => {
                     break Some((4408, "Connection initialisation timeout".into()));
+                }
+                () = sleep_until_or_never(credential_deadline), if credential_deadline.is_some() => {
+                    if let Some(reason) = self.credential_watch.check(&self.state.authenticator).await {
+                        break Some((4403, reason.into()));
+                    }
                 }
                 () = shutdown.cancelled() => {
                     // Live streams end on the same signal; let operations send `complete`.
@@ -228,12 +252,16 @@ impl Connection {
         let authorization = payload
             .and_then(authorization_from_payload)
             .or_else(|| self.header_authorization.clone());
-        let principal = match self
-            .state
-            .authenticator
-            .authenticate(authorization.as_deref())
-            .await
-        {
+        let presented = match (authorization, self.session_cookie.clone()) {
+            (Some(authorization), _) => Some(Presented::Bearer(authorization)),
+            (None, Some(cookie)) => Some(Presented::Session(cookie)),
+            (None, None) => None,
+        };
+        let authenticated = match &presented {
+            Some(presented) => presented.authenticate(&self.state.authenticator).await,
+            None => self.state.authenticator.authenticate(None).await,
+        };
+        let principal = match authenticated {
             Ok(principal) => principal,
             Err(error) => {
                 tracing::error!(error = ?error, "WebSocket authentication failed on a database error");
@@ -251,9 +279,18 @@ impl Connection {
             }
             return Flow::Close(4403, "Forbidden".into());
         }
+        if let (Some(presented), Some(recheck)) = (presented, self.recheck_interval()) {
+            self.credential_watch = CredentialWatch::start(&principal, presented, recheck);
+        }
         self.principal = Some(principal);
         send_json(out, json!({ "type": "connection_ack" })).await;
         Flow::Continue
+    }
+
+    /// How often a person's credential is re-checked (`None`: no IdP, no people).
+    fn recheck_interval(&self) -> Option<Duration> {
+        let people = self.state.authenticator.people()?;
+        Some(people.identity_provider().settings().recheck_every)
     }
 
     fn subscribe(&mut self, message: serde_json::Value, out: &mpsc::Sender<Message>) -> Flow {
@@ -333,6 +370,14 @@ async fn run_operation(
         }
     }
     send_json(&out, json!({ "type": "complete", "id": id })).await;
+}
+
+/// Sleeps until `deadline` (the select guard skips `None`).
+async fn sleep_until_or_never(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Queues a message; false once the connection is gone.

@@ -2,7 +2,9 @@
 //! affected tenant's own log, with the caller as actor.
 //!
 //! Action names (documented in README): `tenant.create`, `api_key.create`,
-//! `api_key.revoke`.
+//! `api_key.revoke`, `retention.update`, `legal_hold.enable`/`.update`/`.disable`,
+//! `tenant.plan_change` (see `service::retention`), and the purge's own
+//! `retention.purge` (see `retention::pass`).
 
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
@@ -36,6 +38,7 @@ pub async fn record(
         actor_type: Some(actor.actor_type),
         actor_id: actor.id.clone(),
         actor_name: actor.name.clone(),
+        actor_email: actor.email.clone(),
         target: Some(RawTarget {
             target_type: action.target_type.to_owned(),
             id: Some(action.target_id),

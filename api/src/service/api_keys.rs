@@ -44,7 +44,7 @@ pub async fn create(
     let sequence = admin_audit::record(
         &txn,
         caller.tenant_id,
-        &AuditActor::of_key(caller),
+        &AuditActor::of_caller(caller),
         action,
         now,
     )
@@ -83,7 +83,7 @@ pub async fn revoke(
     let sequence = admin_audit::record(
         &txn,
         caller.tenant_id,
-        &AuditActor::of_key(caller),
+        &AuditActor::of_caller(caller),
         action,
         now,
     )

@@ -1,12 +1,16 @@
 //! Recording a batch of events: validate all, then append all in one transaction.
+//!
+//! An event that occurred before the tenant's retention cutoff would be expired
+//! (invisible, and purged) the moment it is stored, so it is refused like any
+//! other invalid event; so is a retry whose idempotency key names an expired event.
 
 use entity::audit_events;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
-use crate::domain::NewEvent;
 use crate::domain::clock;
 use crate::domain::new_event::RawEvent;
+use crate::domain::{NewEvent, RetentionWindow};
 use crate::error::{ApiError, ApiResult};
 use crate::live::Hub;
 use crate::store;
@@ -20,6 +24,7 @@ pub async fn record(
     db: &DatabaseConnection,
     live: &Hub,
     tenant_id: Uuid,
+    retention: RetentionWindow,
     batch: Vec<RawEvent>,
 ) -> ApiResult<Vec<audit_events::Model>> {
     if batch.is_empty() || batch.len() > MAX_BATCH {
@@ -29,18 +34,46 @@ pub async fn record(
         )));
     }
     let now = clock::now();
+    let cutoff = retention.cutoff(now);
     let events = batch
         .into_iter()
         .enumerate()
         .map(|(index, raw)| {
-            NewEvent::parse(raw, now).map_err(|error| ApiError::BadUserInput {
+            let event = NewEvent::parse(raw, now).map_err(|error| ApiError::BadUserInput {
                 message: format!("events[{index}].{}: {}", error.field, error.message),
                 index: Some(index),
-            })
+            })?;
+            match cutoff {
+                Some(cutoff) if event.occurred_at < cutoff => Err(ApiError::BadUserInput {
+                    message: format!(
+                        "events[{index}].occurredAt: {} is outside this tenant's retention window \
+                         of {} days (events that occurred before {} have expired)",
+                        event.occurred_at.to_rfc3339(),
+                        retention.days.get(),
+                        cutoff.to_rfc3339()
+                    ),
+                    index: Some(index),
+                }),
+                _ => Ok(event),
+            }
         })
         .collect::<ApiResult<Vec<_>>>()?;
     let txn = db.begin().await?;
     let stored = store::events::append(&txn, tenant_id, events, now).await?;
+    // A retried idempotency key returns the original event; if that one has
+    // expired meanwhile (not yet purged), it must not be shown again.
+    if let Some(cutoff) = cutoff
+        && let Some(index) = stored.iter().position(|row| row.occurred_at < cutoff)
+    {
+        txn.rollback().await?;
+        return Err(ApiError::Conflict {
+            message: format!(
+                "events[{index}]: its idempotency key belongs to an event that has expired \
+                 under this tenant's retention policy"
+            ),
+            index: Some(index),
+        });
+    }
     txn.commit().await?;
     if let Some(last) = stored.iter().map(|row| row.sequence).max() {
         live.published(tenant_id, last).await;

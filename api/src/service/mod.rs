@@ -1,5 +1,6 @@
 //! Operations that span several tables and must be atomic: creating a tenant with
-//! its first key, creating and revoking keys, recording events. Each runs in one
+//! its first key, creating and revoking keys, recording events, changing a
+//! tenant's retention policy, legal hold or plan. Each runs in one
 //! transaction and writes its own audit event into the tenant's log in that same
 //! transaction, so an administrative change and its record commit together.
 //!
@@ -8,4 +9,6 @@
 pub mod admin_audit;
 pub mod api_keys;
 pub mod events;
+pub mod retention;
 pub mod tenants;
+pub mod user_activity;

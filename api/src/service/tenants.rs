@@ -8,7 +8,7 @@ use super::admin_audit::{self, AdminAction};
 use crate::auth::AuditActor;
 use crate::domain::clock;
 use crate::domain::secret::generate_key;
-use crate::domain::{Plan, Role, TenantSlug};
+use crate::domain::{Plan, RetentionRules, Role, TenantSlug};
 use crate::error::{ApiError, ApiResult};
 use crate::live::Hub;
 use crate::store;
@@ -22,9 +22,11 @@ pub struct NewTenant {
     pub admin_secret: String,
 }
 
+/// Creates the tenant with its plan's default retention and its first ADMIN key.
 pub async fn create(
     db: &DatabaseConnection,
     live: &Hub,
+    rules: &RetentionRules,
     slug: &str,
     name: &str,
     plan: Plan,
@@ -39,7 +41,8 @@ pub async fn create(
     }
     let now = clock::now();
     let txn = db.begin().await?;
-    let tenant = store::tenants::create(&txn, &slug, name, plan, now).await?;
+    let retention_days = rules.plan_default(plan);
+    let tenant = store::tenants::create(&txn, &slug, name, plan, retention_days, now).await?;
     let key = generate_key(slug.as_str());
     let admin_key =
         store::api_keys::insert(&txn, tenant.id, "initial admin key", Role::Admin, &key, now)

@@ -14,7 +14,9 @@ pub mod api_keys;
 pub mod dialect;
 pub mod events;
 pub mod instance;
+pub mod retention_leases;
 pub mod tenants;
+pub mod user_sessions;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

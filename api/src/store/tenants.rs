@@ -1,20 +1,23 @@
-//! Tenants: creation and lookup.
+//! Tenants: creation, lookup, and their plan and retention policy.
 
 use chrono::{DateTime, Utc};
-use entity::tenants;
+use entity::tenants::{self, Column};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::{Plan, TenantSlug};
+use crate::domain::{Plan, RetentionDays, TenantSlug};
 
 pub async fn create(
     db: &impl ConnectionTrait,
     slug: &TenantSlug,
     name: &str,
     plan: Plan,
+    retention_days: RetentionDays,
     now: DateTime<Utc>,
 ) -> Result<tenants::Model, StoreError> {
     if find_by_slug(db, slug.as_str()).await?.is_some() {
@@ -25,9 +28,12 @@ pub async fn create(
         slug: ActiveValue::Set(slug.to_string()),
         name: ActiveValue::Set(name.to_owned()),
         plan: ActiveValue::Set(plan.as_db().to_owned()),
-        retention_days: ActiveValue::Set(plan.default_retention_days()),
+        retention_days: ActiveValue::Set(retention_days.as_i32()),
         created_at: ActiveValue::Set(now),
         event_counter: ActiveValue::Set(0),
+        legal_hold: ActiveValue::Set(false),
+        legal_hold_reason: ActiveValue::Set(None),
+        retention_updated_at: ActiveValue::Set(None),
     };
     // A concurrent create of the same slug loses on the unique index; report it
     // the same way as the check above.
@@ -54,4 +60,68 @@ pub async fn find_by_slug(
         .filter(tenants::Column::Slug.eq(slug))
         .one(db)
         .await?)
+}
+
+/// Locks the tenant's row until the end of `txn` and returns it (`None` if
+/// there is no such tenant). The first statement is a write, so on SQLite the
+/// transaction takes the write lock at once, as the event store does.
+pub async fn lock(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<tenants::Model>, StoreError> {
+    let rows = tenants::Entity::update_many()
+        .col_expr(Column::LegalHold, Expr::col(Column::LegalHold))
+        .filter(Column::Id.eq(id))
+        .exec_with_returning(txn)
+        .await?;
+    Ok(rows.into_iter().next())
+}
+
+/// The plan and retention policy of a tenant, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyUpdate {
+    pub plan: Plan,
+    pub retention_days: RetentionDays,
+    pub legal_hold: bool,
+    pub legal_hold_reason: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Stores a new plan/retention policy (call [`lock`] first in the same
+/// transaction, so the previous values read there are the ones replaced).
+pub async fn save_policy(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    update: &PolicyUpdate,
+) -> Result<Option<tenants::Model>, StoreError> {
+    let rows = tenants::Entity::update_many()
+        .col_expr(Column::Plan, Expr::val(update.plan.as_db()))
+        .col_expr(
+            Column::RetentionDays,
+            Expr::val(update.retention_days.as_i32()),
+        )
+        .col_expr(Column::LegalHold, Expr::val(update.legal_hold))
+        .col_expr(
+            Column::LegalHoldReason,
+            Expr::val(update.legal_hold_reason.clone()),
+        )
+        .col_expr(Column::RetentionUpdatedAt, Expr::val(update.updated_at))
+        .filter(Column::Id.eq(id))
+        .exec_with_returning(txn)
+        .await?;
+    Ok(rows.into_iter().next())
+}
+
+/// Up to `limit` tenants with an id above `after`, in id order (the purge walks
+/// all tenants page by page).
+pub async fn page_by_id(
+    db: &impl ConnectionTrait,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<tenants::Model>, StoreError> {
+    let mut query = tenants::Entity::find();
+    if let Some(after) = after {
+        query = query.filter(Column::Id.gt(after));
+    }
+    Ok(query.order_by_asc(Column::Id).limit(limit).all(db).await?)
 }

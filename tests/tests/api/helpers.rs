@@ -1,7 +1,9 @@
 //! Fixtures and assertions shared by the test modules.
 
+use std::sync::OnceLock;
+
 use auditlog_tests::{Backend, TenantHandle, TestApp, spawn_app};
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, SubsecRound, Utc};
 use serde_json::{Value, json};
 
 /// A server on `backend` with one TEAM tenant.
@@ -37,11 +39,15 @@ pub fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// A fixed instant in the past, plus `minutes`.
+/// A fixed instant in the past, plus `minutes`: two days before this test
+/// process started, on a whole minute. Recent enough to lie inside every
+/// retention window (TEAM keeps 7 days; ingest refuses older events).
 pub fn base_time(minutes: i64) -> DateTime<Utc> {
-    let base = DateTime::parse_from_rfc3339("2024-03-01T10:00:00Z")
-        .expect("valid base time")
-        .with_timezone(&Utc);
+    static BASE: OnceLock<DateTime<Utc>> = OnceLock::new();
+    let base = *BASE.get_or_init(|| {
+        let two_days_ago = (Utc::now() - Duration::days(2)).trunc_subsecs(0);
+        two_days_ago - Duration::seconds(two_days_ago.timestamp() % 60)
+    });
     base + Duration::minutes(minutes)
 }
 

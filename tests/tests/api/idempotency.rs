@@ -6,12 +6,14 @@ use auditlog_tests::{Backend, backend_tests};
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use crate::helpers::{app_with_tenant, assert_rejected, assert_same_event, event, id, sequence};
+use crate::helpers::{
+    app_with_tenant, assert_rejected, assert_same_event, base_time, event, id, rfc3339, sequence,
+};
 
 fn keyed(action: &str, key: &str) -> Value {
     let mut input = event(action);
     input["idempotencyKey"] = json!(key);
-    input["occurredAt"] = json!("2024-06-01T08:00:00.000Z");
+    input["occurredAt"] = json!(rfc3339(base_time(0)));
     input["payload"] = json!({ "amount": 10 });
     input
 }

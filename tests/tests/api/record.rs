@@ -26,7 +26,7 @@ fn full_event() -> Value {
             "nested": { "ok": false, "none": null },
             "unicode": "héllo ✓ 日本"
         },
-        "occurredAt": "2024-05-01T12:34:56.789Z"
+        "occurredAt": rfc3339(base_time(34) + Duration::milliseconds(56_789))
     })
 }
 

@@ -1,8 +1,12 @@
 //! Facets for filter drop-downs: distinct actions and actors with their counts.
+//! Both count only events inside the retention window (`retained_since`).
 
+use chrono::{DateTime, Utc};
 use entity::audit_events::{self, Column};
 use sea_orm::sea_query::{Expr, ExprTrait, Order};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use crate::store::StoreError;
@@ -21,15 +25,25 @@ pub struct ActorFacet {
     pub count: i64,
 }
 
+/// The tenant, and the retention cutoff if there is one.
+fn scope(tenant_id: Uuid, retained_since: Option<DateTime<Utc>>) -> Condition {
+    let mut scope = Condition::all().add(Column::TenantId.eq(tenant_id));
+    if let Some(since) = retained_since {
+        scope = scope.add(Column::OccurredAt.gte(since));
+    }
+    scope
+}
+
 pub async fn action_facets(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
+    retained_since: Option<DateTime<Utc>>,
 ) -> Result<Vec<ValueFacet>, StoreError> {
     let rows: Vec<(String, i64)> = audit_events::Entity::find()
         .select_only()
         .column(Column::Action)
         .column_as(Expr::col(Column::Id).count(), "count")
-        .filter(Column::TenantId.eq(tenant_id))
+        .filter(scope(tenant_id, retained_since))
         .group_by(Column::Action)
         .order_by(Expr::col(Column::Id).count(), Order::Desc)
         .order_by_asc(Column::Action)
@@ -46,13 +60,14 @@ pub async fn action_facets(
 pub async fn actor_facets(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
+    retained_since: Option<DateTime<Utc>>,
 ) -> Result<Vec<ActorFacet>, StoreError> {
     let rows: Vec<(String, Option<String>, i64)> = audit_events::Entity::find()
         .select_only()
         .column(Column::ActorId)
         .column_as(Expr::col(Column::ActorName).max(), "name")
         .column_as(Expr::col(Column::Id).count(), "count")
-        .filter(Column::TenantId.eq(tenant_id))
+        .filter(scope(tenant_id, retained_since))
         .group_by(Column::ActorId)
         .order_by(Expr::col(Column::Id).count(), Order::Desc)
         .order_by_asc(Column::ActorId)

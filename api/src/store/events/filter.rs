@@ -1,5 +1,9 @@
 //! `EventFilter`: the validated form of GraphQL's `AuditEventFilter`, and its
 //! translation into one SQL condition. Every field narrows; absent fields don't.
+//!
+//! `retained_since` is not client input: resolvers set it from the caller's
+//! retention window, so expired events are hidden by every read built on a
+//! filter (pages, replay, live delivery) even before the purge has run.
 
 use chrono::{DateTime, Utc};
 use entity::audit_events::Column;
@@ -26,6 +30,9 @@ pub struct EventFilter {
     pub ip_address: Option<IpAddress>,
     /// Case-insensitive substring of action, actor name or email, target name.
     pub search: Option<String>,
+    /// The retention cutoff: only events with `occurred_at >= retained_since`
+    /// (`None`: no cutoff, e.g. on legal hold).
+    pub retained_since: Option<DateTime<Utc>>,
 }
 
 impl EventFilter {
@@ -65,6 +72,9 @@ impl EventFilter {
         if let Some(search) = &self.search {
             all = all.add(search_condition(search));
         }
+        if let Some(since) = self.retained_since {
+            all = all.add(Column::OccurredAt.gte(since));
+        }
         all
     }
 }
@@ -103,6 +113,9 @@ impl EventFilter {
             && self
                 .occurred_before
                 .is_none_or(|before| event.occurred_at < before)
+            && self
+                .retained_since
+                .is_none_or(|since| event.occurred_at >= since)
             && self.ip_address.as_ref().is_none_or(|ip| {
                 event
                     .ip_address

@@ -86,14 +86,19 @@ pub async fn page(
     Ok(query.all(db).await?)
 }
 
+/// One event of the tenant; `None` also when it occurred before `retained_since`
+/// (expired, whether or not the purge has deleted it yet).
 pub async fn find_by_id(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
     id: Uuid,
+    retained_since: Option<DateTime<Utc>>,
 ) -> Result<Option<audit_events::Model>, StoreError> {
-    Ok(audit_events::Entity::find()
+    let mut query = audit_events::Entity::find()
         .filter(Column::TenantId.eq(tenant_id))
-        .filter(Column::Id.eq(id))
-        .one(db)
-        .await?)
+        .filter(Column::Id.eq(id));
+    if let Some(since) = retained_since {
+        query = query.filter(Column::OccurredAt.gte(since));
+    }
+    Ok(query.one(db).await?)
 }

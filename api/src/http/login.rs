@@ -1,0 +1,373 @@
+//! The browser login for the web console (backend-for-frontend):
+//!
+//! - `GET /auth/login[?return_to=/path]`: starts an authorization-code flow
+//!   with PKCE, `state` and `nonce` (kept in an encrypted cookie) and redirects
+//!   (303) to the IdP.
+//! - `GET /auth/callback`: checks `state` against the cookie, exchanges the
+//!   code, validates the ID token (incl. `nonce`), maps the person to a tenant
+//!   and role, opens a server-side session (a fresh id; a session the browser
+//!   still had is ended) with `user.login` in the tenant's log, sets the
+//!   session cookie and redirects (303) to `return_to` (default `/graphql`).
+//!   A verified person of a known tenant without a mapped role gets
+//!   `user.login_failed` there; every failure answers with a JSON error.
+//! - `POST /auth/logout`: ends the session (`user.logout`) and clears the
+//!   cookie: 204. Subject to the same CSRF check as cookie-authenticated GraphQL.
+//!
+//! Without `AUDITLOG_PUBLIC_URL`/`AUDITLOG_OIDC_REDIRECT_URL` these answer 404.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use super::browser::{BrowserAuth, LOGIN_FLOW_TTL, LoginFlow, SESSION_COOKIE, cookie_value};
+use super::problem::{internal, problem};
+use super::state::AppState;
+use crate::auth::oidc::{IdentityClaims, LoginFailure};
+use crate::auth::people::PersonOutcome;
+use crate::auth::{AuditActor, PersonCredential, Principal, session_secret};
+use crate::error::code;
+use crate::service::user_activity;
+
+const DEFAULT_RETURN_TO: &str = "/graphql";
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    return_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    iss: Option<String>,
+}
+
+pub async fn login(State(state): State<AppState>, Query(query): Query<LoginQuery>) -> Response {
+    let Some((browser, people)) = configured(&state) else {
+        return not_configured();
+    };
+    let redirect = match people.identity_provider().start_login().await {
+        Ok(Some(redirect)) => redirect,
+        Ok(None) => return not_configured(),
+        Err(error) => {
+            tracing::warn!(error = %error, "cannot start a browser login");
+            return unavailable();
+        }
+    };
+    let flow = LoginFlow {
+        pending: redirect.pending,
+        return_to: safe_return_to(query.return_to.as_deref()),
+        started_at: Utc::now().timestamp(),
+    };
+    let cookie = match browser.login_cookie(&flow) {
+        Ok(cookie) => cookie,
+        Err(error) => {
+            tracing::error!(error = %error, "cannot build the login cookie");
+            return internal();
+        }
+    };
+    see_other(&redirect.authorize_url, [cookie])
+}
+
+pub async fn callback(
+    State(state): State<AppState>,
+    Query(query): Query<CallbackQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Some((browser, people)) = configured(&state) else {
+        return not_configured();
+    };
+    let clear_flow = browser.clear_login_cookie();
+    let flow = match check_callback(browser, people, &query, &headers) {
+        Ok(flow) => flow,
+        Err(reason) => {
+            tracing::warn!(reason, "browser login failed");
+            return with_cookies(
+                problem(
+                    StatusCode::BAD_REQUEST,
+                    code::UNAUTHENTICATED,
+                    format!("sign-in failed ({reason}); start again at /auth/login"),
+                ),
+                [clear_flow],
+            );
+        }
+    };
+    let code = query.code.unwrap_or_default();
+    let claims = match people
+        .identity_provider()
+        .finish_login(code, flow.pending)
+        .await
+    {
+        Ok(claims) => claims,
+        Err(failure) => {
+            tracing::warn!(reason = failure.category(), error = %failure, "browser login failed");
+            let status = match failure {
+                LoginFailure::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            return with_cookies(
+                problem(
+                    status,
+                    code::UNAUTHENTICATED,
+                    format!(
+                        "sign-in failed ({}); start again at /auth/login",
+                        failure.category()
+                    ),
+                ),
+                [clear_flow],
+            );
+        }
+    };
+    let Some(identity) =
+        IdentityClaims::read(&claims, &people.identity_provider().settings().mapping)
+    else {
+        tracing::warn!(reason = "missing_subject", "browser login failed");
+        return with_cookies(
+            problem(
+                StatusCode::BAD_REQUEST,
+                code::UNAUTHENTICATED,
+                "sign-in failed (the ID token has no usable `sub`)",
+            ),
+            [clear_flow],
+        );
+    };
+    let credential = PersonCredential::AccessToken {
+        expires_at: identity.expires_at,
+    };
+    let outcome = match people.resolve(identity, credential).await {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            tracing::error!(error = %error, "browser login: database error");
+            return with_cookies(internal(), [clear_flow]);
+        }
+    };
+    match outcome {
+        PersonOutcome::Accepted {
+            tenant,
+            role,
+            person,
+        } => {
+            let actor = AuditActor::of_person(&person);
+            let replaced =
+                cookie_value(&headers, SESSION_COOKIE).and_then(|v| session_secret::parse(&v));
+            let ttl = chrono::Duration::from_std(browser.settings().session_ttl)
+                .unwrap_or(chrono::Duration::hours(8));
+            match user_activity::sign_in(
+                &state.db,
+                &state.live,
+                tenant.id,
+                &actor,
+                role,
+                ttl,
+                replaced,
+            )
+            .await
+            {
+                Ok(signed_in) => {
+                    tracing::info!(subject = %actor.id, tenant_id = %tenant.id, session_id = %signed_in.session.id, "person signed in");
+                    see_other(
+                        &flow.return_to,
+                        [clear_flow, browser.session_cookie(signed_in.cookie_value)],
+                    )
+                }
+                Err(error) => {
+                    tracing::error!(error = ?error, "browser login: cannot open the session");
+                    with_cookies(internal(), [clear_flow])
+                }
+            }
+        }
+        PersonOutcome::Refused {
+            tenant,
+            person,
+            refusal,
+        } => {
+            tracing::warn!(
+                subject = %person.subject,
+                tenant_id = ?tenant.as_ref().map(|t| t.id),
+                reason = refusal.category(),
+                "browser login refused: {}",
+                refusal.message()
+            );
+            if let Some(tenant) = &tenant {
+                let actor = AuditActor::of_person(&person);
+                if let Err(error) = user_activity::login_failed(
+                    &state.db,
+                    &state.live,
+                    tenant.id,
+                    &actor,
+                    refusal.category(),
+                )
+                .await
+                {
+                    tracing::error!(error = ?error, "cannot record user.login_failed");
+                }
+            }
+            with_cookies(
+                problem(StatusCode::FORBIDDEN, code::FORBIDDEN, refusal.message()),
+                [clear_flow],
+            )
+        }
+        PersonOutcome::Invalid(reason) => {
+            tracing::warn!(reason, "browser login failed");
+            with_cookies(
+                problem(
+                    StatusCode::BAD_REQUEST,
+                    code::UNAUTHENTICATED,
+                    format!("sign-in failed ({reason})"),
+                ),
+                [clear_flow],
+            )
+        }
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some((browser, _)) = configured(&state) else {
+        return not_configured();
+    };
+    if let Err(reason) = browser.check_csrf(&headers) {
+        return problem(StatusCode::FORBIDDEN, code::FORBIDDEN, reason);
+    }
+    let clear = browser.clear_session_cookie();
+    let Some(cookie) = cookie_value(&headers, SESSION_COOKIE) else {
+        return with_cookies(StatusCode::NO_CONTENT.into_response(), [clear]);
+    };
+    let principal = match state.authenticator.authenticate_session(&cookie).await {
+        Ok(principal) => principal,
+        Err(error) => {
+            tracing::error!(error = ?error, "logout: cannot read the session");
+            return internal();
+        }
+    };
+    if let Principal::Tenant(caller) = &principal
+        && let crate::auth::CallerIdentity::Person(person) = &caller.identity
+        && let Some(session_id) = person.session_id()
+    {
+        let actor = AuditActor::of_person(person);
+        match user_activity::sign_out(&state.db, &state.live, caller.tenant_id, session_id, &actor)
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(subject = %actor.id, session_id = %session_id, "person signed out")
+            }
+            Err(error) => {
+                tracing::error!(error = ?error, "logout: cannot end the session");
+                return internal();
+            }
+        }
+    }
+    with_cookies(StatusCode::NO_CONTENT.into_response(), [clear])
+}
+
+/// Why a callback cannot even be attempted; `Ok` is the login in progress.
+fn check_callback(
+    browser: &BrowserAuth,
+    people: &crate::auth::People,
+    query: &CallbackQuery,
+    headers: &HeaderMap,
+) -> Result<LoginFlow, &'static str> {
+    let flow = browser.login_flow(headers).ok_or("login_expired")?;
+    let age = Utc::now().timestamp() - flow.started_at;
+    if age < 0 || age > LOGIN_FLOW_TTL.whole_seconds() {
+        return Err("login_expired");
+    }
+    if query.error.is_some() {
+        // The IdP's own error code is not echoed: it is the IdP's business.
+        return Err("idp_error");
+    }
+    let state_matches = query
+        .state
+        .as_deref()
+        .is_some_and(|state| bool::from(state.as_bytes().ct_eq(flow.pending.state.as_bytes())));
+    if !state_matches {
+        return Err("state_mismatch");
+    }
+    // RFC 9207: when the IdP names itself, it must be ours (mix-up defence).
+    if let Some(iss) = &query.iss
+        && *iss != people.identity_provider().settings().issuer
+    {
+        return Err("issuer_mismatch");
+    }
+    if query.code.as_deref().is_none_or(str::is_empty) {
+        return Err("missing_code");
+    }
+    Ok(flow)
+}
+
+fn configured(state: &AppState) -> Option<(&BrowserAuth, &crate::auth::People)> {
+    Some((state.browser.as_ref()?, state.authenticator.people()?))
+}
+
+/// Only local paths: never an open redirect.
+fn safe_return_to(requested: Option<&str>) -> String {
+    match requested {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_owned()
+        }
+        _ => DEFAULT_RETURN_TO.to_owned(),
+    }
+}
+
+fn see_other<const N: usize>(location: &str, cookies: [HeaderValue; N]) -> Response {
+    let Ok(location) = HeaderValue::from_str(location) else {
+        return internal();
+    };
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    response.headers_mut().insert(header::LOCATION, location);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    with_cookies(response, cookies)
+}
+
+fn with_cookies<const N: usize>(mut response: Response, cookies: [HeaderValue; N]) -> Response {
+    for cookie in cookies {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+fn not_configured() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        code::NOT_FOUND,
+        "browser login is not configured on this server",
+    )
+}
+
+fn unavailable() -> Response {
+    problem(
+        StatusCode::SERVICE_UNAVAILABLE,
+        code::INTERNAL_SERVER_ERROR,
+        "the identity provider is unavailable; try again shortly",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return_to;
+
+    #[test]
+    fn return_to_is_a_local_path_only() {
+        assert_eq!(safe_return_to(Some("/console?x=1")), "/console?x=1");
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil",
+            "evil",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_return_to(Some(bad)), "/graphql", "{bad}");
+        }
+        assert_eq!(safe_return_to(None), "/graphql");
+    }
+}

@@ -1,0 +1,213 @@
+//! Changing a tenant's retention period, legal hold and plan.
+//!
+//! Each change locks the tenant's row, compares with what is stored, saves the
+//! new policy and records the change in the tenant's own log (old and new
+//! values, the caller as actor) in the same transaction; subscribers are told
+//! after commit. Asking for what is already in force changes nothing and
+//! records nothing. Action names (documented in README): `retention.update`,
+//! `legal_hold.enable`, `legal_hold.update`, `legal_hold.disable`,
+//! `tenant.plan_change`.
+
+use entity::tenants;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::admin_audit::{self, AdminAction};
+use crate::auth::{AuditActor, TenantCaller};
+use crate::domain::clock;
+use crate::domain::retention::RetentionChangeError;
+use crate::domain::{Plan, RetentionRules};
+use crate::error::{ApiError, ApiResult};
+use crate::live::Hub;
+use crate::store;
+use crate::store::tenants::PolicyUpdate;
+
+/// Longest accepted legal-hold reason, in characters.
+pub const MAX_LEGAL_HOLD_REASON: usize = 500;
+
+/// `setRetentionPolicy`: ENTERPRISE admins choose a period within the bounds.
+pub async fn set_retention_days(
+    db: &DatabaseConnection,
+    live: &Hub,
+    rules: &RetentionRules,
+    caller: &TenantCaller,
+    requested: i64,
+) -> ApiResult<tenants::Model> {
+    let now = clock::now();
+    let txn = db.begin().await?;
+    let (tenant, current) = locked(&txn, rules, caller.tenant_id).await?;
+    let days = rules
+        .parse_requested(current.plan, requested)
+        .map_err(|error| match error {
+            RetentionChangeError::FixedByPlan { .. } => ApiError::Forbidden(error.to_string()),
+            RetentionChangeError::OutOfRange { .. } => ApiError::bad_input(error.to_string()),
+        })?;
+    if days == current.retention_days && tenant.retention_days == days.as_i32() {
+        txn.rollback().await?;
+        return Ok(tenant);
+    }
+    let update = PolicyUpdate {
+        retention_days: days,
+        updated_at: now,
+        ..current.clone()
+    };
+    let payload = json!({
+        "plan": current.plan.as_db(),
+        "retentionDays": change(current.retention_days.get(), days.get()),
+    });
+    let actor = AuditActor::of_caller(caller);
+    let staged = stage_change(&txn, &tenant, &update, &actor, "retention.update", payload).await?;
+    commit_and_publish(txn, live, staged).await
+}
+
+/// `setLegalHold`: while on, nothing of the tenant expires.
+pub async fn set_legal_hold(
+    db: &DatabaseConnection,
+    live: &Hub,
+    rules: &RetentionRules,
+    caller: &TenantCaller,
+    enabled: bool,
+    reason: Option<String>,
+) -> ApiResult<tenants::Model> {
+    let reason = reason
+        .map(|reason| reason.trim().to_owned())
+        .filter(|reason| !reason.is_empty());
+    if reason
+        .as_ref()
+        .is_some_and(|reason| reason.chars().count() > MAX_LEGAL_HOLD_REASON)
+    {
+        return Err(ApiError::bad_input(format!(
+            "reason must be at most {MAX_LEGAL_HOLD_REASON} characters"
+        )));
+    }
+    let stored_reason = if enabled { reason.clone() } else { None };
+    let now = clock::now();
+    let txn = db.begin().await?;
+    let (tenant, current) = locked(&txn, rules, caller.tenant_id).await?;
+    if current.legal_hold == enabled && current.legal_hold_reason == stored_reason {
+        txn.rollback().await?;
+        return Ok(tenant);
+    }
+    let action = match (current.legal_hold, enabled) {
+        (false, true) => "legal_hold.enable",
+        (true, true) => "legal_hold.update",
+        (_, false) => "legal_hold.disable",
+    };
+    let payload = json!({
+        "legalHold": change(current.legal_hold, enabled),
+        "reason": change(current.legal_hold_reason.clone(), reason),
+        "retentionDays": current.retention_days.get(),
+    });
+    let update = PolicyUpdate {
+        legal_hold: enabled,
+        legal_hold_reason: stored_reason,
+        updated_at: now,
+        ..current.clone()
+    };
+    let actor = AuditActor::of_caller(caller);
+    let staged = stage_change(&txn, &tenant, &update, &actor, action, payload).await?;
+    commit_and_publish(txn, live, staged).await
+}
+
+/// `changeTenantPlan` (operator): moves a tenant to `plan` and resets its
+/// retention to that plan's default. Legal hold is kept as it is.
+pub async fn change_plan(
+    db: &DatabaseConnection,
+    live: &Hub,
+    rules: &RetentionRules,
+    tenant_id: Uuid,
+    plan: Plan,
+    actor: &AuditActor,
+) -> ApiResult<tenants::Model> {
+    let now = clock::now();
+    let txn = db.begin().await?;
+    let (tenant, current) = locked(&txn, rules, tenant_id).await?;
+    let days = rules.plan_default(plan);
+    if current.plan == plan && tenant.retention_days == days.as_i32() {
+        txn.rollback().await?;
+        return Ok(tenant);
+    }
+    let payload = json!({
+        "plan": change(current.plan.as_db(), plan.as_db()),
+        "retentionDays": change(current.retention_days.get(), days.get()),
+    });
+    let update = PolicyUpdate {
+        plan,
+        retention_days: days,
+        updated_at: now,
+        ..current.clone()
+    };
+    let staged = stage_change(&txn, &tenant, &update, actor, "tenant.plan_change", payload).await?;
+    commit_and_publish(txn, live, staged).await
+}
+
+/// `{"old": old, "new": new}`, the shape of every change in a payload.
+fn change<T: Into<Value>>(old: T, new: T) -> Value {
+    json!({ "old": old.into(), "new": new.into() })
+}
+
+/// Locks the tenant and reads its policy in force.
+async fn locked(
+    txn: &DatabaseTransaction,
+    rules: &RetentionRules,
+    tenant_id: Uuid,
+) -> ApiResult<(tenants::Model, PolicyUpdate)> {
+    let tenant = store::tenants::lock(txn, tenant_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no tenant {tenant_id}")))?;
+    let plan = Plan::from_db(&tenant.plan).ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!("stored plan {:?} is unknown", tenant.plan))
+    })?;
+    let current = PolicyUpdate {
+        plan,
+        retention_days: rules.effective_days(plan, tenant.retention_days),
+        legal_hold: tenant.legal_hold,
+        legal_hold_reason: tenant.legal_hold_reason.clone(),
+        updated_at: tenant.retention_updated_at.unwrap_or(tenant.created_at),
+    };
+    Ok((tenant, current))
+}
+
+/// A saved change, its self-audit event written, not yet committed.
+struct Staged {
+    tenant: tenants::Model,
+    sequence: i64,
+}
+
+/// Saves `update` and records `action` with `payload` in the tenant's log.
+async fn stage_change(
+    txn: &DatabaseTransaction,
+    tenant: &tenants::Model,
+    update: &PolicyUpdate,
+    actor: &AuditActor,
+    action: &'static str,
+    payload: Value,
+) -> ApiResult<Staged> {
+    let saved = store::tenants::save_policy(txn, tenant.id, update)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no tenant {}", tenant.id)))?;
+    let recorded = AdminAction {
+        action,
+        target_type: "tenant",
+        target_id: tenant.id.to_string(),
+        target_name: Some(tenant.name.clone()),
+        payload,
+    };
+    let sequence = admin_audit::record(txn, tenant.id, actor, recorded, update.updated_at).await?;
+    Ok(Staged {
+        tenant: saved,
+        sequence,
+    })
+}
+
+/// Commits a staged change, then tells live subscribers about its audit event.
+async fn commit_and_publish(
+    txn: DatabaseTransaction,
+    live: &Hub,
+    staged: Staged,
+) -> ApiResult<tenants::Model> {
+    txn.commit().await?;
+    live.published(staged.tenant.id, staged.sequence).await;
+    Ok(staged.tenant)
+}

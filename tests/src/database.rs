@@ -1,0 +1,181 @@
+//! Direct database access, for what no API can do: plant events that occurred
+//! days ago (ingest refuses events already outside the retention window), count
+//! what is physically stored (the read path hides expired events), and run purge
+//! passes in the test process.
+//!
+//! Writes go through the service's own store (`store::events::append`), so
+//! planted events are indistinguishable from recorded ones (same sequence
+//! algorithm, same encodings on both backends).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use auditlog_api::domain::new_event::RawEvent;
+use auditlog_api::domain::{ActorType, NewEvent, RetentionRules, clock};
+use auditlog_api::live::{Hub, HubSettings};
+use auditlog_api::retention::pass::unique_holder;
+use auditlog_api::retention::{PurgeSettings, Purger};
+use auditlog_api::store;
+use chrono::{DateTime, Utc};
+use entity::audit_events;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+/// Events per planting transaction.
+const PLANT_BATCH: usize = 1000;
+
+/// A connection pool on the database of a test app.
+pub async fn connect(database_url: &str) -> DatabaseConnection {
+    auditlog_api::db::connect_url(database_url, 4)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {database_url}: {e:#}"))
+}
+
+/// Stores `count` events of `tenant_id` with action `action` that occurred at
+/// `occurred_at`, as if recorded then; returns their ids.
+pub async fn plant(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    action: &str,
+    occurred_at: DateTime<Utc>,
+    count: usize,
+) -> Vec<Uuid> {
+    let now = clock::now();
+    let mut ids = Vec::with_capacity(count);
+    let mut left = count;
+    while left > 0 {
+        let size = left.min(PLANT_BATCH);
+        left -= size;
+        let events: Vec<NewEvent> = (0..size)
+            .map(|_| {
+                let raw = RawEvent {
+                    action: action.to_owned(),
+                    actor_type: Some(ActorType::User),
+                    actor_id: "planted-user".into(),
+                    actor_name: Some(format!("planter of {action}")),
+                    occurred_at: Some(occurred_at),
+                    ..RawEvent::default()
+                };
+                NewEvent::parse(raw, now).unwrap_or_else(|e| panic!("bad planted event: {e:?}"))
+            })
+            .collect();
+        let txn = db
+            .begin()
+            .await
+            .unwrap_or_else(|e| panic!("cannot begin a transaction: {e}"));
+        let stored = store::events::append(&txn, tenant_id, events, now)
+            .await
+            .unwrap_or_else(|e| panic!("cannot plant events: {e}"));
+        txn.commit()
+            .await
+            .unwrap_or_else(|e| panic!("cannot commit: {e}"));
+        ids.extend(stored.iter().map(|row| row.id));
+    }
+    ids
+}
+
+/// Stores one event as the client sent it in `raw`, as if received when it
+/// occurred, `occurred_at` (even when `raw` left `occurredAt` out, like a client
+/// relying on the default); returns its id.
+pub async fn plant_raw(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    raw: RawEvent,
+    occurred_at: DateTime<Utc>,
+) -> Uuid {
+    let mut event =
+        NewEvent::parse(raw, clock::now()).unwrap_or_else(|e| panic!("bad planted event: {e:?}"));
+    event.occurred_at = occurred_at;
+    let txn = db
+        .begin()
+        .await
+        .unwrap_or_else(|e| panic!("cannot begin a transaction: {e}"));
+    let stored = store::events::append(&txn, tenant_id, vec![event], occurred_at)
+        .await
+        .unwrap_or_else(|e| panic!("cannot plant an event: {e}"));
+    txn.commit()
+        .await
+        .unwrap_or_else(|e| panic!("cannot commit: {e}"));
+    stored[0].id
+}
+
+/// Ids of every event of the tenant that is physically stored.
+pub async fn stored_ids(db: &DatabaseConnection, tenant_id: Uuid) -> BTreeSet<Uuid> {
+    let ids: Vec<Uuid> = audit_events::Entity::find()
+        .select_only()
+        .column(audit_events::Column::Id)
+        .filter(audit_events::Column::TenantId.eq(tenant_id))
+        .into_tuple()
+        .all(db)
+        .await
+        .unwrap_or_else(|e| panic!("reading stored ids: {e}"));
+    ids.into_iter().collect()
+}
+
+/// How many events of the tenant are physically stored.
+pub async fn stored_count(db: &DatabaseConnection, tenant_id: Uuid) -> u64 {
+    audit_events::Entity::find()
+        .filter(audit_events::Column::TenantId.eq(tenant_id))
+        .count(db)
+        .await
+        .unwrap_or_else(|e| panic!("counting stored events: {e}"))
+}
+
+/// How many events of the tenant with `action` are physically stored.
+pub async fn stored_count_with_action(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    action: &str,
+) -> u64 {
+    audit_events::Entity::find()
+        .filter(audit_events::Column::TenantId.eq(tenant_id))
+        .filter(audit_events::Column::Action.eq(action))
+        .count(db)
+        .await
+        .unwrap_or_else(|e| panic!("counting events by action: {e}"))
+}
+
+/// Stored events of the tenant with `action`, oldest sequence first.
+pub async fn stored_with_action(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    action: &str,
+) -> Vec<audit_events::Model> {
+    let mut rows = audit_events::Entity::find()
+        .filter(audit_events::Column::TenantId.eq(tenant_id))
+        .filter(audit_events::Column::Action.eq(action))
+        .all(db)
+        .await
+        .unwrap_or_else(|e| panic!("reading events by action: {e}"));
+    rows.sort_by_key(|row| row.sequence);
+    rows
+}
+
+/// Purge settings for tests: the default policy, `batch_size`, a 30 s lease
+/// and a fresh holder id.
+pub fn purge_settings(batch_size: u64) -> PurgeSettings {
+    PurgeSettings {
+        rules: RetentionRules::default(),
+        batch_size,
+        lease: Duration::from_secs(30),
+        holder: unique_holder("test"),
+    }
+}
+
+/// A purger on `db` (its own hub: published events reach other processes through
+/// PostgreSQL NOTIFY; the app's subscribers resync from the database).
+pub fn purger(db: &DatabaseConnection, settings: PurgeSettings) -> Purger {
+    Purger::new(
+        db.clone(),
+        Hub::new(db.clone(), HubSettings::default()),
+        settings,
+    )
+}
+
+/// The tenant id of a `TenantHandle`.
+pub fn tenant_uuid(id: &str) -> Uuid {
+    Uuid::parse_str(id).unwrap_or_else(|e| panic!("tenant id {id} is not a UUID: {e}"))
+}

@@ -1,0 +1,177 @@
+//! The command line of `auditlog-worker`: settings, run modes, shutdown.
+
+use std::process::ExitCode;
+
+use auditlog_api::config::{PurgeConfig, RetentionConfig, redact_url};
+use auditlog_api::live::{Hub, HubSettings};
+use auditlog_api::retention::{PassReport, PurgeScheduler, PurgeSettings, Purger};
+use auditlog_api::startup::shutdown_signal;
+use auditlog_api::{db, telemetry};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "auditlog-worker",
+    version,
+    about = "Purges expired audit events on a schedule (retention worker of auditlog)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: WorkerSettings,
+}
+
+#[derive(Clone, Copy, Subcommand)]
+pub enum Command {
+    /// Purge on the schedule (`AUDITLOG_PURGE_SCHEDULE`) until SIGTERM or Ctrl-C (the default).
+    Run,
+    /// Run one purge pass now and exit (0: every tenant done; 1: some failed).
+    RunOnce,
+}
+
+/// What the worker needs: the service's database and retention policy (same
+/// variables and defaults as `auditlog`), and how to purge.
+#[derive(Clone, Args)]
+pub struct WorkerSettings {
+    /// Database to purge: `sqlite://path?mode=rwc` or `postgres://...`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://auditlog.db?mode=rwc"
+    )]
+    pub database_url: String,
+    /// Upper bound of the worker's connection pool (a pass uses one at a time).
+    #[arg(long, env = "AUDITLOG_WORKER_DB_MAX_CONNECTIONS", default_value_t = 4)]
+    pub db_max_connections: u32,
+    #[command(flatten)]
+    pub retention: RetentionConfig,
+    #[command(flatten)]
+    pub purge: PurgeConfig,
+}
+
+impl std::fmt::Debug for WorkerSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerSettings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("db_max_connections", &self.db_max_connections)
+            .field("retention", &self.retention)
+            .field("purge", &self.purge)
+            .finish()
+    }
+}
+
+/// Runs the command line (`auditlog-worker` and the test suite's copy of it).
+pub async fn run() -> ExitCode {
+    telemetry::init();
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Run) {
+        Command::Run => run_scheduled(cli.settings).await,
+        Command::RunOnce => run_once(cli.settings).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The purger of this process, on the configured database.
+async fn purger(settings: &WorkerSettings) -> anyhow::Result<Purger> {
+    let purge = PurgeSettings::from_config(&settings.retention, &settings.purge, "worker")?;
+    let db = db::connect_url(&settings.database_url, settings.db_max_connections).await?;
+    // Publishing a `retention.purge` event NOTIFYs the service's replicas on
+    // PostgreSQL; this hub itself has no subscribers.
+    let live = Hub::new(db.clone(), HubSettings::default());
+    Ok(Purger::new(db, live, purge))
+}
+
+/// `run-once`: one pass; SIGTERM/Ctrl-C ends it after the batch in flight.
+pub async fn run_once(settings: WorkerSettings) -> anyhow::Result<ExitCode> {
+    tracing::info!(settings = ?settings, "auditlog-worker: one purge pass");
+    let purger = purger(&settings).await?;
+    let stopper = purger.clone();
+    let signals = tokio::spawn(async move {
+        shutdown_signal().await;
+        stopper.stop();
+    });
+    let result = purger.run_pass().await;
+    signals.abort();
+    let report = result.map_err(|error| {
+        anyhow::anyhow!("purge pass failed: {error:?} (is the schema migrated? start `auditlog` once or run `migration up`)")
+    })?;
+    println!("{}", summary(&report));
+    Ok(if report.tenants_failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `run`: passes on the schedule until SIGTERM/Ctrl-C, then finishes the batch
+/// in flight, reports it, and exits.
+pub async fn run_scheduled(settings: WorkerSettings) -> anyhow::Result<ExitCode> {
+    tracing::info!(settings = ?settings, "auditlog-worker starting");
+    let purger = purger(&settings).await?;
+    let scheduler = PurgeScheduler::start(purger, &settings.purge.purge_schedule).await?;
+    println!(
+        "auditlog-worker scheduled: {}",
+        settings.purge.purge_schedule
+    );
+    shutdown_signal().await;
+    scheduler.stop().await;
+    tracing::info!("auditlog-worker stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line for operators and scripts.
+pub fn summary(report: &PassReport) -> String {
+    format!(
+        "purge pass: {} tenants, {} purged, {} events deleted, {} on legal hold, \
+         {} leased by another worker, {} failed{} in {} ms",
+        report.tenants,
+        report.tenants_purged,
+        report.events_deleted,
+        report.tenants_on_hold,
+        report.tenants_leased_elsewhere,
+        report.tenants_failed,
+        if report.interrupted {
+            ", interrupted"
+        } else {
+            ""
+        },
+        report.duration.as_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_modes_and_the_shared_settings() {
+        // Settings come before the mode, as with `auditlog` (or from the environment).
+        let cli = Cli::try_parse_from([
+            "auditlog-worker",
+            "--purge-batch-size",
+            "10",
+            "--database-url",
+            "sqlite://x.db",
+            "run-once",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Some(Command::RunOnce)));
+        assert_eq!(cli.settings.purge.purge_batch_size, 10);
+        assert!(Cli::try_parse_from(["auditlog-worker", "--purge-batch-size", "0"]).is_err());
+    }
+
+    #[test]
+    fn debug_output_redacts_the_database_password() {
+        let cli =
+            Cli::try_parse_from(["auditlog-worker", "--database-url", "postgres://u:pw@h/db"])
+                .unwrap();
+        assert!(!format!("{:?}", cli.settings).contains("pw"));
+    }
+}
