@@ -11,6 +11,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod column_types;
+pub mod command_line;
 mod m20261126_000001_create_tenants;
 mod m20261126_000002_create_api_keys;
 mod m20261126_000003_create_audit_events;

@@ -22,3 +22,4 @@ mod retention;
 mod roles;
 mod sequences;
 mod tenants;
+mod topology;

@@ -205,6 +205,59 @@ mod tests {
         );
     }
 
+    /// Unknown key ids trigger at most one download per `min_refresh`.
+    #[tokio::test]
+    async fn refreshes_for_unknown_kids_at_most_once_per_interval() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        let downloads = Arc::new(AtomicUsize::new(0));
+        let counter = downloads.clone();
+        let app = axum::Router::new().route(
+            "/jwks",
+            axum::routing::get(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async { axum::Json(json!({"keys": [rsa_jwk("a", None)]})) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let http = reqwest::Client::new();
+
+        let cache = KeyCache::new(Duration::from_secs(60));
+        assert!(
+            cache
+                .keys_for(&http, &url, Some("a"))
+                .await
+                .knows(Some("a"))
+        );
+        assert!(
+            cache
+                .keys_for(&http, &url, Some("a"))
+                .await
+                .knows(Some("a"))
+        );
+        assert_eq!(downloads.load(Ordering::SeqCst), 1, "known kid: cached");
+        for _ in 0..5 {
+            assert!(
+                !cache
+                    .keys_for(&http, &url, Some("made-up"))
+                    .await
+                    .knows(Some("made-up"))
+            );
+        }
+        assert_eq!(downloads.load(Ordering::SeqCst), 1, "rate-limited");
+
+        let eager = KeyCache::new(Duration::ZERO);
+        eager.keys_for(&http, &url, Some("a")).await;
+        eager.keys_for(&http, &url, Some("b")).await;
+        assert_eq!(
+            downloads.load(Ordering::SeqCst),
+            3,
+            "no limit: one download per miss"
+        );
+    }
+
     #[test]
     fn skips_encryption_and_unreadable_keys() {
         let mut enc = rsa_jwk("e", None);

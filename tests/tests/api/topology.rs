@@ -1,0 +1,341 @@
+//! The deployment topology of `deploy/compose.yaml`, proven on one machine:
+//! PostgreSQL, migrations by the `migration` binary, two `auditlog` replicas and
+//! two `auditlog-worker` processes, configured as Compose configures them
+//! (`AUDITLOG_AUTO_MIGRATE=false`, `AUDITLOG_IN_PROCESS_PURGE=false`, a shared
+//! operator token and cursor key).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use auditlog_tests::database::{self, tenant_uuid};
+use auditlog_tests::process::ServerProcess;
+use auditlog_tests::ws::WsClient;
+use auditlog_tests::{Backend, worker};
+use chrono::Utc;
+use serde_json::{Value, json};
+use tokio::sync::RwLock;
+
+use crate::helpers::sequence;
+use crate::live::SUBSCRIPTION;
+
+const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
+const WORKER: &str = env!("CARGO_BIN_EXE_auditlog-worker-for-tests");
+const MIGRATION: &str = env!("CARGO_BIN_EXE_migration-for-tests");
+const OPERATOR: &str = "topology-operator-token";
+
+fn replica_env() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("AUDITLOG_AUTO_MIGRATE", "false"),
+        ("AUDITLOG_IN_PROCESS_PURGE", "false"),
+        ("AUDITLOG_OPERATOR_TOKEN", OPERATOR),
+        ("AUDITLOG_CURSOR_KEY", "topology-cursor-key"),
+    ]
+}
+
+async fn graphql(
+    client: &reqwest::Client,
+    url: &str,
+    bearer: &str,
+    query: &str,
+    variables: Value,
+) -> Value {
+    client
+        .post(url)
+        .bearer_auth(bearer)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("JSON from {url}: {e}"))
+}
+
+async fn create_tenant(
+    client: &reqwest::Client,
+    url: &str,
+    slug: &str,
+    plan: &str,
+) -> (String, String) {
+    let created = graphql(
+        client,
+        url,
+        OPERATOR,
+        "mutation($s:String!,$p:Plan!){ createTenant(slug:$s, name:$s, plan:$p){ tenant { id } adminKey { secret } } }",
+        json!({ "s": slug, "p": plan }),
+    )
+    .await;
+    let tenant = &created["data"]["createTenant"];
+    assert!(tenant.is_object(), "{created}");
+    (
+        tenant["tenant"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        tenant["adminKey"]["secret"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+const RECORD: &str = "mutation($e:[AuditEventInput!]!){ recordAuditEvents(events:$e){ events { id sequence action } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compose_topology_on_one_machine() {
+    let database = Backend::Postgres.create_database().await;
+    let url = database.url.clone();
+
+    // 1. Migrations by the migration binary, as the one-shot Compose service does.
+    let migrated = tokio::process::Command::new(MIGRATION)
+        .arg("up")
+        .env("DATABASE_URL", &url)
+        .output()
+        .await
+        .expect("run migration up");
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+
+    // 2. Two replicas, sharing nothing but the database and the configuration.
+    let env = replica_env();
+    let mut replica_a = ServerProcess::start(SERVER, &url, &env).await;
+    let mut replica_b = ServerProcess::start(SERVER, &url, &env).await;
+    let client = reqwest::Client::new();
+    let (team_id, team_key) =
+        create_tenant(&client, &replica_a.graphql_url(), "team-co", "TEAM").await;
+    let (_, big_key) =
+        create_tenant(&client, &replica_b.graphql_url(), "big-co", "ENTERPRISE").await;
+
+    // 3. Recorded through either replica, readable through both; a subscriber on
+    //    A receives what B records, in sequence order.
+    let mut ws = WsClient::connect_and_init(&replica_a.ws_url(), &big_key).await;
+    ws.subscribe("tail", SUBSCRIPTION, json!({ "after": 1 }))
+        .await;
+    ws.send(json!({ "type": "ping" })).await;
+    assert_eq!(ws.next_json().await["type"], "pong");
+    let batch = json!([
+        { "action": "entry.create", "actor": { "type": "USER", "id": "u" } },
+        { "action": "entry.update", "actor": { "type": "USER", "id": "u" } },
+    ]);
+    let via_b = graphql(
+        &client,
+        &replica_b.graphql_url(),
+        &big_key,
+        RECORD,
+        json!({ "e": batch }),
+    )
+    .await;
+    let via_a = graphql(
+        &client,
+        &replica_a.graphql_url(),
+        &big_key,
+        RECORD,
+        json!({ "e": batch }),
+    )
+    .await;
+    let mut recorded: Vec<Value> = Vec::new();
+    for response in [&via_b, &via_a] {
+        recorded.extend(
+            response["data"]["recordAuditEvents"]["events"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        );
+    }
+    assert_eq!(recorded.len(), 4, "{via_b} {via_a}");
+    for event in &recorded {
+        for replica in [&replica_a, &replica_b] {
+            let read = graphql(
+                &client,
+                &replica.graphql_url(),
+                &big_key,
+                "query($id:ID!){ auditEvent(id:$id){ id sequence } }",
+                json!({ "id": event["id"] }),
+            )
+            .await;
+            assert_eq!(
+                read["data"]["auditEvent"]["sequence"], event["sequence"],
+                "{read}"
+            );
+        }
+    }
+    let received: Vec<i64> = {
+        let mut received = Vec::new();
+        for _ in 0..4 {
+            received.push(sequence(&ws.next_event("tail").await));
+        }
+        received
+    };
+    assert_eq!(received, vec![2, 3, 4, 5]);
+
+    // 4. Two workers on a one-second schedule purge each expired event once and
+    //    report once per tenant.
+    let db = database::connect(&url).await;
+    let team = tenant_uuid(&team_id);
+    database::plant(
+        &db,
+        team,
+        "entry.expired",
+        Utc::now() - chrono::Duration::days(10),
+        500,
+    )
+    .await;
+    let worker_env = [
+        ("AUDITLOG_PURGE_SCHEDULE", "* * * * * *"),
+        ("AUDITLOG_PURGE_BATCH_SIZE", "50"),
+    ];
+    let workers = [
+        worker::spawn(WORKER, "run", &url, &worker_env),
+        worker::spawn(WORKER, "run", &url, &worker_env),
+    ];
+    let mut waited = 0;
+    while database::stored_count_with_action(&db, team, "entry.expired").await > 0 {
+        assert!(waited < 600, "the workers did not purge within 60 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    // Let both workers run at least one more pass each: nothing more to report.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let reports = graphql(
+        &client,
+        &replica_b.graphql_url(),
+        &team_key,
+        "{ auditEvents(first: 50, filter: { actions: [\"retention.purge\"] }) { edges { node { payload } } } }",
+        json!({}),
+    )
+    .await;
+    let reports = reports["data"]["auditEvents"]["edges"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        reports.len(),
+        1,
+        "one retention.purge for the tenant: {reports:?}"
+    );
+    assert_eq!(reports[0]["node"]["payload"]["deleted"], 500);
+    for worker in &workers {
+        worker::terminate(worker).await;
+    }
+
+    // 5. Rolling restart under continuous ingestion with idempotency keys and retries.
+    let addresses = Arc::new(RwLock::new(vec![
+        replica_a.graphql_url(),
+        replica_b.graphql_url(),
+    ]));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for client_index in 0..4 {
+        let (addresses, stop, key) = (addresses.clone(), stop.clone(), big_key.clone());
+        clients.push(tokio::spawn(async move {
+            let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
+            let mut acknowledged: BTreeMap<String, (String, i64)> = BTreeMap::new();
+            let mut attempt = 0usize;
+            let mut batch_index = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let keys: Vec<String> = (0..5).map(|i| format!("c{client_index}-b{batch_index}-e{i}")).collect();
+                let events: Vec<Value> = keys
+                    .iter()
+                    .map(|k| json!({ "action": "entry.rolling", "actor": { "type": "USER", "id": "roller" }, "idempotencyKey": k }))
+                    .collect();
+                loop {
+                    attempt += 1;
+                    let target = {
+                        let list = addresses.read().await;
+                        list[attempt % list.len()].clone()
+                    };
+                    let response = http
+                        .post(&target)
+                        .bearer_auth(&key)
+                        .json(&json!({ "query": RECORD, "variables": { "e": events } }))
+                        .send()
+                        .await;
+                    // Connection refused/reset and 502/503 are retryable; anything
+                    // else must be a success.
+                    let Ok(response) = response else { continue };
+                    if matches!(response.status().as_u16(), 502 | 503) {
+                        continue;
+                    }
+                    let Ok(body) = response.json::<Value>().await else { continue };
+                    assert!(body["errors"].is_null(), "non-retryable error: {body}");
+                    for (k, event) in keys.iter().zip(body["data"]["recordAuditEvents"]["events"].as_array().expect("events")) {
+                        let stored = (event["id"].as_str().unwrap_or_default().to_owned(), sequence(event));
+                        if let Some(previous) = acknowledged.insert(k.clone(), stored.clone()) {
+                            assert_eq!(previous, stored, "a retried key must return the original event");
+                        }
+                    }
+                    break;
+                }
+                batch_index += 1;
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for which in 0..2 {
+        let replica = if which == 0 {
+            &mut replica_a
+        } else {
+            &mut replica_b
+        };
+        let old = replica.graphql_url();
+        replica.terminate().await;
+        assert_eq!(
+            replica.wait().await,
+            Some(0),
+            "a replica exits 0 after SIGTERM"
+        );
+        addresses.write().await.retain(|address| *address != old);
+        *replica = ServerProcess::start(SERVER, &url, &env).await;
+        addresses.write().await.push(replica.graphql_url());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut acknowledged = BTreeMap::new();
+    for client in clients {
+        acknowledged.extend(client.await.expect("client task"));
+    }
+    assert!(
+        acknowledged.len() >= 40,
+        "too little ingestion to prove anything: {}",
+        acknowledged.len()
+    );
+
+    // Every acknowledged event is stored exactly once; the tenant's sequences are gapless.
+    let big = graphql(
+        &client,
+        &replica_a.graphql_url(),
+        &big_key,
+        "{ tenant { id } }",
+        json!({}),
+    )
+    .await;
+    let big_id = tenant_uuid(big["data"]["tenant"]["id"].as_str().unwrap_or_default());
+    let stored = database::stored_with_action(&db, big_id, "entry.rolling").await;
+    assert_eq!(
+        stored.len(),
+        acknowledged.len(),
+        "stored events vs acknowledged events"
+    );
+    let stored_ids: std::collections::BTreeSet<String> =
+        stored.iter().map(|e| e.id.to_string()).collect();
+    for (key, (id, _)) in &acknowledged {
+        assert!(
+            stored_ids.contains(id),
+            "acknowledged event {key} ({id}) is missing"
+        );
+    }
+    let mut sequences: Vec<i64> = stored.iter().map(|e| e.sequence).collect();
+    sequences.sort_unstable();
+    let first = sequences.first().copied().unwrap_or(6);
+    assert_eq!(
+        sequences,
+        (first..first + sequences.len() as i64).collect::<Vec<_>>(),
+        "gapless"
+    );
+}
