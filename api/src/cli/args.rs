@@ -22,6 +22,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP service (the default).
     Serve,
+    /// Exit 0 if the server on `AUDITLOG_LISTEN`'s port answers `GET /healthz`
+    /// (the container image's HEALTHCHECK; needs no curl in the image).
+    Healthcheck,
     /// Manage tenants directly in the database.
     Tenant {
         #[command(subcommand)]

@@ -5,6 +5,7 @@ mod args;
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
 
 pub use args::{Cli, Command, PlanArg, TenantCommand};
@@ -23,6 +24,7 @@ pub async fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None | Some(Command::Serve) => serve(cli.settings).await,
+        Some(Command::Healthcheck) => healthcheck(&cli.settings).await,
         Some(Command::Tenant {
             command:
                 TenantCommand::Create {
@@ -40,6 +42,30 @@ pub async fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `GET /healthz` on loopback at the configured port, with a short timeout.
+async fn healthcheck(settings: &Settings) -> anyhow::Result<()> {
+    let mut address = settings.listen;
+    if address.ip().is_unspecified() {
+        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let url = format!("http://{address}/healthz");
+    let response = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .no_proxy()
+        .build()?
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "GET {url} answered {}",
+        response.status()
+    );
+    println!("healthy");
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

@@ -105,6 +105,19 @@ async fn compose_topology_on_one_machine() {
     let env = replica_env();
     let mut replica_a = ServerProcess::start(SERVER, &url, &env).await;
     let mut replica_b = ServerProcess::start(SERVER, &url, &env).await;
+    // The image's HEALTHCHECK command: healthy replicas pass, a closed port fails.
+    for (address, healthy) in [
+        (replica_a.address.clone(), true),
+        ("http://127.0.0.1:1".to_owned(), false),
+    ] {
+        let check = tokio::process::Command::new(SERVER)
+            .arg("healthcheck")
+            .env("AUDITLOG_LISTEN", address.trim_start_matches("http://"))
+            .output()
+            .await
+            .expect("run healthcheck");
+        assert_eq!(check.status.success(), healthy, "healthcheck of {address}");
+    }
     let client = reqwest::Client::new();
     let (team_id, team_key) =
         create_tenant(&client, &replica_a.graphql_url(), "team-co", "TEAM").await;
