@@ -190,14 +190,22 @@ async fn compose_topology_on_one_machine() {
     //    report once per tenant.
     let db = database::connect(&url).await;
     let team = tenant_uuid(&team_id);
-    database::plant(
-        &db,
-        team,
-        "entry.expired",
-        Utc::now() - chrono::Duration::days(10),
-        500,
-    )
-    .await;
+    let big = {
+        let read = graphql(
+            &client,
+            &replica_a.graphql_url(),
+            &big_key,
+            "{ tenant { id } }",
+            json!({}),
+        )
+        .await;
+        tenant_uuid(read["data"]["tenant"]["id"].as_str().unwrap_or_default())
+    };
+    // TEAM keeps 7 days, ENTERPRISE 90: both tenants have expired events.
+    let days_ago = |days| Utc::now() - chrono::Duration::days(days);
+    database::plant(&db, team, "entry.expired", days_ago(10), 500).await;
+    database::plant(&db, big, "entry.expired", days_ago(100), 300).await;
+    database::plant(&db, big, "entry.kept", days_ago(30), 20).await;
     let worker_env = [
         ("AUDITLOG_PURGE_SCHEDULE", "* * * * * *"),
         ("AUDITLOG_PURGE_BATCH_SIZE", "50"),
@@ -207,31 +215,41 @@ async fn compose_topology_on_one_machine() {
         worker::spawn(WORKER, "run", &url, &worker_env),
     ];
     let mut waited = 0;
-    while database::stored_count_with_action(&db, team, "entry.expired").await > 0 {
+    while database::stored_count_with_action(&db, team, "entry.expired").await
+        + database::stored_count_with_action(&db, big, "entry.expired").await
+        > 0
+    {
         assert!(waited < 600, "the workers did not purge within 60 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
         waited += 1;
     }
     // Let both workers run at least one more pass each: nothing more to report.
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let reports = graphql(
-        &client,
-        &replica_b.graphql_url(),
-        &team_key,
-        "{ auditEvents(first: 50, filter: { actions: [\"retention.purge\"] }) { edges { node { payload } } } }",
-        json!({}),
-    )
-    .await;
-    let reports = reports["data"]["auditEvents"]["edges"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    for (key, deleted) in [(&team_key, 500), (&big_key, 300)] {
+        let reports = graphql(
+            &client,
+            &replica_b.graphql_url(),
+            key,
+            "{ auditEvents(first: 50, filter: { actions: [\"retention.purge\"] }) { edges { node { payload } } } }",
+            json!({}),
+        )
+        .await;
+        let reports = reports["data"]["auditEvents"]["edges"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            reports.len(),
+            1,
+            "one retention.purge per tenant: {reports:?}"
+        );
+        assert_eq!(reports[0]["node"]["payload"]["deleted"], deleted);
+    }
     assert_eq!(
-        reports.len(),
-        1,
-        "one retention.purge for the tenant: {reports:?}"
+        database::stored_count_with_action(&db, big, "entry.kept").await,
+        20,
+        "unexpired events stay"
     );
-    assert_eq!(reports[0]["node"]["payload"]["deleted"], 500);
     for worker in &workers {
         worker::terminate(worker).await;
     }
@@ -320,16 +338,7 @@ async fn compose_topology_on_one_machine() {
     );
 
     // Every acknowledged event is stored exactly once; the tenant's sequences are gapless.
-    let big = graphql(
-        &client,
-        &replica_a.graphql_url(),
-        &big_key,
-        "{ tenant { id } }",
-        json!({}),
-    )
-    .await;
-    let big_id = tenant_uuid(big["data"]["tenant"]["id"].as_str().unwrap_or_default());
-    let stored = database::stored_with_action(&db, big_id, "entry.rolling").await;
+    let stored = database::stored_with_action(&db, big, "entry.rolling").await;
     assert_eq!(
         stored.len(),
         acknowledged.len(),
