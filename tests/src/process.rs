@@ -62,18 +62,9 @@ impl ServerProcess {
         format!("{}/graphql", self.address.replacen("http://", "ws://", 1))
     }
 
-    /// Sends SIGTERM (through `kill`, so the harness needs no unsafe code).
+    /// Sends SIGTERM.
     pub async fn terminate(&self) {
-        let pid = self
-            .child
-            .id()
-            .unwrap_or_else(|| panic!("the server has already exited"));
-        let status = Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .await
-            .unwrap_or_else(|e| panic!("cannot run kill: {e}"));
-        assert!(status.success(), "kill -TERM {pid} failed");
+        send_signal(&self.child, "TERM").await;
     }
 
     /// Waits for the process to exit and returns its exit code.
@@ -84,4 +75,18 @@ impl ServerProcess {
             .unwrap_or_else(|e| panic!("cannot wait for the server: {e}"));
         status.code()
     }
+}
+
+/// Sends `signal` (e.g. `TERM`, `KILL`) to `child` through the `kill` command, so
+/// the harness needs no unsafe code.
+pub async fn send_signal(child: &Child, signal: &str) {
+    let pid = child
+        .id()
+        .unwrap_or_else(|| panic!("the process has already exited"));
+    let status = Command::new("kill")
+        .args([format!("-{signal}"), pid.to_string()])
+        .status()
+        .await
+        .unwrap_or_else(|e| panic!("cannot run kill: {e}"));
+    assert!(status.success(), "kill -{signal} {pid} failed");
 }

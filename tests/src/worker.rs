@@ -49,15 +49,7 @@ pub async fn run_once(
     )
 }
 
-/// Sends SIGTERM to `child` (through `kill`, so the harness needs no unsafe code).
+/// Sends SIGTERM to `child`.
 pub async fn terminate(child: &Child) {
-    let pid = child
-        .id()
-        .unwrap_or_else(|| panic!("the worker has already exited"));
-    let status = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .await
-        .unwrap_or_else(|e| panic!("cannot run kill: {e}"));
-    assert!(status.success(), "kill -TERM {pid} failed");
+    crate::process::send_signal(child, "TERM").await;
 }
