@@ -1,0 +1,218 @@
+//! The benchmark harness of `bench` (issue 7): the shared context of one run
+//! ([`Bench`]: the service on PostgreSQL, a raw driver pool and PostGraphile over
+//! the same database), the sizes of each [`Scale`], and the scenario modules.
+//!
+//! Layout:
+//! - [`stats`]: timed runs from concurrent clients, percentiles, summaries.
+//! - [`events`]: realistic synthetic events in each system's input shape.
+//! - [`postgraphile`]: the peer, installed and started as a child process.
+//! - [`report`]: the result table, goal statuses and `BENCHMARKS.md`.
+//! - one module per scenario: [`ingest`] (batched and single-event), [`pages`]
+//!   (filtered first page and deep page), [`live`], [`idle`] (live at scale),
+//!   [`purge`], [`embedded`].
+
+pub mod embedded;
+pub mod events;
+pub mod idle;
+pub mod ingest;
+pub mod live;
+pub mod pages;
+pub mod postgraphile;
+pub mod purge;
+pub mod report;
+pub mod stats;
+
+use std::sync::Arc;
+
+use auditlog_tests::TestApp;
+use sea_orm::sqlx::postgres::{PgPool, PgPoolOptions};
+use serde_json::Value;
+use uuid::Uuid;
+
+use postgraphile::{Postgraphile, post_json};
+
+/// Sizes of every scenario. `tiny` runs in seconds (CI), `default` in under 15
+/// minutes on the 2-core development machine.
+#[derive(Clone, Debug)]
+pub struct Scale {
+    pub name: &'static str,
+    /// Repetitions of every measurement.
+    pub runs: usize,
+    /// Events per run recorded by the service and by COPY (batches of 500).
+    pub ingest_events: usize,
+    /// Events per run inserted through PostGraphile (it is much slower).
+    pub peer_ingest_events: usize,
+    /// Single-event requests per run.
+    pub single_events: usize,
+    /// Events seeded for the page scenarios, over `seed_tenants` tenants.
+    pub seed_total: usize,
+    /// Events of the big tenant (included in `seed_total`).
+    pub seed_big: usize,
+    pub seed_tenants: usize,
+    /// Page requests per run and system.
+    pub page_requests: usize,
+    /// Position of the deep page's cursor in the big tenant.
+    pub deep_position: usize,
+    pub live_subscribers: usize,
+    pub live_rate: usize,
+    pub live_seconds: u64,
+    /// Idle subscribers of the live-at-scale scenario.
+    pub idle_subscribers: usize,
+    /// Expired events purged per run, among `purge_total` stored.
+    pub purge_expired: usize,
+    pub purge_total: usize,
+    /// Events per run of the embedded (SQLite) ingest.
+    pub embedded_events: usize,
+}
+
+impl Scale {
+    pub fn named(name: &str) -> Option<Scale> {
+        let tiny = Scale {
+            name: "tiny",
+            runs: 3,
+            ingest_events: 1_000,
+            peer_ingest_events: 200,
+            single_events: 200,
+            seed_total: 6_000,
+            seed_big: 3_000,
+            seed_tenants: 10,
+            page_requests: 40,
+            deep_position: 1_000,
+            live_subscribers: 20,
+            live_rate: 200,
+            live_seconds: 1,
+            idle_subscribers: 100,
+            purge_expired: 1_000,
+            purge_total: 3_000,
+            embedded_events: 1_000,
+        };
+        match name {
+            "tiny" => Some(tiny),
+            "small" => Some(Scale {
+                name: "small",
+                ingest_events: 20_000,
+                peer_ingest_events: 2_000,
+                single_events: 4_000,
+                seed_total: 300_000,
+                seed_big: 120_000,
+                seed_tenants: 100,
+                page_requests: 1_000,
+                deep_position: 60_000,
+                live_subscribers: 200,
+                live_rate: 1_000,
+                live_seconds: 3,
+                idle_subscribers: 1_000,
+                purge_expired: 50_000,
+                purge_total: 150_000,
+                embedded_events: 20_000,
+                ..tiny
+            }),
+            "default" => Some(Scale {
+                name: "default",
+                ingest_events: 100_000,
+                peer_ingest_events: 5_000,
+                single_events: 20_000,
+                seed_total: 2_000_000,
+                seed_big: 800_000,
+                seed_tenants: 100,
+                page_requests: 4_000,
+                deep_position: 400_000,
+                live_subscribers: 1_000,
+                live_rate: 1_000,
+                live_seconds: 5,
+                idle_subscribers: 10_000,
+                purge_expired: 200_000,
+                purge_total: 600_000,
+                embedded_events: 50_000,
+                ..tiny
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A tenant created through the API, with its ADMIN key.
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub id: Uuid,
+    pub key: String,
+}
+
+/// What every PostgreSQL scenario shares.
+pub struct Bench {
+    pub scale: Scale,
+    /// The service on its own database of the throwaway cluster.
+    pub app: Arc<TestApp>,
+    /// A plain sqlx pool on the same database (the raw baseline).
+    pub pool: PgPool,
+    /// PostGraphile over the same database, when a scenario needs it.
+    pub peer: Option<Arc<Postgraphile>>,
+}
+
+impl Bench {
+    pub async fn new(scale: Scale, app: TestApp, with_peer: bool) -> Bench {
+        let pool = PgPoolOptions::new()
+            .max_connections(64)
+            .connect(app.database_url())
+            .await
+            .expect("raw PostgreSQL pool");
+        let peer = if with_peer {
+            Some(Arc::new(Postgraphile::start(app.database_url()).await))
+        } else {
+            None
+        };
+        Bench {
+            scale,
+            app: Arc::new(app),
+            pool,
+            peer,
+        }
+    }
+
+    /// Creates `count` tenants `<prefix>-<n>` through the API.
+    pub async fn tenants(&self, prefix: &str, count: usize, plan: &str) -> Vec<Tenant> {
+        create_tenants(&self.app, prefix, count, plan).await
+    }
+
+    /// POSTs a prepared GraphQL body to the service; panics on errors.
+    pub async fn graphql(&self, key: &str, body: Vec<u8>) -> Value {
+        service_graphql(&self.app, key, body).await
+    }
+}
+
+pub async fn create_tenants(app: &TestApp, prefix: &str, count: usize, plan: &str) -> Vec<Tenant> {
+    let mut tenants = Vec::with_capacity(count);
+    for n in 0..count {
+        let handle = app.create_tenant(&format!("{prefix}-{n}"), plan).await;
+        tenants.push(Tenant {
+            id: Uuid::parse_str(&handle.id).expect("tenant id"),
+            key: handle.admin_key,
+        });
+    }
+    tenants
+}
+
+pub async fn service_graphql(app: &TestApp, key: &str, body: Vec<u8>) -> Value {
+    post_json(&app.client, &app.url("/graphql"), Some(key), body).await
+}
+
+/// `{"query": …, "variables": …}` as bytes.
+pub fn body(query: &str, variables: Value) -> Vec<u8> {
+    serde_json::json!({ "query": query, "variables": variables })
+        .to_string()
+        .into_bytes()
+}
+
+/// Streams COPY text lines into `audit_events` over one pooled connection.
+pub async fn copy_in(pool: &PgPool, lines: &[u8]) {
+    let mut conn = pool.acquire().await.expect("a pooled connection");
+    let mut copy = conn
+        .copy_in_raw(&format!(
+            "COPY audit_events ({}) FROM STDIN",
+            events::COLUMNS
+        ))
+        .await
+        .expect("COPY start");
+    copy.send(lines).await.expect("COPY data");
+    copy.finish().await.expect("COPY finish");
+}
