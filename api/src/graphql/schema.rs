@@ -5,7 +5,7 @@ use async_graphql::Schema;
 use super::context::Services;
 use super::error_codes::ErrorCodes;
 use super::limits::SelectionLimit;
-use super::metrics::FieldMetrics;
+use super::metrics::OperationMetrics;
 use super::mutation::MutationRoot;
 use super::query::QueryRoot;
 use super::subscription::SubscriptionRoot;
@@ -44,7 +44,7 @@ pub fn build_schema(services: Services, limits: SchemaLimits) -> AuditLogSchema 
         .limit_recursive_depth(32)
         .limit_directives(limits.max_directives)
         .extension(ErrorCodes)
-        .extension(FieldMetrics)
+        .extension(OperationMetrics::default())
         .extension(SelectionLimit {
             max_selections: limits.max_selections,
         })

@@ -7,8 +7,8 @@
 //!
 //! Series: `auditlog_http_requests_total{route,method,status}`,
 //! `auditlog_http_request_duration_seconds{route,method}`,
-//! `auditlog_graphql_fields_total{field,outcome}` and
-//! `auditlog_graphql_field_duration_seconds{field}` (root fields, see
+//! `auditlog_graphql_operations_total{operation,outcome}` and
+//! `auditlog_graphql_operation_duration_seconds{operation,outcome}` (see
 //! `graphql::metrics`), `auditlog_events_ingested_total`,
 //! `auditlog_live_subscribers`, `auditlog_db_pool_connections{state}`.
 

@@ -35,6 +35,9 @@ const TRANSPORT_WS: &str = "graphql-transport-ws";
 const LEGACY_WS: &str = "graphql-ws";
 /// Outgoing messages queued per connection before operations wait for the socket.
 const OUTGOING_BUFFER: usize = 64;
+/// Read and write buffer of each WebSocket (larger messages still work; the
+/// buffer grows as needed).
+const WS_BUFFER_BYTES: usize = 8 * 1024;
 /// How long a shutting-down connection waits for its operations to complete.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -77,6 +80,11 @@ pub fn upgrade(
         ws.set_selected_protocol(HeaderValue::from_static(name));
     }
     let tracker = state.websockets.clone();
+    // tungstenite's default 128 KiB read and write buffers per socket made
+    // 10,000 idle subscribers cost ~1.5 GiB; GraphQL messages here are small.
+    ws = ws
+        .read_buffer_size(WS_BUFFER_BYTES)
+        .write_buffer_size(WS_BUFFER_BYTES);
     ws.on_upgrade(move |socket| {
         tracker.track_future(async move {
             match protocol {

@@ -16,11 +16,14 @@ async fn readiness_and_metrics_answer(backend: Backend) {
     let (app, tenant) = app_with_tenant(backend).await;
     let ready = app.get("/readyz", "*/*", None).await;
     assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
-    app.record_ok(
-        &tenant.admin_key,
-        crate::helpers::events("entry.metered", 2),
-    )
-    .await;
+    let named = app
+        .graphql(
+            "mutation MeteredRecord($e: [AuditEventInput!]!) { recordAuditEvents(events: $e) { events { id } } }",
+            serde_json::json!({ "e": crate::helpers::events("entry.metered", 2) }),
+            Some(&tenant.admin_key),
+        )
+        .await;
+    named.field("recordAuditEvents");
     let metrics = app.get("/metrics", "text/plain", None).await;
     assert_eq!(metrics.status, StatusCode::OK);
     // The recorder is shared by every app of this test process, so check that
@@ -28,7 +31,8 @@ async fn readiness_and_metrics_answer(backend: Backend) {
     for series in [
         "auditlog_http_requests_total{",
         "auditlog_http_request_duration_seconds",
-        "auditlog_graphql_fields_total{field=\"recordAuditEvents\",outcome=\"ok\"}",
+        "auditlog_graphql_operations_total{operation=\"MeteredRecord\",outcome=\"ok\"}",
+        "auditlog_graphql_operation_duration_seconds",
         "auditlog_live_subscribers",
         "auditlog_db_pool_connections{state=\"open\"}",
     ] {
