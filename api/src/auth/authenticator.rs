@@ -129,13 +129,7 @@ impl Authenticator {
                 person,
                 refusal,
             } => {
-                tracing::warn!(
-                    subject = %person.subject,
-                    tenant_id = ?tenant.as_ref().map(|t| t.id),
-                    reason = refusal.category(),
-                    "a person's credential was refused: {}",
-                    refusal.message()
-                );
+                super::people::log_refusal("bearer token", tenant.as_ref(), &person, &refusal);
                 Principal::Refused(refusal.message())
             }
             PersonOutcome::Invalid(reason) => {

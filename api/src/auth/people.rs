@@ -37,6 +37,24 @@ pub enum PersonOutcome {
     Invalid(&'static str),
 }
 
+/// Logs a refused person (never the credential): who, which tenant if known,
+/// the reason category, and the message that names the missing claim.
+/// `context` says where (`"bearer token"`, `"browser login"`).
+pub fn log_refusal(
+    context: &str,
+    tenant: Option<&tenants::Model>,
+    person: &Person,
+    refusal: &Refusal,
+) {
+    tracing::warn!(
+        subject = %person.subject,
+        tenant_id = ?tenant.map(|t| t.id),
+        reason = refusal.category(),
+        "{context}: a person was refused: {}",
+        refusal.message()
+    );
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PeopleError {
     #[error(transparent)]

@@ -185,13 +185,7 @@ pub async fn callback(
             person,
             refusal,
         } => {
-            tracing::warn!(
-                subject = %person.subject,
-                tenant_id = ?tenant.as_ref().map(|t| t.id),
-                reason = refusal.category(),
-                "browser login refused: {}",
-                refusal.message()
-            );
+            crate::auth::people::log_refusal("browser login", tenant.as_ref(), &person, &refusal);
             if let Some(tenant) = &tenant {
                 let actor = AuditActor::of_person(&person);
                 if let Err(error) = user_activity::login_failed(
