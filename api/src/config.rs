@@ -17,6 +17,15 @@ pub use oidc::OidcConfig;
 /// and never printed (see the manual `Debug` impl).
 #[derive(Clone, Args)]
 pub struct Settings {
+    /// `production` (the default: no GraphiQL, introspection or field
+    /// suggestions, JSON logs, durability checks at start) or `development`.
+    #[arg(long = "environment", env = "AUDITLOG_ENV", value_enum, default_value_t = Environment::Production)]
+    pub environment: Environment,
+
+    /// Shorthand for `--environment development` (the README's quick start).
+    #[arg(long, global = true)]
+    pub dev: bool,
+
     /// Database to use: `sqlite://path?mode=rwc` (embedded default) or `postgres://...`.
     #[arg(
         long,
@@ -55,9 +64,15 @@ pub struct Settings {
     #[arg(long, env = "AUDITLOG_SUBSCRIBER_BUFFER", default_value_t = 4096)]
     pub subscriber_buffer: usize,
 
-    /// Serve GraphiQL on `GET /graphql` to browsers.
-    #[arg(long, env = "AUDITLOG_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
-    pub graphiql: bool,
+    /// Serve GraphiQL on `GET /graphql` to browsers. Default: on in development
+    /// mode only.
+    #[arg(long, env = "AUDITLOG_GRAPHIQL", action = clap::ArgAction::Set)]
+    pub graphiql: Option<bool>,
+
+    /// Answer introspection queries (`__schema`, `__type`). Default: on in
+    /// development mode only; production may enable it explicitly.
+    #[arg(long, env = "AUDITLOG_INTROSPECTION", action = clap::ArgAction::Set)]
+    pub introspection: Option<bool>,
 
     #[command(flatten)]
     pub retention: RetentionConfig,
@@ -150,7 +165,40 @@ impl Default for PurgeConfig {
     }
 }
 
+/// Which defaults apply: production is safe to expose; development is
+/// convenient on a laptop.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Environment {
+    #[default]
+    Production,
+    Development,
+}
+
 impl Settings {
+    /// The effective mode: `--dev` wins over `AUDITLOG_ENV`.
+    pub fn mode(&self) -> Environment {
+        if self.dev {
+            Environment::Development
+        } else {
+            self.environment
+        }
+    }
+
+    pub fn is_development(&self) -> bool {
+        self.mode() == Environment::Development
+    }
+
+    /// GraphiQL is a development tool unless configured otherwise.
+    pub fn graphiql_enabled(&self) -> bool {
+        self.graphiql.unwrap_or(self.is_development())
+    }
+
+    /// Introspection (and "Did you mean ..." suggestions, which leak the schema
+    /// the same way) follow this switch.
+    pub fn introspection_enabled(&self) -> bool {
+        self.introspection.unwrap_or(self.is_development())
+    }
+
     /// Settings for a given database with every other value at its default;
     /// used by the CLI and by the integration tests.
     pub fn for_database(database_url: impl Into<String>) -> Self {
@@ -163,7 +211,10 @@ impl Settings {
             cursor_key: None,
             ws_init_timeout_secs: 10,
             subscriber_buffer: 4096,
-            graphiql: true,
+            environment: Environment::Production,
+            dev: false,
+            graphiql: None,
+            introspection: None,
             retention: RetentionConfig::default(),
             in_process_purge: true,
             purge: PurgeConfig::default(),
@@ -175,6 +226,7 @@ impl Settings {
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
+            .field("environment", &self.mode())
             .field("database_url", &redact_url(&self.database_url))
             .field("listen", &self.listen)
             .field(
@@ -186,7 +238,8 @@ impl std::fmt::Debug for Settings {
             .field("cursor_key", &self.cursor_key.as_ref().map(|_| "<set>"))
             .field("ws_init_timeout_secs", &self.ws_init_timeout_secs)
             .field("subscriber_buffer", &self.subscriber_buffer)
-            .field("graphiql", &self.graphiql)
+            .field("graphiql", &self.graphiql_enabled())
+            .field("introspection", &self.introspection_enabled())
             .field("retention", &self.retention)
             .field("in_process_purge", &self.in_process_purge)
             .field("purge", &self.purge)

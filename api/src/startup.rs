@@ -66,7 +66,10 @@ impl Application {
                 live: live.clone(),
                 retention,
             },
-            SchemaLimits::default(),
+            SchemaLimits {
+                introspection: settings.introspection_enabled(),
+                ..SchemaLimits::default()
+            },
         );
         let (people, browser) = sign_in(&settings, &db, &cursor_key)?;
         let state = AppState {
@@ -78,7 +81,7 @@ impl Application {
             )
             .with_people(people),
             db: db.clone(),
-            graphiql: settings.graphiql,
+            graphiql: settings.graphiql_enabled(),
             live: live.clone(),
             websockets: websockets.clone(),
             ws_init_timeout: std::time::Duration::from_secs(settings.ws_init_timeout_secs),

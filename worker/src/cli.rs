@@ -63,7 +63,9 @@ impl std::fmt::Debug for WorkerSettings {
 
 /// Runs the command line (`auditlog-worker` and the test suite's copy of it).
 pub async fn run() -> ExitCode {
-    telemetry::init();
+    // The worker has no GraphQL surface; the mode only picks the log format.
+    let development = std::env::var("AUDITLOG_ENV").is_ok_and(|mode| mode == "development");
+    telemetry::init(development);
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Run) {
         Command::Run => run_scheduled(cli.settings).await,

@@ -20,8 +20,8 @@ use crate::{db, service, telemetry};
 
 /// Runs the command line (`auditlog` and the test suite's copy of it).
 pub async fn run() -> ExitCode {
-    telemetry::init();
     let cli = Cli::parse();
+    telemetry::init(cli.settings.is_development());
     let result = match cli.command {
         None | Some(Command::Serve) => serve(cli.settings).await,
         Some(Command::Healthcheck) => healthcheck(&cli.settings).await,

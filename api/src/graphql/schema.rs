@@ -23,6 +23,9 @@ pub struct SchemaLimits {
     pub max_selections: usize,
     /// Directives per field.
     pub max_directives: usize,
+    /// Answer `__schema`/`__type` and suggest field names in errors; off in
+    /// production mode, where the schema is not advertised to scanners.
+    pub introspection: bool,
 }
 
 impl Default for SchemaLimits {
@@ -32,12 +35,17 @@ impl Default for SchemaLimits {
             max_complexity: 1000,
             max_selections: 300,
             max_directives: 4,
+            introspection: false,
         }
     }
 }
 
 pub fn build_schema(services: Services, limits: SchemaLimits) -> AuditLogSchema {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+    let mut builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot);
+    if !limits.introspection {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder
         .data(services)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)

@@ -1,7 +1,7 @@
 //! The HTTP surface around GraphQL: health check, GraphiQL for browsers, queries
 //! over GET, JSON responses.
 
-use auditlog_tests::{Backend, backend_tests, spawn_app};
+use auditlog_tests::{Backend, backend_tests, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 
 use crate::helpers::app_with_tenant;
@@ -44,8 +44,8 @@ async fn readiness_and_metrics_answer(backend: Backend) {
     }
 }
 
-async fn browsers_get_graphiql(backend: Backend) {
-    let app = spawn_app(backend).await;
+async fn browsers_get_graphiql_in_development_mode(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.dev = true).await;
     let response = app
         .get("/graphql", "text/html,application/xhtml+xml", None)
         .await;
@@ -54,6 +54,19 @@ async fn browsers_get_graphiql(backend: Backend) {
     assert!(
         page.contains("<html") && page.contains("graphiql"),
         "not a GraphiQL page: {}",
+        response.text
+    );
+}
+
+async fn production_mode_serves_no_graphiql(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app
+        .get("/graphql", "text/html,application/xhtml+xml", None)
+        .await;
+    assert_ne!(response.status, StatusCode::OK);
+    assert!(
+        !response.text.to_lowercase().contains("graphiql"),
+        "GraphiQL served in production mode: {}",
         response.text
     );
 }
@@ -96,7 +109,8 @@ async fn answers_json(backend: Backend) {
 backend_tests!(
     readiness_and_metrics_answer,
     health_check_answers_200,
-    browsers_get_graphiql,
+    browsers_get_graphiql_in_development_mode,
+    production_mode_serves_no_graphiql,
     queries_work_over_get,
     answers_json
 );
