@@ -9,6 +9,7 @@ use serde_json::Value;
 #[derive(Debug, Clone)]
 pub struct GqlResponse {
     pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
     /// Parsed JSON body, or `Value::Null` when the body is not JSON.
     pub body: Value,
     pub text: String,
@@ -17,12 +18,23 @@ pub struct GqlResponse {
 impl GqlResponse {
     pub async fn read(response: reqwest::Response) -> GqlResponse {
         let status = response.status();
+        let headers = response.headers().clone();
         let text = response
             .text()
             .await
             .unwrap_or_else(|e| panic!("cannot read the response body: {e}"));
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        GqlResponse { status, body, text }
+        GqlResponse {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// A response header as text (`None` when absent or not visible ASCII).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
     }
 
     /// The `errors` array (empty when there is none).

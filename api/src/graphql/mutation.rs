@@ -11,8 +11,10 @@ use super::types::{
     Tenant,
 };
 use crate::auth::AuditActor;
+use crate::domain::new_event::RawEvent;
 use crate::domain::{Plan, Role};
 use crate::error::ApiResult;
+use crate::http::request_id::CallerRequestId;
 use crate::service;
 
 pub struct MutationRoot;
@@ -26,7 +28,19 @@ impl MutationRoot {
         events: Vec<AuditEventInput>,
     ) -> Result<RecordAuditEventsPayload> {
         let caller = ctx.principal().tenant(&[Role::Admin, Role::Publisher])?;
-        let batch = events.into_iter().map(Into::into).collect();
+        // The HTTP request's `x-request-id`, when the caller sent one, is the
+        // default `context.requestId` of the events it records.
+        let request_id = ctx.data_opt::<CallerRequestId>();
+        let batch = events
+            .into_iter()
+            .map(|input| {
+                let mut raw = RawEvent::from(input);
+                if raw.request_id.is_none() {
+                    raw.request_id = request_id.map(|id| id.0.clone());
+                }
+                raw
+            })
+            .collect();
         let stored = service::events::record(
             &ctx.services().db,
             &ctx.services().live,

@@ -11,6 +11,7 @@
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
@@ -19,6 +20,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::problem::{method_not_allowed, problem};
+use super::request_id::CallerRequestId;
 use super::state::AppState;
 use crate::auth::Principal;
 use crate::error::code;
@@ -28,6 +30,7 @@ const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 pub async fn post_handler(
     State(state): State<AppState>,
     principal: Principal,
+    caller_request_id: Option<Extension<CallerRequestId>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -55,12 +58,13 @@ pub async fn post_handler(
         Ok(request) => request,
         Err(message) => return problem(StatusCode::BAD_REQUEST, code::BAD_REQUEST, message),
     };
-    execute(&state, principal, request, &headers).await
+    execute(&state, principal, caller_request_id, request, &headers).await
 }
 
 pub async fn get_handler(
     State(state): State<AppState>,
     principal: Principal,
+    caller_request_id: Option<Extension<CallerRequestId>>,
     headers: HeaderMap,
     websocket: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     RawQuery(query): RawQuery,
@@ -109,16 +113,21 @@ pub async fn get_handler(
     if is_mutation(&request) {
         return method_not_allowed("mutations must be sent with POST");
     }
-    execute(&state, principal, request, &headers).await
+    execute(&state, principal, caller_request_id, request, &headers).await
 }
 
 async fn execute(
     state: &AppState,
     principal: Principal,
+    caller_request_id: Option<Extension<CallerRequestId>>,
     request: async_graphql::Request,
     headers: &HeaderMap,
 ) -> Response {
-    let response = state.schema.execute(request.data(principal)).await;
+    let mut request = request.data(principal);
+    if let Some(Extension(id)) = caller_request_id {
+        request = request.data(id);
+    }
+    let response = state.schema.execute(request).await;
     let content_type = if accepts(headers, GRAPHQL_RESPONSE_JSON) {
         GRAPHQL_RESPONSE_JSON
     } else {

@@ -11,6 +11,7 @@ mod health;
 mod login;
 pub mod metrics;
 mod problem;
+pub mod request_id;
 mod state;
 mod websocket;
 mod ws_credential;
@@ -41,8 +42,23 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(metrics::track))
-        .layer(TraceLayer::new_for_http())
+        // Spans carry the method, the path (never the query string: GET
+        // requests put GraphQL documents and variables there) and the request id.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request_id = %request_id::of(request),
+                )
+            }),
+        )
         // A bug must cost one request a 500, not the process; no details leak.
         .layer(CatchPanicLayer::custom(problem::panic_response))
+        // Outermost: every response, panics included, carries `x-request-id`.
+        .layer(request_id::propagate_layer())
+        .layer(request_id::set_layer())
+        .layer(axum::middleware::from_fn(request_id::accept_caller_id))
         .with_state(state)
 }
