@@ -15,6 +15,7 @@
 //! - [`ws`]: a graphql-transport-ws (and legacy graphql-ws) test client.
 //! - [`process`]: the real `auditlog` binary as a child process (multi-process and
 //!   signal tests).
+//! - [`prometheus`]: reading `/metrics` samples in assertions.
 //! - [`database`]: direct database access for retention tests (plant events that
 //!   occurred days ago, count what is stored, run purge passes in-process).
 //! - [`worker`]: the real `auditlog-worker` binary as a child process.
@@ -37,6 +38,7 @@ mod macros;
 pub mod oidc;
 pub mod postgres;
 pub mod process;
+pub mod prometheus;
 pub mod queries;
 pub mod response;
 pub mod worker;

@@ -90,3 +90,22 @@ pub async fn send_signal(child: &Child, signal: &str) {
         .unwrap_or_else(|e| panic!("cannot run kill: {e}"));
     assert!(status.success(), "kill -{signal} {pid} failed");
 }
+
+/// Reads `stdout` up to the first line starting with `prefix` and returns the
+/// rest of that line; keeps draining the pipe afterwards so the child never
+/// blocks on it. Panics if the child exits first or after 60 s.
+pub async fn await_stdout_line(stdout: tokio::process::ChildStdout, prefix: &str) -> String {
+    let mut lines = BufReader::new(stdout).lines();
+    let rest = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(rest) = line.strip_prefix(prefix) {
+                return rest.to_owned();
+            }
+        }
+        panic!("the process exited before printing {prefix:?}");
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {prefix:?} line within 60 s"));
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    rest
+}

@@ -44,6 +44,10 @@ pub struct WorkerSettings {
     /// Upper bound of the worker's connection pool (a pass uses one at a time).
     #[arg(long, env = "AUDITLOG_WORKER_DB_MAX_CONNECTIONS", default_value_t = 4)]
     pub db_max_connections: u32,
+    /// Serve Prometheus metrics (`GET /metrics`: purge passes, events deleted)
+    /// on this address, e.g. `0.0.0.0:9090`. Unset: no listener.
+    #[arg(long, env = "AUDITLOG_WORKER_METRICS_LISTEN")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     #[command(flatten)]
     pub retention: RetentionConfig,
     #[command(flatten)]
@@ -55,6 +59,7 @@ impl std::fmt::Debug for WorkerSettings {
         f.debug_struct("WorkerSettings")
             .field("database_url", &redact_url(&self.database_url))
             .field("db_max_connections", &self.db_max_connections)
+            .field("metrics_listen", &self.metrics_listen)
             .field("retention", &self.retention)
             .field("purge", &self.purge)
             .finish()
@@ -117,6 +122,10 @@ pub async fn run_once(settings: WorkerSettings) -> anyhow::Result<ExitCode> {
 pub async fn run_scheduled(settings: WorkerSettings) -> anyhow::Result<ExitCode> {
     tracing::info!(settings = ?settings, "auditlog-worker starting");
     let purger = purger(&settings).await?;
+    if let Some(address) = settings.metrics_listen {
+        let bound = auditlog_api::http::metrics::serve_standalone(address).await?;
+        println!("auditlog-worker metrics on http://{bound}/metrics");
+    }
     let scheduler = PurgeScheduler::start(purger, &settings.purge.purge_schedule).await?;
     println!(
         "auditlog-worker scheduled: {}",

@@ -55,6 +55,11 @@ pub async fn render(State(state): State<AppState>) -> Response {
     };
     metrics::gauge!("auditlog_db_pool_connections", "state" => "open").set(f64::from(open));
     metrics::gauge!("auditlog_db_pool_connections", "state" => "idle").set(idle as f64);
+    exposition()
+}
+
+/// Every series of this process in Prometheus text format.
+fn exposition() -> Response {
     match handle() {
         Some(handle) => (
             [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -84,4 +89,25 @@ pub async fn track(request: Request, next: Next) -> Response {
     metrics::histogram!("auditlog_http_request_duration_seconds", "route" => route, "method" => method)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// Serves only `GET /metrics` on `address`: for `auditlog-worker`, which has no
+/// other HTTP surface. Returns the bound address (port 0 picks one).
+pub async fn serve_standalone(
+    address: std::net::SocketAddr,
+) -> anyhow::Result<std::net::SocketAddr> {
+    use anyhow::Context;
+    handle();
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address} for /metrics"))?;
+    let bound = listener.local_addr()?;
+    let router =
+        axum::Router::new().route("/metrics", axum::routing::get(|| async { exposition() }));
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).await {
+            tracing::error!(error = %error, "the /metrics listener stopped");
+        }
+    });
+    Ok(bound)
 }

@@ -2,6 +2,7 @@
 //!
 //! - [`pass`]: one purge pass over every tenant ([`Purger::run_pass`]);
 //! - `tenant`: purging one tenant under its lease (batches, report);
+//! - `metrics`: the purge's Prometheus series;
 //! - [`scheduler`]: runs passes on a cron schedule (tokio-cron-scheduler), in
 //!   `auditlog-worker` and, when enabled, inside the `auditlog` service.
 //!
@@ -17,6 +18,7 @@
 //! The purge lives in this library (not in the `worker` crate) so the service
 //! can run the very same code in-process; `worker/` is the binary around it.
 
+mod metrics;
 pub mod pass;
 pub mod scheduler;
 mod tenant;

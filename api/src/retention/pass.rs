@@ -144,8 +144,15 @@ impl Purger {
         Some(self.pass().await)
     }
 
-    #[tracing::instrument(name = "purge_pass", skip_all, fields(holder = %self.inner.settings.holder))]
     async fn pass(&self) -> ApiResult<PassReport> {
+        let started = Instant::now();
+        let result = self.look_at_every_tenant().await;
+        super::metrics::pass_finished(result.as_ref().ok(), started.elapsed());
+        result
+    }
+
+    #[tracing::instrument(name = "purge_pass", skip_all, fields(holder = %self.inner.settings.holder))]
+    async fn look_at_every_tenant(&self) -> ApiResult<PassReport> {
         let started = Instant::now();
         let now = clock::now();
         let mut report = PassReport::default();

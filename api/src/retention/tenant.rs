@@ -115,6 +115,7 @@ async fn purge_leased(
                 policy: used,
             } => {
                 deleted += count;
+                super::metrics::batch_deleted(used.plan, count);
                 policy = used;
                 if count < settings.batch_size {
                     break;

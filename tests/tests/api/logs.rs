@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use auditlog_tests::{Backend, queries};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
@@ -56,17 +56,11 @@ async fn production_logs_are_json_with_request_ids_and_no_secrets_or_payloads() 
         let _ = stderr.read_to_string(&mut text).await;
         text
     });
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(address) = line.strip_prefix("auditlog listening on ") {
-                return address.to_owned();
-            }
-        }
-        panic!("the server exited before listening");
-    })
-    .await
-    .unwrap();
+    let address = auditlog_tests::process::await_stdout_line(
+        child.stdout.take().unwrap(),
+        "auditlog listening on ",
+    )
+    .await;
     let url = format!("{address}/graphql");
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
 

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use auditlog_tests::database::{self, purge_settings, purger, tenant_uuid};
-use auditlog_tests::{Backend, TestApp, backend_tests, spawn_app, spawn_app_with};
+use auditlog_tests::{Backend, TestApp, backend_tests, prometheus, spawn_app, spawn_app_with};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use uuid::Uuid;
@@ -289,6 +289,24 @@ async fn the_service_purges_on_its_schedule(backend: Backend) {
             .await
             .len(),
         1
+    );
+    // The pass is visible to operators on /metrics (the recorder is shared by
+    // every app of this test process, so counts are lower bounds).
+    let metrics = app.get("/metrics", "text/plain", None).await.text;
+    let at_least = |series: &str, minimum: f64| {
+        let value = prometheus::sample(&metrics, series);
+        assert!(
+            value.is_some_and(|value| value >= minimum),
+            "{series} = {value:?}, expected >= {minimum}; purge series: {:#?}",
+            prometheus::series_starting_with(&metrics, "auditlog_purge")
+        );
+    };
+    at_least(r#"auditlog_purge_passes_total{outcome="completed"}"#, 1.0);
+    at_least(r#"auditlog_purge_events_deleted_total{plan="team"}"#, 10.0);
+    at_least("auditlog_purge_last_completed_timestamp_seconds", 1.0);
+    at_least(
+        r#"auditlog_purge_pass_duration_seconds_count{outcome="completed"}"#,
+        1.0,
     );
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use auditlog_tests::database::{self, tenant_uuid};
 use auditlog_tests::worker::{self, run_once, spawn_run_once};
-use auditlog_tests::{Backend, backend_tests, spawn_app};
+use auditlog_tests::{Backend, backend_tests, prometheus, spawn_app};
 use uuid::Uuid;
 
 use super::{days_ago, events_with_action, set_retention};
@@ -187,8 +187,12 @@ async fn the_scheduled_worker_purges_and_stops_cleanly_on_sigterm(backend: Backe
         WORKER,
         "run",
         app.database_url(),
-        &[("AUDITLOG_PURGE_SCHEDULE", "* * * * * *")],
+        &[
+            ("AUDITLOG_PURGE_SCHEDULE", "* * * * * *"),
+            ("AUDITLOG_WORKER_METRICS_LISTEN", "127.0.0.1:0"),
+        ],
     );
+    let metrics_url = metrics_url(&mut scheduled).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while events_with_action(&app, &tenant.admin_key, "retention.purge")
         .await
@@ -204,12 +208,45 @@ async fn the_scheduled_worker_purges_and_stops_cleanly_on_sigterm(backend: Backe
         database::stored_count_with_action(&db, id, "entry.old").await,
         0
     );
+    // The worker's own /metrics (its process, so the count is exact).
+    let metrics = app
+        .client
+        .get(&metrics_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        prometheus::sample(
+            &metrics,
+            r#"auditlog_purge_events_deleted_total{plan="team"}"#
+        ),
+        Some(30.0),
+        "{:#?}",
+        prometheus::series_starting_with(&metrics, "auditlog_purge")
+    );
+    assert!(
+        prometheus::sample(
+            &metrics,
+            r#"auditlog_purge_passes_total{outcome="completed"}"#
+        )
+        .is_some_and(|passes| passes >= 1.0),
+        "{metrics}"
+    );
     worker::terminate(&scheduled).await;
     let status = tokio::time::timeout(Duration::from_secs(30), scheduled.wait())
         .await
         .expect("the worker exits after SIGTERM")
         .expect("reap the worker");
     assert_eq!(status.code(), Some(0), "clean exit");
+}
+
+/// The worker's "metrics on <url>" line.
+async fn metrics_url(worker: &mut tokio::process::Child) -> String {
+    let stdout = worker.stdout.take().expect("the worker's stdout is piped");
+    auditlog_tests::process::await_stdout_line(stdout, "auditlog-worker metrics on ").await
 }
 
 backend_tests!(
