@@ -30,6 +30,10 @@ pub struct RawEvent {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
+    /// The HTTP request's `x-request-id`: `request_id` when the event names
+    /// none. Not part of the fingerprint, because a retry is a new HTTP request
+    /// that may well carry a new id.
+    pub transport_request_id: Option<String>,
     pub payload: Option<Value>,
     pub occurred_at: Option<DateTime<Utc>>,
     pub idempotency_key: Option<String>,
@@ -61,7 +65,8 @@ pub struct NewEvent {
     pub occurred_at: DateTime<Utc>,
     pub idempotency_key: Option<String>,
     /// Fingerprint of the client-supplied fields; tells a retry from a key reuse.
-    pub request_hash: String,
+    /// Only events with an idempotency key have one (nothing else compares it).
+    pub request_hash: Option<String>,
 }
 
 /// Why one event was refused: the offending field (GraphQL spelling) and a reason.
@@ -80,7 +85,7 @@ fn invalid(field: &'static str, message: impl Into<String>) -> NewEventError {
 
 impl NewEvent {
     pub fn parse(raw: RawEvent, now: DateTime<Utc>) -> Result<Self, NewEventError> {
-        let request_hash = fingerprint(&raw);
+        let request_hash = raw.idempotency_key.is_some().then(|| fingerprint(&raw));
         let action = Action::parse(&raw.action).map_err(|reason| invalid("action", reason))?;
         let actor_type = raw
             .actor_type
@@ -106,7 +111,11 @@ impl NewEvent {
             .transpose()
             .map_err(|reason| invalid("context.ipAddress", reason))?;
         let user_agent = optional_text("context.userAgent", raw.user_agent, MAX_LONG_TEXT)?;
-        let request_id = optional_text("context.requestId", raw.request_id, MAX_SHORT_TEXT)?;
+        let request_id = optional_text(
+            "context.requestId",
+            raw.request_id.or(raw.transport_request_id),
+            MAX_SHORT_TEXT,
+        )?;
         if let Some(payload) = &raw.payload {
             let size = serde_json::to_vec(payload)
                 .map(|bytes| bytes.len())

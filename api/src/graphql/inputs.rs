@@ -137,6 +137,7 @@ impl From<AuditEventInput> for RawEvent {
             ip_address: context.as_ref().and_then(|c| c.ip_address.clone()),
             user_agent: context.as_ref().and_then(|c| c.user_agent.clone()),
             request_id: context.and_then(|c| c.request_id),
+            transport_request_id: None,
             payload: input.payload.map(|json| json.0),
             occurred_at: input.occurred_at,
             idempotency_key: input.idempotency_key,

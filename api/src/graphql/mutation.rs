@@ -35,9 +35,7 @@ impl MutationRoot {
             .into_iter()
             .map(|input| {
                 let mut raw = RawEvent::from(input);
-                if raw.request_id.is_none() {
-                    raw.request_id = request_id.map(|id| id.0.clone());
-                }
+                raw.transport_request_id = request_id.map(|id| id.0.clone());
                 raw
             })
             .collect();

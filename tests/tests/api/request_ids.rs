@@ -87,6 +87,19 @@ async fn unusable_ids_are_replaced(backend: Backend) {
     }
 }
 
+async fn a_retry_with_a_new_request_id_is_still_the_same_event(backend: Backend) {
+    let (app, tenant) = app_with_tenant(backend).await;
+    let keyed = json!([{ "action": "a.b", "actor": { "type": "USER", "id": "u" },
+                         "idempotencyKey": "retry-1" }]);
+    let first = record_with_request_id(&app, &tenant.admin_key, "attempt-1", keyed.clone()).await;
+    let retry = record_with_request_id(&app, &tenant.admin_key, "attempt-2", keyed).await;
+    assert!(retry.errors().is_empty(), "{}", retry.text);
+    let first = &first.field("recordAuditEvents")["events"][0];
+    let retry = &retry.field("recordAuditEvents")["events"][0];
+    assert_eq!(retry["id"], first["id"]);
+    assert_eq!(retry["context"]["requestId"], "attempt-1");
+}
+
 async fn a_request_id_does_not_cross_tenants(backend: Backend) {
     let (app, tenant) = app_with_tenant(backend).await;
     let other = app.create_tenant("other-co", "TEAM").await;
@@ -104,5 +117,6 @@ backend_tests!(
     every_response_gets_a_generated_id,
     callers_id_is_echoed_and_stored_in_events,
     unusable_ids_are_replaced,
+    a_retry_with_a_new_request_id_is_still_the_same_event,
     a_request_id_does_not_cross_tenants,
 );

@@ -41,7 +41,7 @@ pub async fn append(
         if let Some(key) = &event.idempotency_key
             && let Some(stored) = known.get(key)
         {
-            if stored.request_hash.as_deref() != Some(event.request_hash.as_str()) {
+            if stored.request_hash != event.request_hash {
                 return Err(StoreError::IdempotencyConflict {
                     index,
                     key: key.clone(),
@@ -146,7 +146,7 @@ fn to_row(
         occurred_at: event.occurred_at,
         received_at,
         idempotency_key: event.idempotency_key,
-        request_hash: Some(event.request_hash),
+        request_hash: event.request_hash,
     }
 }
 
