@@ -19,11 +19,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::domain::NewEvent;
-use crate::store::{StoreError, dialect};
-
-/// Rows per INSERT statement: 21 parameters each stays under SQLite's and
-/// PostgreSQL's bind-parameter limits.
-const ROWS_PER_INSERT: usize = 500;
+use crate::store::StoreError;
 
 /// Appends `events` in order and returns one stored row per input event (for a
 /// replayed idempotency key, the row stored the first time).
@@ -59,7 +55,7 @@ pub async fn append(
         results.push(row);
     }
     if !fresh.is_empty() {
-        insert_rows(txn, &fresh).await?;
+        super::bulk_insert::insert_rows(txn, &fresh).await?;
         store_counter(txn, tenant_id, counter).await?;
     }
     Ok(results)
@@ -148,68 +144,4 @@ fn to_row(
         idempotency_key: event.idempotency_key,
         request_hash: event.request_hash,
     }
-}
-
-async fn insert_rows(
-    txn: &impl ConnectionTrait,
-    rows: &[audit_events::Model],
-) -> Result<(), StoreError> {
-    let backend = txn.get_database_backend();
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut statement = Query::insert();
-        statement.into_table(audit_events::Entity).columns([
-            Column::TenantId,
-            Column::Id,
-            Column::Sequence,
-            Column::Action,
-            Column::ActorType,
-            Column::ActorId,
-            Column::ActorName,
-            Column::ActorEmail,
-            Column::TargetType,
-            Column::TargetId,
-            Column::TargetName,
-            Column::Outcome,
-            Column::IpAddress,
-            Column::UserAgent,
-            Column::RequestId,
-            Column::Payload,
-            Column::OccurredAt,
-            Column::ReceivedAt,
-            Column::IdempotencyKey,
-            Column::RequestHash,
-        ]);
-        for row in chunk {
-            let ip = row
-                .ip_address
-                .as_deref()
-                .and_then(crate::domain::IpAddress::from_stored);
-            statement
-                .values([
-                    Expr::val(row.tenant_id),
-                    Expr::val(row.id),
-                    Expr::val(row.sequence),
-                    Expr::val(row.action.clone()),
-                    Expr::val(row.actor_type.clone()),
-                    Expr::val(row.actor_id.clone()),
-                    Expr::val(row.actor_name.clone()),
-                    Expr::val(row.actor_email.clone()),
-                    Expr::val(row.target_type.clone()),
-                    Expr::val(row.target_id.clone()),
-                    Expr::val(row.target_name.clone()),
-                    Expr::val(row.outcome.clone()),
-                    dialect::ip_value(backend, ip.as_ref()),
-                    Expr::val(row.user_agent.clone()),
-                    Expr::val(row.request_id.clone()),
-                    Expr::val(row.payload.clone()),
-                    Expr::val(row.occurred_at),
-                    Expr::val(row.received_at),
-                    Expr::val(row.idempotency_key.clone()),
-                    Expr::val(row.request_hash.clone()),
-                ])
-                .map_err(|error| sea_orm::DbErr::Custom(error.to_string()))?;
-        }
-        txn.execute(&statement).await?;
-    }
-    Ok(())
 }

@@ -3,6 +3,7 @@
 //! ones for the retention purge (the only deletion there is).
 
 mod append;
+mod bulk_insert;
 mod by_sequence;
 mod facets;
 mod filter;
