@@ -12,7 +12,7 @@ use super::types::{
 };
 use crate::auth::AuditActor;
 use crate::domain::{Plan, Role};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::service;
 
 pub struct MutationRoot;
@@ -26,6 +26,17 @@ impl MutationRoot {
         events: Vec<AuditEventInput>,
     ) -> Result<RecordAuditEventsPayload> {
         let caller = ctx.principal().tenant(&[Role::Admin, Role::Publisher])?;
+        // Before anything is written; the whole batch counts (see
+        // `limits::IngestQuota`). A batch of the wrong size is refused below.
+        if (1..=service::events::MAX_BATCH).contains(&events.len()) {
+            ctx.services()
+                .ingest_quota
+                .take(caller.tenant_id, caller.plan, events.len())
+                .map_err(|exceeded| ApiError::QuotaExceeded {
+                    message: exceeded.message(),
+                    retry_after_secs: exceeded.rejection.retry_after_secs,
+                })?;
+        }
         let batch = events.into_iter().map(Into::into).collect();
         let stored = service::events::record(
             &ctx.services().db,

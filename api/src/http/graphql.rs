@@ -31,6 +31,9 @@ pub async fn post_handler(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    if let Some(refused) = super::rate_limit::credential_refusal(&state, &principal) {
+        return refused;
+    }
     if !is_json_content_type(&headers) {
         return problem(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -65,7 +68,13 @@ pub async fn get_handler(
     websocket: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     RawQuery(query): RawQuery,
 ) -> Response {
+    if let Some(refused) = super::rate_limit::credential_refusal(&state, &principal) {
+        return refused;
+    }
     if let Ok(websocket) = websocket {
+        if let Some(refused) = super::ws_origin::refusal(&headers, &state.websocket_origins) {
+            return refused;
+        }
         let authorization = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
@@ -119,6 +128,7 @@ async fn execute(
     headers: &HeaderMap,
 ) -> Response {
     let response = state.schema.execute(request.data(principal)).await;
+    let limited = super::rate_limit::status_of(&response);
     let content_type = if accepts(headers, GRAPHQL_RESPONSE_JSON) {
         GRAPHQL_RESPONSE_JSON
     } else {
@@ -126,11 +136,17 @@ async fn execute(
     };
     match serde_json::to_vec(&response) {
         Ok(body) => {
-            let mut response = (StatusCode::OK, body).into_response();
+            let status = limited.map_or(StatusCode::OK, |(status, _)| status);
+            let mut response = (status, body).into_response();
             response
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            response
+            match limited {
+                Some((_, retry_after)) => {
+                    super::rate_limit::with_retry_after(response, retry_after)
+                }
+                None => response,
+            }
         }
         Err(error) => {
             tracing::error!(error = %error, "cannot serialize a GraphQL response");
