@@ -7,7 +7,9 @@
 //! - `GET /graphql`: GraphiQL for browsers; otherwise a query in the URL. A
 //!   mutation over GET gets 405, because GET must be safe (no CSRF via links).
 //!
-//! Execution errors are GraphQL errors in a 200 response, each with `extensions.code`.
+//! Execution errors are GraphQL errors in a 200 response, each with `extensions.code`;
+//! only a refusal by a rate limit or the ingest quota is a 429 with `Retry-After`
+//! (see `rate_limit`). A WebSocket upgrade from a foreign `Origin` gets 403 (`ws_origin`).
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;

@@ -10,7 +10,8 @@
 //! `auditlog_graphql_operations_total{operation,outcome}` and
 //! `auditlog_graphql_operation_duration_seconds{operation,outcome}` (see
 //! `graphql::metrics`), `auditlog_events_ingested_total`,
-//! `auditlog_live_subscribers`, `auditlog_db_pool_connections{state}`.
+//! `auditlog_live_subscribers`, `auditlog_db_pool_connections{state}`,
+//! `auditlog_rate_limit_rejections_total{scope}` (see `limits::Scope`).
 
 use std::sync::OnceLock;
 use std::time::Instant;
