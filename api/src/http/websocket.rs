@@ -14,9 +14,10 @@
 //! and the reason `token expired`, `token revoked` or `session ended` when its
 //! credential ends (see `ws_credential`).
 //!
-//! Caps (`limits`): a credential holding `AUDITLOG_WS_MAX_CONNECTIONS_PER_CREDENTIAL`
-//! connections gets its next one closed with 4429 `Too many connections` right
-//! after `connection_init`; a `subscribe` beyond `AUDITLOG_WS_MAX_SUBSCRIPTIONS`
+//! Caps (`limits`): `connection_init` counts as one request of its credential
+//! (over the rate: close 4429 `Too many requests`); a credential holding
+//! `AUDITLOG_WS_MAX_CONNECTIONS_PER_CREDENTIAL` connections gets its next one
+//! closed with 4429 `Too many connections` right after `connection_init`; a `subscribe` beyond `AUDITLOG_WS_MAX_SUBSCRIPTIONS`
 //! running operations, or over the credential's request rate, gets an `error`
 //! message for its id (`TOO_MANY_SUBSCRIPTIONS`, `RATE_LIMITED` with
 //! `retryAfterSeconds`) and the connection stays open.
@@ -298,6 +299,10 @@ impl Connection {
                 .await;
             }
             return Flow::Close(4403, "Forbidden".into());
+        }
+        // A connection counts as a request of its credential (reconnect storms).
+        if self.state.limits.check_credential(&principal).is_err() {
+            return Flow::Close(4429, "Too many requests".into());
         }
         if let Some(key) = CredentialKey::of(&principal) {
             match self.state.limits.ws_connections.open(key) {

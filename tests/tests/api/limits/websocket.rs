@@ -116,12 +116,14 @@ async fn upgrades_from_foreign_origins_are_refused(backend: Backend) {
     }
 }
 
-/// `subscribe` counts against the credential's request rate: over it, an
-/// `error` with `RATE_LIMITED` and `retryAfterSeconds`; the connection stays.
+/// `connection_init` and `subscribe` count against the credential's request
+/// rate: over it, a `subscribe` gets an `error` with `RATE_LIMITED` and
+/// `retryAfterSeconds` (the connection stays), a new connection closes 4429.
 async fn subscribe_messages_count_against_the_credential_rate(backend: Backend) {
     let app = spawn_app_with(backend, |settings| {
         settings.limits.rate_limit_per_credential = Rate::per_minute(1);
-        settings.limits.rate_limit_per_credential_burst = 2;
+        // connection_init, then subscriptions 1 and 2.
+        settings.limits.rate_limit_per_credential_burst = 3;
     })
     .await;
     let acme = app.create_tenant("acme", "TEAM").await;
@@ -137,6 +139,10 @@ async fn subscribe_messages_count_against_the_credential_rate(backend: Backend) 
 
     client.send(json!({ "type": "ping" })).await;
     assert_eq!(client.next_json().await["type"], "pong");
+
+    let mut another = WsClient::connect(&app.ws_url(), TRANSPORT_WS).await;
+    another.send(init(&acme.admin_key)).await;
+    assert_eq!(another.close_code().await, 4429);
     client.close().await;
 }
 
