@@ -26,17 +26,6 @@ impl MutationRoot {
         events: Vec<AuditEventInput>,
     ) -> Result<RecordAuditEventsPayload> {
         let caller = ctx.principal().tenant(&[Role::Admin, Role::Publisher])?;
-        // Before anything is written; the whole batch counts (see
-        // `limits::IngestQuota`). A batch of the wrong size is refused below.
-        if (1..=service::events::MAX_BATCH).contains(&events.len()) {
-            ctx.services()
-                .ingest_quota
-                .take(caller.tenant_id, caller.plan, events.len())
-                .map_err(|exceeded| ApiError::QuotaExceeded {
-                    message: exceeded.message(),
-                    retry_after_secs: exceeded.rejection.retry_after_secs,
-                })?;
-        }
         let batch = events.into_iter().map(Into::into).collect();
         let stored = service::events::record(
             &ctx.services().db,
@@ -44,6 +33,16 @@ impl MutationRoot {
             caller.tenant_id,
             caller.retention,
             batch,
+            // The tenant's ingest quota takes the whole valid batch, or refuses it.
+            |events| {
+                ctx.services()
+                    .ingest_quota
+                    .take(caller.tenant_id, caller.plan, events)
+                    .map_err(|exceeded| ApiError::QuotaExceeded {
+                        message: exceeded.message(),
+                        retry_after_secs: exceeded.rejection.retry_after_secs,
+                    })
+            },
         )
         .await?;
         let events = stored

@@ -4,9 +4,10 @@
 //! A batch takes one cell per event, all or none (`governor`'s `check_n`): a
 //! batch over what is left is refused whole, before anything is written. The
 //! bucket holds one minute's worth, so a tenant may send its whole minute at
-//! once. Idempotent replays count like new events (the quota is taken before
-//! the store knows which events are replays), and a batch refused later (a
-//! validation or idempotency error) has already spent its cells.
+//! once. The quota is taken once the batch is valid, before its transaction:
+//! an invalid batch costs nothing, but idempotent replays count like new events
+//! (the store tells them apart only inside the transaction), and so does a
+//! batch refused there (an idempotency conflict).
 
 use uuid::Uuid;
 

@@ -12,7 +12,8 @@ fn batch(action: &str, count: usize) -> Value {
 }
 
 /// TEAM quota of 10 events per minute (one back every 6 s): a batch of 11 can
-/// never pass; 10 pass at once; then 5 more are refused (they would need 30 s).
+/// never pass; an invalid batch costs nothing; 10 pass at once; then 5 more are
+/// refused (they would need 30 s).
 async fn a_batch_over_the_tenant_quota_is_refused_whole(backend: Backend) {
     let app = spawn_app_with(backend, |settings| {
         settings.limits.team_ingest_per_minute = 10;
@@ -27,6 +28,10 @@ async fn a_batch_over_the_tenant_quota_is_refused_whole(backend: Backend) {
     too_big.assert_too_many("QUOTA_EXCEEDED");
     assert!(too_big.body["data"].is_null(), "{}", too_big.body);
     assert_eq!(stored(&app, &acme.admin_key, "quota.big").await, 0);
+
+    // An invalid batch is refused before the quota is asked: it costs nothing.
+    let invalid = record(&app, &acme.admin_key, batch("Not An Action", 10)).await;
+    assert_eq!(invalid.code(), "BAD_USER_INPUT", "{}", invalid.body);
 
     let fits = record(&app, &acme.admin_key, batch("quota.fits", 10)).await;
     assert_eq!(fits.status, 200, "{}", fits.body);
