@@ -3,18 +3,31 @@
 //! SQLite is the embedded default. It gets WAL journaling (readers never block the
 //! writer), `synchronous=FULL` (an acknowledged event survives a power cut), a busy
 //! timeout (concurrent writers queue instead of failing) and foreign keys on.
+//!
+//! PostgreSQL connections of the service get `statement_timeout`
+//! (`AUDITLOG_DB_STATEMENT_TIMEOUT_MS`): a statement running longer is cancelled
+//! with SQLSTATE 57014, which [`is_statement_timeout`] recognises so the API
+//! answers `TIMEOUT`. Migrations run on a connection of their own without it
+//! (an index build may take long); `auditlog-worker` sets none either.
 
 use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr};
 
 use crate::config::{Settings, redact_url};
 
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    connect_url(&settings.database_url, settings.db_max_connections).await
+    let statement_timeout = (settings.limits.db_statement_timeout_ms > 0)
+        .then(|| Duration::from_millis(settings.limits.db_statement_timeout_ms));
+    connect_with(
+        &settings.database_url,
+        settings.db_max_connections,
+        statement_timeout,
+    )
+    .await
 }
 
 /// A pool on `database_url` with at most `max_connections` connections (used
@@ -22,6 +35,16 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
 pub async fn connect_url(
     database_url: &str,
     max_connections: u32,
+) -> anyhow::Result<DatabaseConnection> {
+    connect_with(database_url, max_connections, None).await
+}
+
+/// [`connect_url`] with a PostgreSQL `statement_timeout` (`None`: none; SQLite
+/// has no such setting).
+pub async fn connect_with(
+    database_url: &str,
+    max_connections: u32,
+    statement_timeout: Option<Duration>,
 ) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(database_url.to_owned());
     options
@@ -37,9 +60,46 @@ pub async fn connect_url(
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
         });
+    if let Some(timeout) = statement_timeout {
+        let value = format!("{}ms", timeout.as_millis().max(1));
+        options.map_sqlx_postgres_opts(move |options| {
+            options.options([("statement_timeout", value.as_str())])
+        });
+    }
     Database::connect(options)
         .await
         .with_context(|| format!("cannot connect to {}", redact_url(database_url)))
+}
+
+/// Applies every pending migration at start: on PostgreSQL over a connection
+/// of its own without the service's statement timeout, else over `db`.
+pub async fn migrate_at_start(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<()> {
+    if db.get_database_backend() != DbBackend::Postgres
+        || settings.limits.db_statement_timeout_ms == 0
+    {
+        return migrate(db).await;
+    }
+    let own = connect_url(&settings.database_url, 1).await?;
+    let result = migrate(&own).await;
+    if let Err(error) = own.close().await {
+        tracing::warn!(error = %error, "closing the migration connection failed");
+    }
+    result
+}
+
+/// Whether `error` is PostgreSQL cancelling a statement (SQLSTATE 57014
+/// `query_canceled`), which here means `statement_timeout` expired.
+pub fn is_statement_timeout(error: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(error))
+    | DbErr::Query(RuntimeErr::SqlxError(error))
+    | DbErr::Conn(RuntimeErr::SqlxError(error))) = error
+    else {
+        return false;
+    };
+    error
+        .as_database_error()
+        .and_then(|database| database.code())
+        .is_some_and(|code| code == "57014")
 }
 
 /// Applies every pending migration (a no-op when the schema is current).

@@ -26,6 +26,10 @@ pub mod code {
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
     pub const SUBSCRIBER_LAGGED: &str = "SUBSCRIBER_LAGGED";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub const QUOTA_EXCEEDED: &str = "QUOTA_EXCEEDED";
+    pub const TIMEOUT: &str = "TIMEOUT";
+    pub const TOO_MANY_SUBSCRIPTIONS: &str = "TOO_MANY_SUBSCRIPTIONS";
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +60,17 @@ pub enum ApiError {
     /// which `afterSequence` resumes it without a gap.
     #[error("{0}")]
     SubscriberLagged(String),
+    /// The tenant's ingest quota (events per minute) does not allow the batch
+    /// now; nothing was recorded. `extensions.retryAfterSeconds` says when to retry.
+    #[error("{message}")]
+    QuotaExceeded {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// A database statement ran past `AUDITLOG_DB_STATEMENT_TIMEOUT_MS` and
+    /// was cancelled (its transaction rolled back).
+    #[error("{0}")]
+    Timeout(String),
     /// Anything else; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -77,6 +92,8 @@ impl ApiError {
             Self::NotFound(_) => code::NOT_FOUND,
             Self::Conflict { .. } => code::CONFLICT,
             Self::SubscriberLagged(_) => code::SUBSCRIBER_LAGGED,
+            Self::QuotaExceeded { .. } => code::QUOTA_EXCEEDED,
+            Self::Timeout(_) => code::TIMEOUT,
             Self::Internal(_) => code::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,6 +101,10 @@ impl ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
+        if crate::db::is_statement_timeout(&error) {
+            tracing::warn!(error = %error, "a database statement timed out");
+            return Self::Timeout("a database statement took too long and was cancelled".into());
+        }
         Self::Internal(anyhow::Error::new(error).context("database error"))
     }
 }
@@ -91,6 +112,12 @@ impl From<sea_orm::DbErr> for ApiError {
 impl From<ApiError> for async_graphql::Error {
     fn from(error: ApiError) -> Self {
         let code = error.code();
+        let retry_after = match &error {
+            ApiError::QuotaExceeded {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
         let (message, index) = match &error {
             ApiError::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error while resolving a request");
@@ -105,6 +132,9 @@ impl From<ApiError> for async_graphql::Error {
             extensions.set("code", code);
             if let Some(index) = index {
                 extensions.set("index", index as u64);
+            }
+            if let Some(seconds) = retry_after {
+                extensions.set("retryAfterSeconds", seconds);
             }
         })
     }

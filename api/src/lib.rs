@@ -9,6 +9,7 @@
 //! - [`retention`]: the purge of expired events and its schedule;
 //! - [`graphql`]: schema, resolvers, input/output types;
 //! - [`http`]: axum routes and the GraphQL-over-HTTP transport;
+//! - [`limits`]: rate limits, ingest quotas and WebSocket caps (bookkeeping);
 //! - [`startup`]: wires it all into an [`startup::Application`].
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -21,6 +22,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod limits;
 pub mod live;
 pub mod retention;
 pub mod service;

@@ -15,6 +15,7 @@ use crate::graphql::cursor::CursorCodec;
 use crate::graphql::{SchemaLimits, Services, build_schema};
 use crate::http::browser::BrowserAuth;
 use crate::http::{AppState, router};
+use crate::limits::{IngestQuota, RequestLimits};
 use crate::live::{Hub, HubSettings, pg_listener};
 use crate::retention::{PurgeScheduler, PurgeSettings, Purger};
 use crate::{db, store};
@@ -41,7 +42,7 @@ impl Application {
         let retention = settings.retention.rules()?;
         let db = db::connect(&settings).await?;
         if settings.auto_migrate {
-            db::migrate(&db).await?;
+            db::migrate_at_start(&settings, &db).await?;
         }
         let cursor_key = match settings.cursor_key.clone() {
             Some(key) if !key.is_empty() => key,
@@ -65,6 +66,10 @@ impl Application {
                 cursors: CursorCodec::new(&cursor_key),
                 live: live.clone(),
                 retention,
+                ingest_quota: IngestQuota::new(
+                    settings.limits.team_ingest_per_minute,
+                    settings.limits.enterprise_ingest_per_minute,
+                ),
             },
             SchemaLimits {
                 introspection: settings.introspection_enabled(),
@@ -86,6 +91,9 @@ impl Application {
             websockets: websockets.clone(),
             ws_init_timeout: std::time::Duration::from_secs(settings.ws_init_timeout_secs),
             browser,
+            limits: RequestLimits::new(&settings.limits),
+            trusted_proxies: settings.limits.trusted_proxies()?.into(),
+            websocket_origins: settings.oidc.websocket_origins()?.into(),
         };
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -117,7 +125,11 @@ impl Application {
     /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let live = self.live.clone();
-        axum::serve(self.listener, self.router)
+        // Connection info gives the per-IP rate limit the peer address.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
                 // Ends live streams: WebSocket operations send `complete`, then close 1001.

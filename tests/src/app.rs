@@ -6,7 +6,7 @@ mod operations;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use auditlog_api::config::Settings;
+use auditlog_api::config::{LimitsConfig, Settings};
 use auditlog_api::startup::Application;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
@@ -46,6 +46,10 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     // No purge on a wall-clock schedule in tests: retention tests run passes
     // explicitly (or turn the in-process scheduler on with a schedule of their own).
     settings.in_process_purge = false;
+    // Every test talks from 127.0.0.1, most with one key, as fast as it can:
+    // rate limits, quotas and WebSocket caps are off unless a test sets them
+    // (`tests/api/limits/`). Timeouts keep their defaults.
+    settings.limits = LimitsConfig::unlimited();
     configure(&mut settings);
 
     let application = Application::build(settings).await.unwrap_or_else(|e| {

@@ -24,6 +24,13 @@ impl ServerProcess {
             .env("DATABASE_URL", database_url)
             .env("AUDITLOG_LISTEN", "127.0.0.1:0")
             .env("RUST_LOG", "warn")
+            // Limits off, as in `spawn_app` (a test may turn them on in `extra_env`).
+            .env("AUDITLOG_RATE_LIMIT_PER_CREDENTIAL", "0")
+            .env("AUDITLOG_RATE_LIMIT_PER_IP", "0")
+            .env("AUDITLOG_TEAM_INGEST_PER_MINUTE", "0")
+            .env("AUDITLOG_ENTERPRISE_INGEST_PER_MINUTE", "0")
+            .env("AUDITLOG_WS_MAX_SUBSCRIPTIONS", "0")
+            .env("AUDITLOG_WS_MAX_CONNECTIONS_PER_CREDENTIAL", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

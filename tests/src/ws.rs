@@ -24,6 +24,21 @@ pub enum Frame {
     Closed { code: u16, reason: String },
 }
 
+/// A WebSocket upgrade the server answered with an HTTP error.
+#[derive(Debug)]
+pub struct RefusedUpgrade {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    /// The JSON error body (`Null` when there was none).
+    pub body: Value,
+}
+
+impl std::fmt::Display for RefusedUpgrade {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.body)
+    }
+}
+
 pub struct WsClient {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
@@ -41,6 +56,18 @@ impl WsClient {
         protocol: &str,
         headers: &[(&'static str, &str)],
     ) -> Self {
+        Self::try_connect_with_headers(url, protocol, headers)
+            .await
+            .unwrap_or_else(|status| panic!("the WebSocket upgrade to {url} got HTTP {status}"))
+    }
+
+    /// [`Self::connect_with_headers`], or the HTTP status and `Retry-After`
+    /// header of a refused upgrade.
+    pub async fn try_connect_with_headers(
+        url: &str,
+        protocol: &str,
+        headers: &[(&'static str, &str)],
+    ) -> Result<Self, RefusedUpgrade> {
         let mut request = url
             .into_client_request()
             .unwrap_or_else(|e| panic!("bad WebSocket URL {url}: {e}"));
@@ -56,10 +83,23 @@ impl WsClient {
                     .unwrap_or_else(|e| panic!("bad header value for {name}: {e}")),
             );
         }
-        let (socket, _) = connect_async(request)
-            .await
-            .unwrap_or_else(|e| panic!("cannot open a WebSocket to {url}: {e}"));
-        Self { socket }
+        match connect_async(request).await {
+            Ok((socket, _)) => Ok(Self { socket }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(RefusedUpgrade {
+                status: response.status().as_u16(),
+                retry_after: response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|value| value.to_str().ok())
+                    .map(str::to_owned),
+                body: response
+                    .body()
+                    .as_ref()
+                    .and_then(|body| serde_json::from_slice(body).ok())
+                    .unwrap_or(Value::Null),
+            }),
+            Err(e) => panic!("cannot open a WebSocket to {url}: {e}"),
+        }
     }
 
     /// Connects with `graphql-transport-ws` and completes `connection_init` with

@@ -115,12 +115,13 @@ impl Authenticator {
                 role,
                 person,
             } => match self.retention_window(&tenant) {
-                Some(retention) => Principal::Tenant(TenantCaller {
+                Some((plan, retention)) => Principal::Tenant(TenantCaller {
                     tenant_id: tenant.id,
                     tenant_slug: tenant.slug,
                     identity: CallerIdentity::Person(person),
                     role,
                     retention,
+                    plan,
                 }),
                 None => Principal::Invalid,
             },
@@ -139,17 +140,20 @@ impl Authenticator {
         }
     }
 
-    /// The retention window of `tenant` in force now (`None`, logged, for a
-    /// row this build cannot read).
-    fn retention_window(&self, tenant: &tenants::Model) -> Option<RetentionWindow> {
+    /// The plan and retention window of `tenant` in force now (`None`, logged,
+    /// for a row this build cannot read).
+    fn retention_window(&self, tenant: &tenants::Model) -> Option<(Plan, RetentionWindow)> {
         let Some(plan) = Plan::from_db(&tenant.plan) else {
             tracing::error!(tenant_id = %tenant.id, plan = %tenant.plan, "tenant has an unknown plan");
             return None;
         };
-        Some(RetentionWindow {
-            days: self.retention.effective_days(plan, tenant.retention_days),
-            legal_hold: tenant.legal_hold,
-        })
+        Some((
+            plan,
+            RetentionWindow {
+                days: self.retention.effective_days(plan, tenant.retention_days),
+                legal_hold: tenant.legal_hold,
+            },
+        ))
     }
 
     async fn authenticate_api_key(&self, token: &str) -> Result<Principal, StoreError> {
@@ -173,7 +177,7 @@ impl Authenticator {
             tracing::error!(key_id = %key.id, role = %key.role, "API key has an unknown role");
             return Ok(Principal::Invalid);
         };
-        let Some(retention) = self.retention_window(&tenant) else {
+        let Some((plan, retention)) = self.retention_window(&tenant) else {
             return Ok(Principal::Invalid);
         };
         let now = clock::now();
@@ -192,6 +196,7 @@ impl Authenticator {
             },
             role,
             retention,
+            plan,
         }))
     }
 }

@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use super::person::Person;
-use crate::domain::{ActorType, RetentionWindow, Role};
+use crate::domain::{ActorType, Plan, RetentionWindow, Role};
 use crate::error::{ApiError, ApiResult};
 
 /// A caller acting in one tenant: an API key, or a person signed in through
@@ -18,6 +18,8 @@ pub struct TenantCaller {
     /// The tenant's retention in force when the request was authenticated: the
     /// one place reads and ingest take their window from.
     pub retention: RetentionWindow,
+    /// The tenant's plan when the request was authenticated (its ingest quota).
+    pub plan: Plan,
 }
 
 /// Who a [`TenantCaller`] is.

@@ -247,12 +247,7 @@ impl OidcConfig {
             None => redirect.clone(),
         };
         let mut allowed_origins = vec![origin_of(&base)?];
-        for origin in trimmed(&self.allowed_origins) {
-            let parsed = Url::parse(&origin).map_err(|e| {
-                anyhow::anyhow!("AUDITLOG_ALLOWED_ORIGINS: {origin:?} is not an origin: {e}")
-            })?;
-            allowed_origins.push(origin_of(&parsed)?);
-        }
+        allowed_origins.extend(self.extra_origins()?);
         let scopes = self
             .oidc_scopes
             .split([' ', ','])
@@ -266,6 +261,32 @@ impl OidcConfig {
             allowed_origins,
             session_ttl: Duration::from_secs(self.session_ttl_secs),
         }))
+    }
+
+    /// The origins browsers may open WebSockets from: the public URL's origin
+    /// (when set) and `AUDITLOG_ALLOWED_ORIGINS`. Empty: no `Origin` is checked.
+    pub fn websocket_origins(&self) -> anyhow::Result<Vec<String>> {
+        let mut origins = Vec::new();
+        if let Some(public) = non_empty(&self.public_url) {
+            let url = Url::parse(public)
+                .map_err(|e| anyhow::anyhow!("AUDITLOG_PUBLIC_URL is not a URL: {e}"))?;
+            origins.push(origin_of(&url)?);
+        }
+        origins.extend(self.extra_origins()?);
+        Ok(origins)
+    }
+
+    /// `AUDITLOG_ALLOWED_ORIGINS`, each as `scheme://host[:port]`.
+    fn extra_origins(&self) -> anyhow::Result<Vec<String>> {
+        trimmed(&self.allowed_origins)
+            .iter()
+            .map(|origin| {
+                let parsed = Url::parse(origin).map_err(|e| {
+                    anyhow::anyhow!("AUDITLOG_ALLOWED_ORIGINS: {origin:?} is not an origin: {e}")
+                })?;
+                origin_of(&parsed)
+            })
+            .collect()
     }
 
     /// `Debug` without secrets (used by `Settings`' `Debug`).

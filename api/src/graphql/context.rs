@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use super::cursor::CursorCodec;
 use crate::auth::Principal;
 use crate::domain::RetentionRules;
+use crate::limits::IngestQuota;
 use crate::live::Hub;
 
 /// Long-lived handles shared by every request.
@@ -16,6 +17,8 @@ pub struct Services {
     pub live: Hub,
     /// The operator's retention policy (plan defaults and bounds).
     pub retention: RetentionRules,
+    /// Events per minute per tenant, by plan.
+    pub ingest_quota: IngestQuota,
 }
 
 pub trait ContextExt {

@@ -13,7 +13,7 @@ use super::types::{
 use crate::auth::AuditActor;
 use crate::domain::new_event::RawEvent;
 use crate::domain::{Plan, Role};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::http::request_id::CallerRequestId;
 use crate::service;
 
@@ -45,8 +45,22 @@ impl MutationRoot {
             caller.tenant_id,
             caller.retention,
             batch,
+            // The tenant's ingest quota takes the whole valid batch, or refuses it.
+            |events| {
+                ctx.services()
+                    .ingest_quota
+                    .take(caller.tenant_id, caller.plan, events)
+                    .map_err(|exceeded| ApiError::QuotaExceeded {
+                        message: exceeded.message(),
+                        retry_after_secs: exceeded.rejection.retry_after_secs,
+                    })
+            },
         )
         .await?;
+        // Acknowledged events (idempotent replays included), by plan: a closed
+        // label set, never tenant ids.
+        metrics::counter!("auditlog_events_ingested_total", "plan" => caller.plan.as_db())
+            .increment(stored.len() as u64);
         let events = stored
             .into_iter()
             .map(AuditEvent::try_from)

@@ -7,7 +7,9 @@
 //! - `GET /graphql`: GraphiQL for browsers; otherwise a query in the URL. A
 //!   mutation over GET gets 405, because GET must be safe (no CSRF via links).
 //!
-//! Execution errors are GraphQL errors in a 200 response, each with `extensions.code`.
+//! Execution errors are GraphQL errors in a 200 response, each with `extensions.code`;
+//! only a refusal by a rate limit or the ingest quota is a 429 with `Retry-After`
+//! (see `rate_limit`). A WebSocket upgrade from a foreign `Origin` gets 403 (`ws_origin`).
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
@@ -34,6 +36,9 @@ pub async fn post_handler(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    if let Some(refused) = super::rate_limit::credential_refusal(&state, &principal) {
+        return refused;
+    }
     if !is_json_content_type(&headers) {
         return problem(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -69,7 +74,13 @@ pub async fn get_handler(
     websocket: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     RawQuery(query): RawQuery,
 ) -> Response {
+    if let Some(refused) = super::rate_limit::credential_refusal(&state, &principal) {
+        return refused;
+    }
     if let Ok(websocket) = websocket {
+        if let Some(refused) = super::ws_origin::refusal(&headers, &state.websocket_origins) {
+            return refused;
+        }
         let authorization = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
@@ -128,6 +139,7 @@ async fn execute(
         request = request.data(id);
     }
     let response = state.schema.execute(request).await;
+    let limited = super::rate_limit::status_of(&response);
     let content_type = if accepts(headers, GRAPHQL_RESPONSE_JSON) {
         GRAPHQL_RESPONSE_JSON
     } else {
@@ -135,11 +147,17 @@ async fn execute(
     };
     match serde_json::to_vec(&response) {
         Ok(body) => {
-            let mut response = (StatusCode::OK, body).into_response();
+            let status = limited.map_or(StatusCode::OK, |(status, _)| status);
+            let mut response = (status, body).into_response();
             response
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            response
+            match limited {
+                Some((_, retry_after)) => {
+                    super::rate_limit::with_retry_after(response, retry_after)
+                }
+                None => response,
+            }
         }
         Err(error) => {
             tracing::error!(error = %error, "cannot serialize a GraphQL response");

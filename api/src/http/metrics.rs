@@ -9,8 +9,11 @@
 //! `auditlog_http_request_duration_seconds{route,method}`,
 //! `auditlog_graphql_operations_total{operation,outcome}` and
 //! `auditlog_graphql_operation_duration_seconds{operation,outcome}` (see
-//! `graphql::metrics`), `auditlog_events_ingested_total`,
-//! `auditlog_live_subscribers`, `auditlog_db_pool_connections{state}`.
+//! `graphql::metrics`), `auditlog_events_ingested_total{plan}`,
+//! `auditlog_rate_limit_rejections_total{scope}`, the purge's series (see
+//! `retention::metrics`),
+//! `auditlog_live_subscribers`, `auditlog_db_pool_connections{state}`,
+//! `auditlog_rate_limit_rejections_total{scope}` (see `limits::Scope`).
 
 use std::sync::OnceLock;
 use std::time::Instant;

@@ -5,16 +5,20 @@
 //! `graphql` (execution) and `auth` (who is calling).
 
 pub mod browser;
+mod client_ip;
 mod extract;
 mod graphql;
 mod health;
 mod login;
 pub mod metrics;
 mod problem;
+mod rate_limit;
 pub mod request_id;
 mod state;
+mod timeout;
 mod websocket;
 mod ws_credential;
+mod ws_origin;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -37,6 +41,16 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/login", get(login::login))
         .route("/auth/callback", get(login::callback))
         .route("/auth/logout", post(login::logout))
+        // The routes above (not health checks and metrics): per-IP limit
+        // first, then the whole-request timeout.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            timeout::request_timeout,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::per_ip,
+        ))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::render))

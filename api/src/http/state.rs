@@ -1,6 +1,9 @@
 //! [`AppState`]: what every handler can reach.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use ipnet::IpNet;
 
 use sea_orm::DatabaseConnection;
 use tokio_util::task::TaskTracker;
@@ -8,6 +11,7 @@ use tokio_util::task::TaskTracker;
 use super::browser::BrowserAuth;
 use crate::auth::Authenticator;
 use crate::graphql::AuditLogSchema;
+use crate::limits::RequestLimits;
 use crate::live::Hub;
 
 #[derive(Clone)]
@@ -27,4 +31,10 @@ pub struct AppState {
     /// Browser login, session cookies and their CSRF check; `None` when no
     /// public URL is configured (then no request is cookie-authenticated).
     pub browser: Option<BrowserAuth>,
+    /// Request-rate limits, the request timeout and the WebSocket caps.
+    pub limits: RequestLimits,
+    /// Peers whose `X-Forwarded-For` names the client (`AUDITLOG_TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<[IpNet]>,
+    /// Origins a WebSocket upgrade may come from (empty: any); see `ws_origin`.
+    pub websocket_origins: Arc<[String]>,
 }

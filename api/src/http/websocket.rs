@@ -13,6 +13,14 @@
 //! A person's connection (IdP token or browser session) also closes with 4403
 //! and the reason `token expired`, `token revoked` or `session ended` when its
 //! credential ends (see `ws_credential`).
+//!
+//! Caps (`limits`): `connection_init` counts as one request of its credential
+//! (over the rate: close 4429 `Too many requests`); a credential holding
+//! `AUDITLOG_WS_MAX_CONNECTIONS_PER_CREDENTIAL` connections gets its next one
+//! closed with 4429 `Too many connections` right after `connection_init`; a `subscribe` beyond `AUDITLOG_WS_MAX_SUBSCRIPTIONS`
+//! running operations, or over the credential's request rate, gets an `error`
+//! message for its id (`TOO_MANY_SUBSCRIPTIONS`, `RATE_LIMITED` with
+//! `retryAfterSeconds`) and the connection stays open.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -30,6 +38,8 @@ use super::state::AppState;
 use super::ws_credential::{CredentialWatch, Presented};
 use crate::auth::Principal;
 use crate::domain::Role;
+use crate::error::code;
+use crate::limits::{CredentialKey, Scope, WsConnectionGuard};
 
 const TRANSPORT_WS: &str = "graphql-transport-ws";
 const LEGACY_WS: &str = "graphql-ws";
@@ -129,6 +139,8 @@ struct Connection {
     credential_watch: CredentialWatch,
     init_received: bool,
     operations: HashMap<String, JoinHandle<()>>,
+    /// This connection's place among its credential's open connections.
+    _connection_slot: Option<WsConnectionGuard>,
 }
 
 impl Connection {
@@ -147,6 +159,7 @@ impl Connection {
             credential_watch: CredentialWatch::none(),
             init_received: false,
             operations: HashMap::new(),
+            _connection_slot: None,
         }
     }
 
@@ -225,7 +238,7 @@ impl Connection {
             }
             (Protocol::TransportWs, "pong") => Flow::Continue,
             (Protocol::TransportWs, "subscribe") | (Protocol::Legacy, "start") => {
-                self.subscribe(message, out)
+                self.subscribe(message, out).await
             }
             (Protocol::TransportWs, "complete") | (Protocol::Legacy, "stop") => {
                 if let Some(id) = message.get("id").and_then(|id| id.as_str())
@@ -287,6 +300,16 @@ impl Connection {
             }
             return Flow::Close(4403, "Forbidden".into());
         }
+        // A connection counts as a request of its credential (reconnect storms).
+        if self.state.limits.check_credential(&principal).is_err() {
+            return Flow::Close(4429, "Too many requests".into());
+        }
+        if let Some(key) = CredentialKey::of(&principal) {
+            match self.state.limits.ws_connections.open(key) {
+                Some(slot) => self._connection_slot = Some(slot),
+                None => return Flow::Close(4429, "Too many connections".into()),
+            }
+        }
         if let (Some(presented), Some(recheck)) = (presented, self.recheck_interval()) {
             self.credential_watch = CredentialWatch::start(&principal, presented, recheck);
         }
@@ -301,7 +324,7 @@ impl Connection {
         Some(people.identity_provider().settings().recheck_every)
     }
 
-    fn subscribe(&mut self, message: serde_json::Value, out: &mpsc::Sender<Message>) -> Flow {
+    async fn subscribe(&mut self, message: serde_json::Value, out: &mpsc::Sender<Message>) -> Flow {
         let Some(principal) = self.principal.clone() else {
             return Flow::Close(4401, "Unauthorized".into());
         };
@@ -331,6 +354,21 @@ impl Connection {
         self.operations.retain(|_, task| !task.is_finished());
         if self.operations.contains_key(&id) {
             return Flow::Close(4409, format!("Subscriber for {id} already exists"));
+        }
+        let max = self.state.limits.ws_max_subscriptions;
+        if max > 0 && self.operations.len() >= max {
+            Scope::WsSubscriptions.count_rejection();
+            let message =
+                format!("this connection already runs {max} operations; complete one first");
+            send_error(out, &id, json!({ "message": message, "extensions": { "code": code::TOO_MANY_SUBSCRIPTIONS } })).await;
+            return Flow::Continue;
+        }
+        if let Err(rejection) = self.state.limits.check_credential(&principal) {
+            let seconds = rejection.retry_after_secs;
+            let message =
+                format!("too many requests with this credential; retry after {seconds} s");
+            send_error(out, &id, json!({ "message": message, "extensions": { "code": code::RATE_LIMITED, "retryAfterSeconds": seconds } })).await;
+            return Flow::Continue;
         }
         let task = tokio::spawn(run_operation(
             self.state.schema.clone(),
@@ -378,6 +416,15 @@ async fn run_operation(
         }
     }
     send_json(&out, json!({ "type": "complete", "id": id })).await;
+}
+
+/// An `error` message for operation `id` refused before it started.
+async fn send_error(out: &mpsc::Sender<Message>, id: &str, error: serde_json::Value) {
+    send_json(
+        out,
+        json!({ "type": "error", "id": id, "payload": [error] }),
+    )
+    .await;
 }
 
 /// Sleeps until `deadline` (the select guard skips `None`).

@@ -19,13 +19,15 @@ use crate::store;
 pub const MAX_BATCH: usize = 1000;
 
 /// All or nothing: one invalid event rejects the batch before anything is written,
-/// and the error names its index.
+/// and the error names its index. `admit` is asked, with the number of events,
+/// once the batch is valid and before the transaction (the ingest quota).
 pub async fn record(
     db: &DatabaseConnection,
     live: &Hub,
     tenant_id: Uuid,
     retention: RetentionWindow,
     batch: Vec<RawEvent>,
+    admit: impl FnOnce(usize) -> ApiResult<()>,
 ) -> ApiResult<Vec<audit_events::Model>> {
     if batch.is_empty() || batch.len() > MAX_BATCH {
         return Err(ApiError::bad_input(format!(
@@ -58,6 +60,7 @@ pub async fn record(
             }
         })
         .collect::<ApiResult<Vec<_>>>()?;
+    admit(events.len())?;
     let txn = db.begin().await?;
     let stored = store::events::append(&txn, tenant_id, events, now).await?;
     // A retried idempotency key returns the original event; if that one has

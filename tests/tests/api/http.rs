@@ -33,6 +33,7 @@ async fn readiness_and_metrics_answer(backend: Backend) {
         "auditlog_http_request_duration_seconds",
         "auditlog_graphql_operations_total{operation=\"MeteredRecord\",outcome=\"ok\"}",
         "auditlog_graphql_operation_duration_seconds",
+        "auditlog_events_ingested_total{plan=\"",
         "auditlog_live_subscribers",
         "auditlog_db_pool_connections{state=\"open\"}",
     ] {

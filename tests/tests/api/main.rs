@@ -13,6 +13,7 @@ mod helpers;
 mod http;
 mod idempotency;
 mod isolation;
+mod limits;
 mod live;
 mod logs;
 mod oidc;

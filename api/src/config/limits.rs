@@ -1,0 +1,150 @@
+//! Settings of the rate limits, ingest quotas, timeouts and WebSocket caps
+//! (README: "Rate limits, quotas and timeouts"). Every limit has an off value
+//! (`0`); defaults are meant for production behind one reverse proxy.
+
+use clap::Args;
+use ipnet::IpNet;
+
+use crate::limits::Rate;
+
+#[derive(Clone, Debug, Args)]
+pub struct LimitsConfig {
+    /// Requests per credential (API key, person, operator token), counted after
+    /// authentication: `50` (per second), `50/s`, `600/min` or `1000/h`; `0` is off.
+    #[arg(long, env = "AUDITLOG_RATE_LIMIT_PER_CREDENTIAL", default_value = "50")]
+    pub rate_limit_per_credential: Rate,
+
+    /// Requests one credential may send at once above its rate (`0`: the rate's count).
+    #[arg(
+        long,
+        env = "AUDITLOG_RATE_LIMIT_PER_CREDENTIAL_BURST",
+        default_value_t = 100
+    )]
+    pub rate_limit_per_credential_burst: u32,
+
+    /// Requests per client IP address (IPv6: per /64), counted before
+    /// authentication, on `/graphql` and `/auth/*`; same syntax; `0` is off.
+    #[arg(long, env = "AUDITLOG_RATE_LIMIT_PER_IP", default_value = "100")]
+    pub rate_limit_per_ip: Rate,
+
+    /// Requests one IP address may send at once above its rate (`0`: the rate's count).
+    #[arg(long, env = "AUDITLOG_RATE_LIMIT_PER_IP_BURST", default_value_t = 200)]
+    pub rate_limit_per_ip_burst: u32,
+
+    /// Reverse proxies (IP addresses or CIDR ranges, comma-separated) whose
+    /// `X-Forwarded-For` names the client; from any other peer the header is
+    /// ignored. Unset: the socket's peer address is the client.
+    #[arg(long, env = "AUDITLOG_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+
+    /// Events per minute a TEAM tenant may record (`0`: unlimited).
+    #[arg(long, env = "AUDITLOG_TEAM_INGEST_PER_MINUTE", default_value_t = 6_000)]
+    pub team_ingest_per_minute: u32,
+
+    /// Events per minute an ENTERPRISE tenant may record (`0`: unlimited).
+    #[arg(
+        long,
+        env = "AUDITLOG_ENTERPRISE_INGEST_PER_MINUTE",
+        default_value_t = 60_000
+    )]
+    pub enterprise_ingest_per_minute: u32,
+
+    /// Seconds one HTTP request may take (`TIMEOUT` after; WebSocket streams
+    /// are not bounded); `0` is off.
+    #[arg(long, env = "AUDITLOG_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// PostgreSQL `statement_timeout` of the service's connections, in
+    /// milliseconds (`TIMEOUT` after); `0` is off. Not used by migrations.
+    #[arg(
+        long,
+        env = "AUDITLOG_DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub db_statement_timeout_ms: u64,
+
+    /// Operations one WebSocket connection may run at once (`0`: unlimited).
+    #[arg(long, env = "AUDITLOG_WS_MAX_SUBSCRIPTIONS", default_value_t = 100)]
+    pub ws_max_subscriptions: usize,
+
+    /// WebSocket connections one credential may hold open (`0`: unlimited).
+    #[arg(
+        long,
+        env = "AUDITLOG_WS_MAX_CONNECTIONS_PER_CREDENTIAL",
+        default_value_t = 50
+    )]
+    pub ws_max_connections_per_credential: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            rate_limit_per_credential: Rate::per_second(50),
+            rate_limit_per_credential_burst: 100,
+            rate_limit_per_ip: Rate::per_second(100),
+            rate_limit_per_ip_burst: 200,
+            trusted_proxies: Vec::new(),
+            team_ingest_per_minute: 6_000,
+            enterprise_ingest_per_minute: 60_000,
+            request_timeout_secs: 30,
+            db_statement_timeout_ms: 10_000,
+            ws_max_subscriptions: 100,
+            ws_max_connections_per_credential: 50,
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// Every limit off: for tests that drive the service hard from one address.
+    pub fn unlimited() -> Self {
+        Self {
+            rate_limit_per_credential: Rate::per_second(0),
+            rate_limit_per_ip: Rate::per_second(0),
+            team_ingest_per_minute: 0,
+            enterprise_ingest_per_minute: 0,
+            ws_max_subscriptions: 0,
+            ws_max_connections_per_credential: 0,
+            ..Self::default()
+        }
+    }
+
+    /// `AUDITLOG_TRUSTED_PROXIES` parsed; an error names the bad entry.
+    pub fn trusted_proxies(&self) -> anyhow::Result<Vec<IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|entry| entry.trim())
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                entry
+                    .parse::<IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "AUDITLOG_TRUSTED_PROXIES: {entry:?} is not an IP address or CIDR range"
+                        )
+                    })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LimitsConfig;
+
+    #[test]
+    fn parses_trusted_proxies() {
+        let config = LimitsConfig {
+            trusted_proxies: vec!["10.0.0.0/8".into(), " 127.0.0.1".into(), String::new()],
+            ..LimitsConfig::default()
+        };
+        let proxies = config.trusted_proxies().unwrap();
+        assert_eq!(proxies.len(), 2);
+        assert!(proxies[1].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+        let bad = LimitsConfig {
+            trusted_proxies: vec!["proxy.local".into()],
+            ..LimitsConfig::default()
+        };
+        assert!(bad.trusted_proxies().is_err());
+    }
+}

@@ -1,0 +1,103 @@
+//! [`RequestLimits`]: the request-rate limits (per client IP before
+//! authentication, per credential after it), the request timeout and the
+//! WebSocket caps, as the HTTP layer applies them.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::{CredentialKey, KeyedLimiter, Rejection, Scope, WsConnections};
+use crate::auth::Principal;
+use crate::config::LimitsConfig;
+
+#[derive(Clone)]
+pub struct RequestLimits {
+    per_ip: KeyedLimiter<IpAddr>,
+    per_credential: KeyedLimiter<CredentialKey>,
+    /// Whole-request timeout of HTTP requests (`None`: none).
+    pub request_timeout: Option<Duration>,
+    /// Operations one WebSocket connection may run at once (`0`: unlimited).
+    pub ws_max_subscriptions: usize,
+    /// Open WebSocket connections per credential.
+    pub ws_connections: WsConnections,
+}
+
+impl RequestLimits {
+    /// Must run inside the Tokio runtime (the limiters sweep idle keys).
+    pub fn new(config: &LimitsConfig) -> Self {
+        Self {
+            per_ip: KeyedLimiter::new(
+                config
+                    .rate_limit_per_ip
+                    .quota(config.rate_limit_per_ip_burst),
+            ),
+            per_credential: KeyedLimiter::new(
+                config
+                    .rate_limit_per_credential
+                    .quota(config.rate_limit_per_credential_burst),
+            ),
+            request_timeout: (config.request_timeout_secs > 0)
+                .then(|| Duration::from_secs(config.request_timeout_secs)),
+            ws_max_subscriptions: config.ws_max_subscriptions,
+            ws_connections: WsConnections::new(config.ws_max_connections_per_credential),
+        }
+    }
+
+    /// One request from `client`; IPv6 clients are counted per /64, the block
+    /// one subscriber usually holds.
+    pub fn check_ip(&self, client: IpAddr) -> Result<(), Rejection> {
+        let key = match client {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => {
+                    let mut segments = v6.segments();
+                    segments[4..].fill(0);
+                    IpAddr::from(segments)
+                }
+            },
+            v4 @ IpAddr::V4(_) => v4,
+        };
+        self.per_ip
+            .check(&key)
+            .map_err(|wait| Rejection::new(Scope::Ip, wait))
+    }
+
+    /// One request (or WebSocket operation) of `principal`; callers without a
+    /// credential pass (the per-IP limit has counted them).
+    pub fn check_credential(&self, principal: &Principal) -> Result<(), Rejection> {
+        let Some(key) = CredentialKey::of(principal) else {
+            return Ok(());
+        };
+        self.per_credential
+            .check(&key)
+            .map_err(|wait| Rejection::new(Scope::Credential, wait))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RequestLimits;
+    use crate::config::LimitsConfig;
+    use crate::limits::Rate;
+
+    #[tokio::test]
+    async fn counts_an_ipv6_client_per_64_block() {
+        let limits = RequestLimits::new(&LimitsConfig {
+            rate_limit_per_ip: Rate::per_minute(1),
+            rate_limit_per_ip_burst: 1,
+            ..LimitsConfig::default()
+        });
+        assert!(limits.check_ip("2001:db8:1:2::1".parse().unwrap()).is_ok());
+        assert!(
+            limits
+                .check_ip("2001:db8:1:2::ffff".parse().unwrap())
+                .is_err()
+        );
+        assert!(limits.check_ip("2001:db8:1:3::1".parse().unwrap()).is_ok());
+        assert!(limits.check_ip("192.0.2.1".parse().unwrap()).is_ok());
+        assert!(
+            limits
+                .check_ip("::ffff:192.0.2.1".parse().unwrap())
+                .is_err()
+        );
+    }
+}

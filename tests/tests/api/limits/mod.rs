@@ -1,0 +1,114 @@
+//! Rate limits, ingest quotas, timeouts and WebSocket caps (README "Rate
+//! limits, quotas and timeouts"). The harness turns every limit off; each test
+//! here turns on the one it checks, with a budget so small (e.g. 1 per minute,
+//! burst 2) that the request over it is refused no matter how fast it runs.
+//!
+//! - [`rates`]: per credential and per IP, 429 + `Retry-After` + `RATE_LIMITED`;
+//! - [`quota`]: events per minute per tenant and plan, `QUOTA_EXCEEDED`;
+//! - [`timeouts`]: the request timeout and PostgreSQL's statement timeout, `TIMEOUT`;
+//! - [`websocket`]: subscriptions per connection, connections per credential,
+//!   `Origin`, and the rate limit on `subscribe`.
+
+mod quota;
+mod rates;
+mod timeouts;
+mod websocket;
+
+use auditlog_tests::TestApp;
+use serde_json::{Value, json};
+
+/// What a limit answered: status, `Retry-After` and the JSON body.
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn code(&self) -> &str {
+        self.body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_default()
+    }
+
+    /// Asserts a 429 with `code`, a `Retry-After` of whole seconds (at least
+    /// 1) and the same number in `extensions.retryAfterSeconds`.
+    #[track_caller]
+    pub fn assert_too_many(&self, code: &str) -> u64 {
+        assert_eq!(
+            self.status, 429,
+            "expected 429, got {} {}",
+            self.status, self.body
+        );
+        assert_eq!(self.code(), code, "{}", self.body);
+        let header: u64 = self
+            .retry_after
+            .as_deref()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("no Retry-After in seconds: {:?}", self.retry_after));
+        assert!(header >= 1, "Retry-After {header}");
+        assert_eq!(
+            self.body["errors"][0]["extensions"]["retryAfterSeconds"], header,
+            "{}",
+            self.body
+        );
+        header
+    }
+}
+
+/// `POST /graphql` keeping the `Retry-After` header.
+pub async fn post(app: &TestApp, query: &str, variables: Value, bearer: Option<&str>) -> Answer {
+    let mut request = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(bearer) = bearer {
+        request = request.bearer_auth(bearer);
+    }
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST /graphql failed: {e}"));
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let body = response.json().await.unwrap_or(Value::Null);
+    Answer {
+        status,
+        retry_after,
+        body,
+    }
+}
+
+/// `recordAuditEvents` keeping the `Retry-After` header.
+pub async fn record(app: &TestApp, key: &str, events: Value) -> Answer {
+    post(
+        app,
+        auditlog_tests::queries::RECORD_EVENTS,
+        json!({ "events": events }),
+        Some(key),
+    )
+    .await
+}
+
+/// How many of the key's tenant's events have `action`.
+pub async fn stored(app: &TestApp, key: &str, action: &str) -> usize {
+    app.all_events(key, json!({ "actions": [action] }))
+        .await
+        .len()
+}
+
+/// The `/metrics` text.
+pub async fn metrics(app: &TestApp) -> String {
+    app.client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET /metrics failed: {e}"))
+        .text()
+        .await
+        .unwrap_or_default()
+}

@@ -1,0 +1,115 @@
+//! Requests per credential (after authentication) and per client IP (before it).
+
+use auditlog_api::limits::Rate;
+use auditlog_tests::ws::{TRANSPORT_WS, WsClient};
+use auditlog_tests::{Backend, backend_tests, spawn_app_with};
+use serde_json::{Value, json};
+
+use super::{metrics, post};
+
+const TENANT_QUERY: &str = "{ tenant { slug } }";
+
+/// One credential over its budget gets 429 + `Retry-After` + `RATE_LIMITED`;
+/// another tenant's key, and the operator, have budgets of their own.
+async fn a_credential_over_its_rate_gets_429_and_others_are_unaffected(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.limits.rate_limit_per_credential = Rate::per_minute(1);
+        settings.limits.rate_limit_per_credential_burst = 2;
+    })
+    .await;
+    // The operator's two requests use up its own budget only.
+    let acme = app.create_tenant("acme", "TEAM").await;
+    let globex = app.create_tenant("globex", "TEAM").await;
+
+    for _ in 0..2 {
+        let answer = post(&app, TENANT_QUERY, Value::Null, Some(&acme.admin_key)).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(answer.body["data"]["tenant"]["slug"], "acme");
+    }
+    let refused = post(&app, TENANT_QUERY, Value::Null, Some(&acme.admin_key)).await;
+    refused.assert_too_many("RATE_LIMITED");
+    assert!(refused.body["data"].is_null(), "{}", refused.body);
+
+    let other = post(&app, TENANT_QUERY, Value::Null, Some(&globex.admin_key)).await;
+    assert_eq!(other.status, 200, "{}", other.body);
+    assert_eq!(other.body["data"]["tenant"]["slug"], "globex");
+
+    let operator = post(&app, TENANT_QUERY, Value::Null, Some(&app.operator_token)).await;
+    operator.assert_too_many("RATE_LIMITED");
+
+    assert!(
+        metrics(&app)
+            .await
+            .contains("auditlog_rate_limit_rejections_total{scope=\"credential\"}"),
+        "no credential rejections counted"
+    );
+}
+
+/// Unauthenticated requests count against the client's address, before any
+/// credential is looked at; WebSocket upgrades count too. Health checks and
+/// metrics are not limited.
+async fn an_address_over_its_rate_gets_429_before_authentication(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.limits.rate_limit_per_ip = Rate::per_minute(1);
+        settings.limits.rate_limit_per_ip_burst = 2;
+    })
+    .await;
+    for _ in 0..2 {
+        let answer = post(&app, "{ __typename }", Value::Null, None).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    let refused = post(&app, "{ __typename }", Value::Null, Some("garbage")).await;
+    refused.assert_too_many("RATE_LIMITED");
+
+    let upgrade = WsClient::try_connect_with_headers(&app.ws_url(), TRANSPORT_WS, &[]).await;
+    let refused = upgrade.err().expect("the upgrade should be refused");
+    assert_eq!(refused.status, 429, "{refused}");
+    assert!(refused.retry_after.is_some(), "{refused:?}");
+    assert_eq!(
+        refused.body["errors"][0]["extensions"]["code"],
+        "RATE_LIMITED"
+    );
+
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(
+        metrics(&app)
+            .await
+            .contains("auditlog_rate_limit_rejections_total{scope=\"ip\"}"),
+        "no IP rejections counted"
+    );
+}
+
+/// A `X-Forwarded-For` header from an untrusted peer does not buy a new
+/// budget; from a trusted proxy it names the client.
+async fn forwarded_for_counts_only_from_trusted_proxies(backend: Backend) {
+    for (trusted, expected) in [(false, [200, 429, 429]), (true, [200, 200, 429])] {
+        let app = spawn_app_with(backend, |settings| {
+            settings.limits.rate_limit_per_ip = Rate::per_minute(1);
+            settings.limits.rate_limit_per_ip_burst = 1;
+            if trusted {
+                settings.limits.trusted_proxies = vec!["127.0.0.1".into()];
+            }
+        })
+        .await;
+        let mut statuses = Vec::new();
+        for client in ["198.51.100.1", "198.51.100.2", "198.51.100.1"] {
+            let response = app
+                .client
+                .post(app.url("/graphql"))
+                .header("x-forwarded-for", client)
+                .json(&json!({ "query": "{ __typename }" }))
+                .send()
+                .await
+                .unwrap();
+            statuses.push(response.status().as_u16());
+        }
+        assert_eq!(statuses, expected, "trusted proxy: {trusted}");
+    }
+}
+
+backend_tests!(
+    a_credential_over_its_rate_gets_429_and_others_are_unaffected,
+    an_address_over_its_rate_gets_429_before_authentication,
+    forwarded_for_counts_only_from_trusted_proxies,
+);
