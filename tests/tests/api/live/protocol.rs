@@ -89,8 +89,17 @@ async fn pings_get_pongs_and_complete_stops_an_operation(backend: Backend) {
     ws.subscribe("stop-me", SUBSCRIPTION, json!({})).await;
     ws.send(json!({ "type": "complete", "id": "stop-me" }))
         .await;
-    // The id may be reused once completed.
-    ws.subscribe("stop-me", SUBSCRIPTION, json!({})).await;
+    // The id may be reused once completed. Resuming after the current last
+    // sequence makes delivery independent of when the operation joins the feed.
+    let last = app
+        .all_events(&tenant.admin_key, json!({}))
+        .await
+        .iter()
+        .map(sequence)
+        .max()
+        .unwrap_or(0);
+    ws.subscribe("stop-me", SUBSCRIPTION, json!({ "after": last }))
+        .await;
     ws.send(json!({ "type": "ping" })).await;
     assert_eq!(ws.next_json().await["type"], "pong");
     app.record_ok(&tenant.admin_key, events("entry.after_reuse", 1))
