@@ -9,7 +9,7 @@ use super::query::READERS;
 use super::types::AuditEvent;
 use crate::domain::clock;
 use crate::error::ApiError;
-use crate::live::stream::{LiveRequest, subscribe};
+use crate::live::stream::{LiveRequest, Registered, subscribe};
 
 pub struct SubscriptionRoot;
 
@@ -37,6 +37,7 @@ impl SubscriptionRoot {
             tenant_id: caller.tenant_id,
             filter,
             after_sequence,
+            registered: ctx.data_opt::<Registered>().cloned(),
         };
         let events = subscribe(ctx.services().live.clone(), request).map(|item| {
             let row = item.map_err(ApiError::from)?;

@@ -40,6 +40,11 @@ use crate::auth::Principal;
 use crate::domain::Role;
 use crate::error::code;
 use crate::limits::{CredentialKey, Scope, WsConnectionGuard};
+use crate::live::stream::Registered;
+
+/// Longest wait for a new subscription to join its tenant feed before the
+/// connection reads on anyway.
+const REGISTRATION_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 const TRANSPORT_WS: &str = "graphql-transport-ws";
 const LEGACY_WS: &str = "graphql-ws";
@@ -370,14 +375,20 @@ impl Connection {
             send_error(out, &id, json!({ "message": message, "extensions": { "code": code::RATE_LIMITED, "retryAfterSeconds": seconds } })).await;
             return Flow::Continue;
         }
+        let (registered, is_live) = Registered::new();
         let task = tokio::spawn(run_operation(
             self.state.schema.clone(),
-            request.data(principal),
+            request.data(principal).data(registered),
             id.clone(),
             self.protocol,
             out.clone(),
         ));
         self.operations.insert(id, task);
+        // Read the next message only once a live subscription follows its feed
+        // (or the operation is over), so an answered `ping` after `subscribe`
+        // proves the subscription is live. Bounded, so a stuck database cannot
+        // stall the connection for long.
+        let _ = tokio::time::timeout(REGISTRATION_WAIT, is_live).await;
         Flow::Continue
     }
 }

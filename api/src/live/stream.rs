@@ -20,6 +20,39 @@ pub struct LiveRequest {
     pub filter: EventFilter,
     /// Replay stored events after this sequence first; `None`: only new events.
     pub after_sequence: Option<i64>,
+    /// Told once the subscription follows the tenant feed (see [`Registered`]).
+    pub registered: Option<Registered>,
+}
+
+/// Fired once a subscription is registered with its tenant's feed: from then on
+/// every event committed is delivered. The WebSocket transport waits for it
+/// before reading the client's next message, so a client that gets an answer
+/// to any later message (a `ping`) knows its subscription is live. Dropping it
+/// unfired (an operation that failed or was not a subscription) also releases
+/// the waiter.
+#[derive(Clone, Default)]
+pub struct Registered(Arc<std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>>);
+
+impl Registered {
+    /// The signal and the receiver that resolves when it fires or is dropped.
+    pub fn new() -> (Self, tokio::sync::oneshot::Receiver<()>) {
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        (
+            Self(Arc::new(std::sync::Mutex::new(Some(sender)))),
+            receiver,
+        )
+    }
+
+    fn fire(&self) {
+        let sender = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(sender) = sender {
+            let _ = sender.send(());
+        }
+    }
 }
 
 /// Why a live subscription ended early.
@@ -58,6 +91,9 @@ pub fn subscribe(
                 return;
             }
         };
+        if let Some(registered) = &request.registered {
+            registered.fire();
+        }
         let mut receiver = registration.receiver;
         let shutdown = hub.shutdown_token();
         let mut last_delivered = request.after_sequence.unwrap_or(registration.committed_at_registration);
