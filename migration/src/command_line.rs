@@ -2,8 +2,10 @@
 //! starting the service.
 //!
 //! `cargo run -p migration -- up|down|status|fresh`. The database comes from
-//! `-u/--database-url`, else `DATABASE_URL`, else the service's own default, the
-//! embedded SQLite file `auditlog.db`, so `migration up` and `auditlog` agree.
+//! `-u/--database-url`, else `AUDITLOG_MIGRATION_DATABASE_URL` (the schema
+//! owner's connection, when the service connects as a role of its own), else
+//! `DATABASE_URL`, else the service's own default, the embedded SQLite file
+//! `auditlog.db`, so `migration up` and `auditlog` agree.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectOptions, Database};
@@ -12,7 +14,11 @@ const DEFAULT_DATABASE_URL: &str = "sqlite://auditlog.db?mode=rwc";
 
 /// Runs the `migration` command line (the binary, and the test suite's copy).
 pub async fn run() {
-    let url = database_url_from(std::env::args().skip(1), std::env::var("DATABASE_URL").ok());
+    let env = ["AUDITLOG_MIGRATION_DATABASE_URL", "DATABASE_URL"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|url| !url.trim().is_empty());
+    let url = database_url_from(std::env::args().skip(1), env);
     cli::run_cli_with_custom_connection(crate::Migrator, async move || {
         let mut options = ConnectOptions::new(url);
         options.sqlx_logging(false);
