@@ -9,7 +9,9 @@ use clap::Args;
 
 use crate::domain::RetentionRules;
 
+mod database_roles;
 mod oidc;
+pub use database_roles::DatabaseRolesConfig;
 pub use oidc::OidcConfig;
 
 /// Everything the HTTP service needs to start. Every field has a flag and an
@@ -89,6 +91,10 @@ pub struct Settings {
     /// Sign-in for people through an OpenID Provider (all optional).
     #[command(flatten)]
     pub oidc: OidcConfig,
+
+    /// The owner connection for migrations and the RLS-bypass override (PostgreSQL).
+    #[command(flatten)]
+    pub database_roles: DatabaseRolesConfig,
 }
 
 /// The operator's retention policy; shared by the service and `auditlog-worker`,
@@ -219,6 +225,7 @@ impl Settings {
             in_process_purge: true,
             purge: PurgeConfig::default(),
             oidc: OidcConfig::default(),
+            database_roles: DatabaseRolesConfig::default(),
         }
     }
 }
@@ -244,6 +251,7 @@ impl std::fmt::Debug for Settings {
             .field("in_process_purge", &self.in_process_purge)
             .field("purge", &self.purge)
             .field("oidc", &self.oidc.redacted())
+            .field("database_roles", &self.database_roles)
             .finish()
     }
 }
