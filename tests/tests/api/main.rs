@@ -20,6 +20,7 @@ mod query_filters;
 mod record;
 mod retention;
 mod roles;
+mod row_level_security;
 mod sequences;
 mod tenants;
 mod topology;
