@@ -95,6 +95,27 @@ pub async fn bypass_reasons(db: &DatabaseConnection) -> anyhow::Result<(String, 
     Ok((name, reasons))
 }
 
+/// Warns when the role could bypass row-level security (for `auditlog-worker`,
+/// which has no production mode: it sets the tenant per transaction like the
+/// service, but should run as the service's role too).
+pub async fn warn_if_bypassing(db: &DatabaseConnection) {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    match bypass_reasons(db).await {
+        Ok((role, reasons)) if !reasons.is_empty() => tracing::warn!(
+            role = %role,
+            "the PostgreSQL role \"{role}\" could bypass row-level security ({}); \
+             run the worker as the service's own role",
+            reasons.join("; ")
+        ),
+        Ok(_) => {}
+        Err(error) => {
+            tracing::warn!(error = %format!("{error:#}"), "cannot check the database role")
+        }
+    }
+}
+
 /// Refuses (production) or warns (development, or with the override) when the
 /// service's PostgreSQL role could bypass row-level security.
 pub async fn check(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<()> {
