@@ -57,8 +57,7 @@ BEGIN
     EXCEPTION
       WHEN duplicate_object THEN NULL;
       WHEN insufficient_privilege THEN
-        RAISE EXCEPTION 'the migration role "%" may not create the group role auditlog_app', current_user
-          USING HINT = 'Create it once as a superuser (CREATE ROLE auditlog_app NOLOGIN;) or give the migration role CREATEROLE; see README, "Tenant isolation in PostgreSQL".';
+        RAISE EXCEPTION 'the migration role "%" may not create the group role auditlog_app: create it once as a superuser (CREATE ROLE auditlog_app NOLOGIN;) or give the migration role CREATEROLE (README, "Tenant isolation in PostgreSQL")', current_user;
     END;
   END IF;
 END
