@@ -9,7 +9,10 @@
 //! - a released migration is never edited: changes come as new migrations;
 //! - on PostgreSQL every table of tenant data has row-level security (see
 //!   `m20261126_000007_row_level_security`); a new table is granted to the
-//!   `auditlog_app` role and, if it holds tenant data, gets the same policy.
+//!   `auditlog_app` role and, if it holds tenant data, gets the same policy;
+//!   a data migration that must touch every tenant's rows runs as the owner,
+//!   which `FORCE ROW LEVEL SECURITY` binds too: it sets `app.tenant_id` per
+//!   tenant, or lifts `FORCE` for the table inside its own transaction.
 
 pub use sea_orm_migration::prelude::*;
 
