@@ -9,8 +9,10 @@ use clap::Args;
 
 use crate::domain::RetentionRules;
 
+mod database_roles;
 mod limits;
 mod oidc;
+pub use database_roles::DatabaseRolesConfig;
 pub use limits::LimitsConfig;
 pub use oidc::OidcConfig;
 
@@ -95,6 +97,9 @@ pub struct Settings {
     /// Rate limits, ingest quotas, timeouts and WebSocket caps.
     #[command(flatten)]
     pub limits: LimitsConfig,
+    /// The owner connection for migrations and the RLS-bypass override (PostgreSQL).
+    #[command(flatten)]
+    pub database_roles: DatabaseRolesConfig,
 }
 
 /// The operator's retention policy; shared by the service and `auditlog-worker`,
@@ -226,6 +231,7 @@ impl Settings {
             purge: PurgeConfig::default(),
             oidc: OidcConfig::default(),
             limits: LimitsConfig::default(),
+            database_roles: DatabaseRolesConfig::default(),
         }
     }
 }
@@ -252,6 +258,7 @@ impl std::fmt::Debug for Settings {
             .field("purge", &self.purge)
             .field("oidc", &self.oidc.redacted())
             .field("limits", &self.limits)
+            .field("database_roles", &self.database_roles)
             .finish()
     }
 }

@@ -18,7 +18,7 @@ use crate::http::{AppState, router};
 use crate::limits::{IngestQuota, RequestLimits};
 use crate::live::{Hub, HubSettings, pg_listener};
 use crate::retention::{PurgeScheduler, PurgeSettings, Purger};
-use crate::{db, store};
+use crate::{db, db_roles, store};
 use sea_orm::DbBackend;
 
 /// How long shutdown waits for WebSocket connections to close.
@@ -42,8 +42,9 @@ impl Application {
         let retention = settings.retention.rules()?;
         let db = db::connect(&settings).await?;
         if settings.auto_migrate {
-            db::migrate_at_start(&settings, &db).await?;
+            db_roles::migrate(&settings, &db).await?;
         }
+        db_roles::check(&settings, &db).await?;
         let cursor_key = match settings.cursor_key.clone() {
             Some(key) if !key.is_empty() => key,
             _ => store::instance::cursor_signing_key(&db, random_alphanumeric(48))

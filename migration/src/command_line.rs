@@ -2,8 +2,10 @@
 //! starting the service.
 //!
 //! `cargo run -p migration -- up|down|status|fresh`. The database comes from
-//! `-u/--database-url`, else `DATABASE_URL`, else the service's own default, the
-//! embedded SQLite file `auditlog.db`, so `migration up` and `auditlog` agree.
+//! `-u/--database-url`, else `AUDITLOG_MIGRATION_DATABASE_URL` (the schema
+//! owner's connection, when the service connects as a role of its own), else
+//! `DATABASE_URL`, else the service's own default, the embedded SQLite file
+//! `auditlog.db`, so `migration up` and `auditlog` agree.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectOptions, Database};
@@ -12,13 +14,26 @@ const DEFAULT_DATABASE_URL: &str = "sqlite://auditlog.db?mode=rwc";
 
 /// Runs the `migration` command line (the binary, and the test suite's copy).
 pub async fn run() {
-    let url = database_url_from(std::env::args().skip(1), std::env::var("DATABASE_URL").ok());
+    let env = first_set([
+        std::env::var("AUDITLOG_MIGRATION_DATABASE_URL").ok(),
+        std::env::var("DATABASE_URL").ok(),
+    ]);
+    let url = database_url_from(std::env::args().skip(1), env);
     cli::run_cli_with_custom_connection(crate::Migrator, async move || {
         let mut options = ConnectOptions::new(url);
         options.sqlx_logging(false);
         Database::connect(options).await
     })
     .await;
+}
+
+/// The first of `candidates` that is set and not blank (the owner's URL
+/// before the service's).
+fn first_set(candidates: impl IntoIterator<Item = Option<String>>) -> Option<String> {
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|url| !url.trim().is_empty())
 }
 
 /// The flag wins over the environment, which wins over the default.
@@ -38,7 +53,21 @@ fn database_url_from(args: impl Iterator<Item = String>, env: Option<String>) ->
 
 #[cfg(test)]
 mod tests {
-    use super::database_url_from;
+    use super::{database_url_from, first_set};
+
+    #[test]
+    fn the_owner_url_wins_over_database_url() {
+        let some = |url: &str| Some(url.to_owned());
+        assert_eq!(
+            first_set([some("postgres://owner"), some("postgres://app")]),
+            some("postgres://owner")
+        );
+        assert_eq!(
+            first_set([some(" "), some("postgres://app")]),
+            some("postgres://app")
+        );
+        assert_eq!(first_set([None, None]), None);
+    }
 
     fn args(list: &[&str]) -> impl Iterator<Item = String> {
         list.iter()

@@ -6,7 +6,13 @@
 //! - where PostgreSQL has a better type (`inet`, `jsonb`, `timestamptz`, the `C`
 //!   collation for byte-ordered identifiers) it is used; every such difference
 //!   is decided in [`column_types`], nowhere else;
-//! - a released migration is never edited: changes come as new migrations.
+//! - a released migration is never edited: changes come as new migrations;
+//! - on PostgreSQL every table of tenant data has row-level security (see
+//!   `m20261126_000007_row_level_security`); a new table is granted to the
+//!   `auditlog_app` role and, if it holds tenant data, gets the same policy;
+//!   a data migration that must touch every tenant's rows runs as the owner,
+//!   which `FORCE ROW LEVEL SECURITY` binds too: it sets `app.tenant_id` per
+//!   tenant, or lifts `FORCE` for the table inside its own transaction.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -18,6 +24,7 @@ mod m20261126_000003_create_audit_events;
 mod m20261126_000004_create_instance_settings;
 mod m20261126_000005_add_retention_policy;
 mod m20261126_000006_create_user_sessions;
+mod m20261126_000007_row_level_security;
 
 pub struct Migrator;
 
@@ -31,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_create_instance_settings::Migration),
             Box::new(m20261126_000005_add_retention_policy::Migration),
             Box::new(m20261126_000006_create_user_sessions::Migration),
+            Box::new(m20261126_000007_row_level_security::Migration),
         ]
     }
 }

@@ -41,6 +41,8 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     let operator_token = format!("operator-{}", uuid::Uuid::new_v4().simple());
 
     let mut settings = Settings::for_database(database.url.clone());
+    // Migrations run as the schema owner; the service as its own role.
+    settings.database_roles.migration_database_url = Some(database.owner_url.clone());
     settings.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     settings.operator_token = Some(operator_token.clone());
     // No purge on a wall-clock schedule in tests: retention tests run passes
@@ -175,9 +177,23 @@ impl TestApp {
         .await
     }
 
-    /// The URL of this app's own database (for tests that start more processes on it).
+    /// The URL of this app's own database as the service connects (on PostgreSQL
+    /// its own role, bound by row-level security), for tests that start more
+    /// processes on it.
     pub fn database_url(&self) -> &str {
         &self._database.url
+    }
+
+    /// The schema owner's URL of this app's database (same as
+    /// [`TestApp::database_url`] on SQLite).
+    pub fn owner_database_url(&self) -> &str {
+        &self._database.owner_url
+    }
+
+    /// A superuser's URL of this app's database, for raw SQL across tenants
+    /// (same as [`TestApp::database_url`] on SQLite).
+    pub fn superuser_database_url(&self) -> &str {
+        &self._database.superuser_url
     }
 
     /// `ws://…/graphql`, the WebSocket endpoint.

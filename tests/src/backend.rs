@@ -1,7 +1,8 @@
 //! The storage backends under test, and one fresh, empty database per test.
 //!
 //! The database is only created here; the application's own auto-migration sets up
-//! its schema, so the tests also cover migrating an empty database.
+//! its schema (as the owner, through `AUDITLOG_MIGRATION_DATABASE_URL`), so the
+//! tests also cover migrating an empty database.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -32,8 +33,13 @@ impl fmt::Display for Backend {
 /// databases live until the throwaway cluster is removed at process exit.
 #[derive(Debug)]
 pub struct TestDatabase {
-    /// Connection URL for `DATABASE_URL`.
+    /// Connection URL for `DATABASE_URL`: on PostgreSQL, the service's own role.
     pub url: String,
+    /// The schema owner's URL, for migrations (the same as `url` on SQLite).
+    pub owner_url: String,
+    /// A superuser's URL, for raw SQL that must see every tenant (the same as
+    /// `url` on SQLite).
+    pub superuser_url: String,
     /// The SQLite file to delete (with its `-wal`/`-shm`/`-journal` companions).
     sqlite_file: Option<PathBuf>,
 }
@@ -45,8 +51,11 @@ impl Backend {
         match self {
             Backend::Sqlite => {
                 let file = std::env::temp_dir().join(format!("auditlog-test-{unique}.db"));
+                let url = format!("sqlite://{}?mode=rwc", file.display());
                 TestDatabase {
-                    url: format!("sqlite://{}?mode=rwc", file.display()),
+                    owner_url: url.clone(),
+                    superuser_url: url.clone(),
+                    url,
                     sqlite_file: Some(file),
                 }
             }
@@ -54,9 +63,11 @@ impl Backend {
                 let server = tokio::task::spawn_blocking(postgres::server)
                     .await
                     .unwrap_or_else(|e| panic!("starting the PostgreSQL test server failed: {e}"));
-                let url = server.create_database(&format!("t_{unique}")).await;
+                let urls = server.create_database(&format!("t_{unique}")).await;
                 TestDatabase {
-                    url,
+                    url: urls.app,
+                    owner_url: urls.owner,
+                    superuser_url: urls.superuser,
                     sqlite_file: None,
                 }
             }

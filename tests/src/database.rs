@@ -5,7 +5,9 @@
 //!
 //! Writes go through the service's own store (`store::events::append`), so
 //! planted events are indistinguishable from recorded ones (same sequence
-//! algorithm, same encodings on both backends).
+//! algorithm, same encodings on both backends). Everything runs in transactions
+//! scoped to the tenant ([`scoped`]), so it works on the service's own role
+//! under row-level security.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -19,13 +21,21 @@ use auditlog_api::store;
 use chrono::{DateTime, Utc};
 use entity::audit_events;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect,
 };
 use uuid::Uuid;
 
 /// Events per planting transaction.
 const PLANT_BATCH: usize = 1000;
+
+/// A transaction scoped to `tenant_id` (row-level security on PostgreSQL), as
+/// the service opens them; a read-only one may simply be dropped (rolled back).
+pub async fn scoped(db: &DatabaseConnection, tenant_id: Uuid) -> DatabaseTransaction {
+    store::tenant_scope::begin(db, tenant_id)
+        .await
+        .unwrap_or_else(|e| panic!("cannot begin a transaction for tenant {tenant_id}: {e}"))
+}
 
 /// A connection pool on the database of a test app.
 pub async fn connect(database_url: &str) -> DatabaseConnection {
@@ -62,10 +72,7 @@ pub async fn plant(
                 NewEvent::parse(raw, now).unwrap_or_else(|e| panic!("bad planted event: {e:?}"))
             })
             .collect();
-        let txn = db
-            .begin()
-            .await
-            .unwrap_or_else(|e| panic!("cannot begin a transaction: {e}"));
+        let txn = scoped(db, tenant_id).await;
         let stored = store::events::append(&txn, tenant_id, events, now)
             .await
             .unwrap_or_else(|e| panic!("cannot plant events: {e}"));
@@ -89,10 +96,7 @@ pub async fn plant_raw(
     let mut event =
         NewEvent::parse(raw, clock::now()).unwrap_or_else(|e| panic!("bad planted event: {e:?}"));
     event.occurred_at = occurred_at;
-    let txn = db
-        .begin()
-        .await
-        .unwrap_or_else(|e| panic!("cannot begin a transaction: {e}"));
+    let txn = scoped(db, tenant_id).await;
     let stored = store::events::append(&txn, tenant_id, vec![event], occurred_at)
         .await
         .unwrap_or_else(|e| panic!("cannot plant an event: {e}"));
@@ -109,7 +113,7 @@ pub async fn stored_ids(db: &DatabaseConnection, tenant_id: Uuid) -> BTreeSet<Uu
         .column(audit_events::Column::Id)
         .filter(audit_events::Column::TenantId.eq(tenant_id))
         .into_tuple()
-        .all(db)
+        .all(&scoped(db, tenant_id).await)
         .await
         .unwrap_or_else(|e| panic!("reading stored ids: {e}"));
     ids.into_iter().collect()
@@ -119,7 +123,7 @@ pub async fn stored_ids(db: &DatabaseConnection, tenant_id: Uuid) -> BTreeSet<Uu
 pub async fn stored_count(db: &DatabaseConnection, tenant_id: Uuid) -> u64 {
     audit_events::Entity::find()
         .filter(audit_events::Column::TenantId.eq(tenant_id))
-        .count(db)
+        .count(&scoped(db, tenant_id).await)
         .await
         .unwrap_or_else(|e| panic!("counting stored events: {e}"))
 }
@@ -133,7 +137,7 @@ pub async fn stored_count_with_action(
     audit_events::Entity::find()
         .filter(audit_events::Column::TenantId.eq(tenant_id))
         .filter(audit_events::Column::Action.eq(action))
-        .count(db)
+        .count(&scoped(db, tenant_id).await)
         .await
         .unwrap_or_else(|e| panic!("counting events by action: {e}"))
 }
@@ -147,7 +151,7 @@ pub async fn stored_with_action(
     let mut rows = audit_events::Entity::find()
         .filter(audit_events::Column::TenantId.eq(tenant_id))
         .filter(audit_events::Column::Action.eq(action))
-        .all(db)
+        .all(&scoped(db, tenant_id).await)
         .await
         .unwrap_or_else(|e| panic!("reading events by action: {e}"));
     rows.sort_by_key(|row| row.sequence);

@@ -6,7 +6,7 @@ use auditlog_api::config::{PurgeConfig, RetentionConfig, redact_url};
 use auditlog_api::live::{Hub, HubSettings};
 use auditlog_api::retention::{PassReport, PurgeScheduler, PurgeSettings, Purger};
 use auditlog_api::startup::shutdown_signal;
-use auditlog_api::{db, telemetry};
+use auditlog_api::{db, db_roles, telemetry};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
@@ -89,6 +89,7 @@ pub async fn run() -> ExitCode {
 async fn purger(settings: &WorkerSettings) -> anyhow::Result<Purger> {
     let purge = PurgeSettings::from_config(&settings.retention, &settings.purge, "worker")?;
     let db = db::connect_url(&settings.database_url, settings.db_max_connections).await?;
+    db_roles::warn_if_bypassing(&db).await;
     // Publishing a `retention.purge` event NOTIFYs the service's replicas on
     // PostgreSQL; this hub itself has no subscribers.
     let live = Hub::new(db.clone(), HubSettings::default());

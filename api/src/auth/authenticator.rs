@@ -7,13 +7,14 @@
 use std::sync::Arc;
 
 use entity::tenants;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use uuid::Uuid;
 
 use super::oidc::IdpUnavailable;
 use super::people::{People, PeopleError, PersonOutcome};
 use super::{CallerIdentity, Principal, TenantCaller};
 use crate::domain::clock;
-use crate::domain::secret::{parse_key, secret_matches, tokens_match};
+use crate::domain::secret::{PresentedKey, parse_key, secret_matches, tokens_match};
 use crate::domain::{Plan, RetentionRules, RetentionWindow, Role};
 use crate::store::{self, StoreError};
 
@@ -160,34 +161,61 @@ impl Authenticator {
         let Some(presented) = parse_key(token) else {
             return Ok(Principal::Invalid);
         };
-        let Some(tenant) = store::tenants::find_by_slug(&self.db, presented.tenant_slug).await?
+        // The key names its tenant by slug: the registry gives the id, and the
+        // rest runs in a transaction scoped to that tenant.
+        let Some(tenant_id) =
+            store::registry::tenant_id_by_slug(&self.db, presented.tenant_slug).await?
         else {
             return Ok(Principal::Invalid);
         };
-        let Some(key) =
-            store::api_keys::find_by_prefix(&self.db, tenant.id, presented.prefix).await?
-        else {
+        let txn = store::tenant_scope::begin(&self.db, tenant_id).await?;
+        let principal = self.api_key_principal(&txn, tenant_id, &presented).await?;
+        txn.commit().await?;
+        let Some((principal, stale_key)) = principal else {
             return Ok(Principal::Invalid);
+        };
+        // Its own transaction: a read that turns into a write would, on
+        // SQLite, have to upgrade its lock, which fails instead of waiting.
+        if let Some(key_id) = stale_key {
+            let txn = store::tenant_scope::begin(&self.db, tenant_id).await?;
+            store::api_keys::touch_last_used(&txn, tenant_id, key_id, clock::now()).await?;
+            txn.commit().await?;
+        }
+        Ok(principal)
+    }
+
+    /// The principal of a valid key (`None`: invalid), and the key's id if its
+    /// `last_used_at` is due for a refresh.
+    async fn api_key_principal(
+        &self,
+        txn: &DatabaseTransaction,
+        tenant_id: Uuid,
+        presented: &PresentedKey<'_>,
+    ) -> Result<Option<(Principal, Option<Uuid>)>, StoreError> {
+        let Some(tenant) = store::tenants::find_by_id(txn, tenant_id).await? else {
+            return Ok(None);
+        };
+        let Some(key) = store::api_keys::find_by_prefix(txn, tenant.id, presented.prefix).await?
+        else {
+            return Ok(None);
         };
         let role = Role::from_db(&key.role);
         if !secret_matches(presented.secret, &key.secret_hash) || key.revoked_at.is_some() {
-            return Ok(Principal::Invalid);
+            return Ok(None);
         }
         let Some(role) = role else {
             tracing::error!(key_id = %key.id, role = %key.role, "API key has an unknown role");
-            return Ok(Principal::Invalid);
+            return Ok(None);
         };
         let Some((plan, retention)) = self.retention_window(&tenant) else {
-            return Ok(Principal::Invalid);
+            return Ok(None);
         };
         let now = clock::now();
         let stale = key
             .last_used_at
             .is_none_or(|at| now - at >= store::api_keys::LAST_USED_RESOLUTION);
-        if stale {
-            store::api_keys::touch_last_used(&self.db, tenant.id, key.id, now).await?;
-        }
-        Ok(Principal::Tenant(TenantCaller {
+        let stale_key = stale.then_some(key.id);
+        let principal = Principal::Tenant(TenantCaller {
             tenant_id: tenant.id,
             tenant_slug: tenant.slug,
             identity: CallerIdentity::ApiKey {
@@ -197,7 +225,8 @@ impl Authenticator {
             role,
             retention,
             plan,
-        }))
+        });
+        Ok(Some((principal, stale_key)))
     }
 }
 

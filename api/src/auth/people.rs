@@ -99,17 +99,21 @@ impl People {
             return Ok(PersonOutcome::Invalid("malformed_session"));
         };
         let now = Utc::now();
-        let Some(session) = store::user_sessions::find_active(
-            &self.db,
+        // The cookie names the tenant: the lookup runs scoped to it.
+        let txn = store::tenant_scope::begin(&self.db, presented.tenant_id).await?;
+        let session = store::user_sessions::find_active(
+            &txn,
             presented.tenant_id,
             &presented.secret_hash,
             now,
         )
-        .await?
-        else {
-            return Ok(PersonOutcome::Invalid("session_ended"));
+        .await?;
+        let tenant = match &session {
+            Some(session) => store::tenants::find_by_id(&txn, session.tenant_id).await?,
+            None => None,
         };
-        let Some(tenant) = store::tenants::find_by_id(&self.db, session.tenant_id).await? else {
+        txn.commit().await?;
+        let (Some(session), Some(tenant)) = (session, tenant) else {
             return Ok(PersonOutcome::Invalid("session_ended"));
         };
         let Some(role) = Role::from_db(&session.role).filter(|role| *role != Role::Publisher)
@@ -154,9 +158,13 @@ impl People {
                 },
             });
         };
-        let tenant = match Uuid::try_parse(&reference) {
-            Ok(id) => store::tenants::find_by_id(&self.db, id).await?,
-            Err(_) => store::tenants::find_by_slug(&self.db, &reference).await?,
+        let tenant_id = match Uuid::try_parse(&reference) {
+            Ok(id) => Some(id),
+            Err(_) => store::registry::tenant_id_by_slug(&self.db, &reference).await?,
+        };
+        let tenant = match tenant_id {
+            Some(id) => self.tenant(id).await?,
+            None => None,
         };
         let Some(tenant) = tenant else {
             return Ok(PersonOutcome::Refused {
@@ -181,5 +189,13 @@ impl People {
             role,
             person,
         })
+    }
+
+    /// The tenant row, read in a transaction scoped to it.
+    async fn tenant(&self, id: Uuid) -> Result<Option<tenants::Model>, StoreError> {
+        let txn = store::tenant_scope::begin(&self.db, id).await?;
+        let tenant = store::tenants::find_by_id(&txn, id).await?;
+        txn.commit().await?;
+        Ok(tenant)
     }
 }

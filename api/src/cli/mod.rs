@@ -86,7 +86,7 @@ async fn create_tenant(
     let rules = settings.retention.rules()?;
     let connection = db::connect(&settings).await?;
     if settings.auto_migrate {
-        db::migrate(&connection).await?;
+        crate::db_roles::migrate(&settings, &connection).await?;
     }
     let created = service::tenants::create(
         &connection,

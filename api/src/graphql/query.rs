@@ -39,9 +39,13 @@ impl QueryRoot {
             before,
         }
         .plan(&services.cursors, caller.tenant_id)?;
-        let rows = store::events::page(&services.db, caller.tenant_id, &filter, &plan.page)
+        let txn = store::tenant_scope::begin(&services.db, caller.tenant_id)
             .await
             .map_err(ApiError::from)?;
+        let rows = store::events::page(&txn, caller.tenant_id, &filter, &plan.page)
+            .await
+            .map_err(ApiError::from)?;
+        txn.commit().await.map_err(ApiError::from)?;
         Ok(plan.connection(rows, &services.cursors, caller.tenant_id)?)
     }
 
@@ -50,23 +54,30 @@ impl QueryRoot {
         let caller = ctx.principal().tenant(READERS)?;
         let id = parse_uuid("id", &id)?;
         let retained_since = caller.retention.cutoff(clock::now());
-        let row =
-            store::events::find_by_id(&ctx.services().db, caller.tenant_id, id, retained_since)
-                .await
-                .map_err(ApiError::from)?;
+        let txn = store::tenant_scope::begin(&ctx.services().db, caller.tenant_id)
+            .await
+            .map_err(ApiError::from)?;
+        let row = store::events::find_by_id(&txn, caller.tenant_id, id, retained_since)
+            .await
+            .map_err(ApiError::from)?;
+        txn.commit().await.map_err(ApiError::from)?;
         Ok(row.map(AuditEvent::try_from).transpose()?)
     }
 
     /// Distinct actions and actors with counts, most frequent first (at most 200 each).
     async fn audit_event_facets(&self, ctx: &Context<'_>) -> Result<AuditEventFacets> {
         let caller = ctx.principal().tenant(READERS)?;
-        let db = &ctx.services().db;
         let retained_since = caller.retention.cutoff(clock::now());
-        let (actions, actors) = futures::try_join!(
-            store::events::action_facets(db, caller.tenant_id, retained_since),
-            store::events::actor_facets(db, caller.tenant_id, retained_since),
-        )
-        .map_err(ApiError::from)?;
+        let txn = store::tenant_scope::begin(&ctx.services().db, caller.tenant_id)
+            .await
+            .map_err(ApiError::from)?;
+        let actions = store::events::action_facets(&txn, caller.tenant_id, retained_since)
+            .await
+            .map_err(ApiError::from)?;
+        let actors = store::events::actor_facets(&txn, caller.tenant_id, retained_since)
+            .await
+            .map_err(ApiError::from)?;
+        txn.commit().await.map_err(ApiError::from)?;
         Ok(AuditEventFacets {
             actions: actions
                 .into_iter()
@@ -89,21 +100,29 @@ impl QueryRoot {
     /// The caller's tenant.
     async fn tenant(&self, ctx: &Context<'_>) -> Result<Tenant> {
         let caller = ctx.principal().tenant(READERS)?;
-        let row = store::tenants::find_by_id(&ctx.services().db, caller.tenant_id)
+        let txn = store::tenant_scope::begin(&ctx.services().db, caller.tenant_id)
             .await
-            .map_err(ApiError::from)?
-            .ok_or_else(|| {
-                ApiError::Unauthenticated("the tenant of this key no longer exists".into())
-            })?;
+            .map_err(ApiError::from)?;
+        let row = store::tenants::find_by_id(&txn, caller.tenant_id)
+            .await
+            .map_err(ApiError::from)?;
+        txn.commit().await.map_err(ApiError::from)?;
+        let row = row.ok_or_else(|| {
+            ApiError::Unauthenticated("the tenant of this key no longer exists".into())
+        })?;
         Ok(Tenant::from_row(row, &ctx.services().retention)?)
     }
 
     /// The tenant's API keys (never their secrets), oldest first.
     async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKey>> {
         let caller = ctx.principal().tenant(READERS)?;
-        let rows = store::api_keys::list(&ctx.services().db, caller.tenant_id)
+        let txn = store::tenant_scope::begin(&ctx.services().db, caller.tenant_id)
             .await
             .map_err(ApiError::from)?;
+        let rows = store::api_keys::list(&txn, caller.tenant_id)
+            .await
+            .map_err(ApiError::from)?;
+        txn.commit().await.map_err(ApiError::from)?;
         Ok(rows
             .into_iter()
             .map(|row| ApiKey::from_row(row, &caller.tenant_slug))

@@ -91,7 +91,9 @@ impl Hub {
         // Read the counter *before* looking up the feed: a feed created now starts
         // at this value or later, and anything later is also replayed by the
         // subscriber from the database, so nothing falls between the two.
-        let committed = store::events::committed_sequence(&self.inner.db, tenant_id).await?;
+        let txn = store::tenant_scope::begin(&self.inner.db, tenant_id).await?;
+        let committed = store::events::committed_sequence(&txn, tenant_id).await?;
+        txn.commit().await?;
         // Subscribe while holding the map lock: a feed with no receivers is
         // removed by `feed()` under the same lock, so it can never be dropped
         // between its creation here and our subscription (which would close
@@ -197,15 +199,11 @@ impl Hub {
             return Ok(());
         }
         loop {
-            let rows = store::events::after_sequence(
-                &self.inner.db,
-                tenant_id,
-                *last,
-                None,
-                None,
-                FETCH_BATCH,
-            )
-            .await?;
+            let txn = store::tenant_scope::begin(&self.inner.db, tenant_id).await?;
+            let rows =
+                store::events::after_sequence(&txn, tenant_id, *last, None, None, FETCH_BATCH)
+                    .await?;
+            txn.commit().await?;
             let fetched = rows.len() as u64;
             for row in rows {
                 *last = row.sequence;

@@ -101,9 +101,7 @@ pub fn subscribe(
         // Replay what is stored after the starting point. Everything committed after
         // registration also reaches `receiver`; duplicates are dropped below.
         loop {
-            let rows = match store::events::after_sequence(
-                hub.db(), request.tenant_id, last_delivered, None, Some(&request.filter), REPLAY_BATCH,
-            ).await {
+            let rows = match replay_batch(hub.db(), &request, last_delivered).await {
                 Ok(rows) => rows,
                 Err(error) => {
                     yield Err(error.into());
@@ -141,4 +139,25 @@ pub fn subscribe(
             }
         }
     }
+}
+
+/// Stored events after `after` that match the request, in a transaction scoped
+/// to its tenant.
+async fn replay_batch(
+    db: &sea_orm::DatabaseConnection,
+    request: &LiveRequest,
+    after: i64,
+) -> Result<Vec<audit_events::Model>, store::StoreError> {
+    let txn = store::tenant_scope::begin(db, request.tenant_id).await?;
+    let rows = store::events::after_sequence(
+        &txn,
+        request.tenant_id,
+        after,
+        None,
+        Some(&request.filter),
+        REPLAY_BATCH,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(rows)
 }

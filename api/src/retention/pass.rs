@@ -158,12 +158,13 @@ impl Purger {
         let mut report = PassReport::default();
         let mut after = None;
         'tenants: loop {
-            let tenants = store::tenants::page_by_id(&self.inner.db, after, TENANT_PAGE).await?;
+            let tenants =
+                store::registry::tenant_ids_after(&self.inner.db, after, TENANT_PAGE).await?;
             let Some(last) = tenants.last() else {
                 break;
             };
-            after = Some(last.id);
-            for tenant in &tenants {
+            after = Some(*last);
+            for &tenant_id in &tenants {
                 if self.is_stopped() {
                     report.interrupted = true;
                     break 'tenants;
@@ -174,11 +175,11 @@ impl Purger {
                     &self.inner.live,
                     &self.inner.settings,
                     &self.inner.stop,
-                    tenant,
+                    tenant_id,
                     now,
                 )
                 .await;
-                tally(&mut report, tenant.id, outcome);
+                tally(&mut report, tenant_id, outcome);
             }
         }
         report.duration = started.elapsed();

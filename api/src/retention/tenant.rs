@@ -19,7 +19,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::tenants;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -66,36 +66,59 @@ enum Batch {
     LostLease,
 }
 
-#[tracing::instrument(name = "purge_tenant", skip_all, fields(tenant_id = %tenant.id))]
+#[tracing::instrument(name = "purge_tenant", skip_all, fields(tenant_id = %tenant_id))]
 pub async fn purge_tenant(
     db: &DatabaseConnection,
     live: &Hub,
     settings: &PurgeSettings,
     stop: &CancellationToken,
-    tenant: &tenants::Model,
+    tenant_id: Uuid,
     now: DateTime<Utc>,
 ) -> ApiResult<TenantOutcome> {
-    let Some(policy) = policy_in_force(&settings.rules, tenant, now)? else {
+    let txn = store::tenant_scope::begin(db, tenant_id).await?;
+    let Some(tenant) = store::tenants::find_by_id(&txn, tenant_id).await? else {
+        // Gone since the registry listed it: nothing of it is left to purge.
+        txn.rollback().await?;
+        return Ok(TenantOutcome::NothingExpired);
+    };
+    let Some(policy) = policy_in_force(&settings.rules, &tenant, now)? else {
+        txn.rollback().await?;
         return Ok(TenantOutcome::OnHold);
     };
-    if !store::events::has_expired(db, tenant.id, policy.cutoff).await?
-        && retention_leases::unreported(db, tenant.id).await? == 0
-    {
+    let idle = !store::events::has_expired(&txn, tenant_id, policy.cutoff).await?
+        && retention_leases::unreported(&txn, tenant_id).await? == 0;
+    txn.commit().await?;
+    if idle {
         return Ok(TenantOutcome::NothingExpired);
     }
     let at = clock::now();
-    let acquired =
-        retention_leases::try_acquire(db, tenant.id, &settings.holder, at, lease_end(settings, at))
-            .await?;
+    let txn = store::tenant_scope::begin(db, tenant_id).await?;
+    let acquired = retention_leases::try_acquire(
+        &txn,
+        tenant_id,
+        &settings.holder,
+        at,
+        lease_end(settings, at),
+    )
+    .await?;
+    txn.commit().await?;
     if !acquired {
         tracing::debug!("another worker holds this tenant's purge lease; skipping");
         return Ok(TenantOutcome::LeasedElsewhere);
     }
-    let outcome = purge_leased(db, live, settings, stop, tenant, policy, now).await;
-    if let Err(error) = retention_leases::release(db, tenant.id, &settings.holder).await {
+    let outcome = purge_leased(db, live, settings, stop, &tenant, policy, now).await;
+    if let Err(error) = release(db, tenant_id, &settings.holder).await {
         tracing::warn!(error = %error, "cannot release the purge lease; it will expire by itself");
     }
     outcome
+}
+
+/// Frees `holder`'s lease of the tenant, in a transaction scoped to it.
+async fn release(db: &DatabaseConnection, tenant_id: Uuid, holder: &str) -> ApiResult<()> {
+    let txn = store::tenant_scope::begin(db, tenant_id).await?;
+    retention_leases::release(&txn, tenant_id, holder).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 async fn purge_leased(
@@ -153,7 +176,7 @@ async fn batch(
     tenant_id: Uuid,
     now: DateTime<Utc>,
 ) -> ApiResult<Batch> {
-    let txn = db.begin().await?;
+    let txn = store::tenant_scope::begin(db, tenant_id).await?;
     let renewed = retention_leases::renew(
         &txn,
         tenant_id,
@@ -192,7 +215,7 @@ async fn report(
     tenant: &tenants::Model,
     policy: InForce,
 ) -> ApiResult<bool> {
-    let txn = db.begin().await?;
+    let txn = store::tenant_scope::begin(db, tenant.id).await?;
     let at = clock::now();
     let unreported =
         retention_leases::renew(&txn, tenant.id, &settings.holder, lease_end(settings, at)).await?;

@@ -1,7 +1,7 @@
 //! Creating and revoking a tenant's API keys.
 
 use entity::api_keys;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -32,7 +32,7 @@ pub async fn create(
     }
     let now = clock::now();
     let key = generate_key(&caller.tenant_slug);
-    let txn = db.begin().await?;
+    let txn = store::tenant_scope::begin(db, caller.tenant_id).await?;
     let row = store::api_keys::insert(&txn, caller.tenant_id, name, role, &key, now).await?;
     let action = AdminAction {
         action: "api_key.create",
@@ -62,7 +62,7 @@ pub async fn revoke(
     id: Uuid,
 ) -> ApiResult<api_keys::Model> {
     let now = clock::now();
-    let txn = db.begin().await?;
+    let txn = store::tenant_scope::begin(db, caller.tenant_id).await?;
     let before = store::api_keys::find(&txn, caller.tenant_id, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no API key {id} in this tenant")))?;

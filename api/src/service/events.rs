@@ -5,7 +5,7 @@
 //! other invalid event; so is a retry whose idempotency key names an expired event.
 
 use entity::audit_events;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::domain::clock;
@@ -61,7 +61,7 @@ pub async fn record(
         })
         .collect::<ApiResult<Vec<_>>>()?;
     admit(events.len())?;
-    let txn = db.begin().await?;
+    let txn = store::tenant_scope::begin(db, tenant_id).await?;
     let stored = store::events::append(&txn, tenant_id, events, now).await?;
     // A retried idempotency key returns the original event; if that one has
     // expired meanwhile (not yet purged), it must not be shown again.

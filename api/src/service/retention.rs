@@ -9,7 +9,7 @@
 //! `tenant.plan_change`.
 
 use entity::tenants;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -35,7 +35,7 @@ pub async fn set_retention_days(
     requested: i64,
 ) -> ApiResult<tenants::Model> {
     let now = clock::now();
-    let txn = db.begin().await?;
+    let txn = store::tenant_scope::begin(db, caller.tenant_id).await?;
     let (tenant, current) = locked(&txn, rules, caller.tenant_id).await?;
     let days = rules
         .parse_requested(current.plan, requested)
@@ -83,7 +83,7 @@ pub async fn set_legal_hold(
     }
     let stored_reason = if enabled { reason.clone() } else { None };
     let now = clock::now();
-    let txn = db.begin().await?;
+    let txn = store::tenant_scope::begin(db, caller.tenant_id).await?;
     let (tenant, current) = locked(&txn, rules, caller.tenant_id).await?;
     if current.legal_hold == enabled && current.legal_hold_reason == stored_reason {
         txn.rollback().await?;
@@ -121,7 +121,7 @@ pub async fn change_plan(
     actor: &AuditActor,
 ) -> ApiResult<tenants::Model> {
     let now = clock::now();
-    let txn = db.begin().await?;
+    let txn = store::tenant_scope::begin(db, tenant_id).await?;
     let (tenant, current) = locked(&txn, rules, tenant_id).await?;
     let days = rules.plan_default(plan);
     if current.plan == plan && tenant.retention_days == days.as_i32() {

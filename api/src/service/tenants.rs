@@ -1,8 +1,9 @@
 //! Creating a tenant together with its first ADMIN key.
 
 use entity::{api_keys, tenants};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde_json::json;
+use uuid::Uuid;
 
 use super::admin_audit::{self, AdminAction};
 use crate::auth::AuditActor;
@@ -40,9 +41,12 @@ pub async fn create(
         )));
     }
     let now = clock::now();
-    let txn = db.begin().await?;
+    // The id comes first: the whole creation runs scoped to the new tenant.
+    let tenant_id = Uuid::now_v7();
+    let txn = store::tenant_scope::begin(db, tenant_id).await?;
     let retention_days = rules.plan_default(plan);
-    let tenant = store::tenants::create(&txn, &slug, name, plan, retention_days, now).await?;
+    let tenant =
+        store::tenants::create(&txn, tenant_id, &slug, name, plan, retention_days, now).await?;
     let key = generate_key(slug.as_str());
     let admin_key =
         store::api_keys::insert(&txn, tenant.id, "initial admin key", Role::Admin, &key, now)
@@ -56,12 +60,12 @@ pub async fn create(
                          "retentionDays": tenant.retention_days, "adminKeyId": admin_key.id }),
     };
     let sequence = admin_audit::record(&txn, tenant.id, actor, created, now).await?;
-    txn.commit().await?;
-    live.published(tenant.id, sequence).await;
     // Re-read so the returned counter reflects the self-audit event.
-    let tenant = store::tenants::find_by_id(db, tenant.id)
+    let tenant = store::tenants::find_by_id(&txn, tenant.id)
         .await?
         .unwrap_or(tenant);
+    txn.commit().await?;
+    live.published(tenant.id, sequence).await;
     Ok(NewTenant {
         tenant,
         admin_key,

@@ -14,7 +14,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::user_sessions;
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -47,12 +47,16 @@ pub async fn sign_in(
 ) -> ApiResult<SignedIn> {
     let now = clock::now();
     let secret = session_secret::generate(tenant_id);
-    let txn = db.begin().await?;
-    if let Some(old) = replaced
-        && let Some(row) =
-            store::user_sessions::find_active(&txn, old.tenant_id, &old.secret_hash, now).await?
-    {
-        store::user_sessions::end(&txn, row.tenant_id, row.id, now).await?;
+    // A session of another tenant is ended in a transaction scoped to that
+    // tenant; one of this tenant, in the login's own transaction.
+    if let Some(old) = replaced.as_ref().filter(|old| old.tenant_id != tenant_id) {
+        let txn = store::tenant_scope::begin(db, old.tenant_id).await?;
+        end_presented(&txn, old, now).await?;
+        txn.commit().await?;
+    }
+    let txn = store::tenant_scope::begin(db, tenant_id).await?;
+    if let Some(old) = replaced.as_ref().filter(|old| old.tenant_id == tenant_id) {
+        end_presented(&txn, old, now).await?;
     }
     store::user_sessions::delete_stale(&txn, tenant_id, now).await?;
     let session = store::user_sessions::insert(
@@ -90,6 +94,21 @@ pub async fn sign_in(
     })
 }
 
+/// Ends the presented session, if it is still active.
+async fn end_presented(
+    txn: &impl ConnectionTrait,
+    presented: &PresentedSession,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    if let Some(row) =
+        store::user_sessions::find_active(txn, presented.tenant_id, &presented.secret_hash, now)
+            .await?
+    {
+        store::user_sessions::end(txn, row.tenant_id, row.id, now).await?;
+    }
+    Ok(())
+}
+
 /// Records `user.login_failed` for a verified person of `tenant_id` who may
 /// not sign in; `reason` is a category such as `missing_role`.
 pub async fn login_failed(
@@ -100,7 +119,7 @@ pub async fn login_failed(
     reason: &str,
 ) -> ApiResult<()> {
     let now = clock::now();
-    let txn = db.begin().await?;
+    let txn = store::tenant_scope::begin(db, tenant_id).await?;
     let sequence = record(
         &txn,
         tenant_id,
@@ -129,7 +148,7 @@ pub async fn sign_out(
     actor: &AuditActor,
 ) -> ApiResult<bool> {
     let now = clock::now();
-    let txn = db.begin().await?;
+    let txn = store::tenant_scope::begin(db, tenant_id).await?;
     if !store::user_sessions::end(&txn, tenant_id, session_id, now).await? {
         txn.rollback().await?;
         return Ok(false);

@@ -5,7 +5,11 @@
 //!   first argument after the connection and puts it in every `WHERE` clause;
 //!   callers get it from the authenticated principal, never from client input;
 //! - nothing here knows GraphQL or HTTP; input arrives as domain types;
-//! - every PostgreSQL/SQLite difference in queries lives in [`dialect`].
+//! - every PostgreSQL/SQLite difference in queries lives in [`dialect`], except
+//!   tenant isolation: [`tenant_scope`] (the transaction's tenant for row-level
+//!   security) and [`registry`] (tenant ids before a tenant is known);
+//! - callers run every read and write of tenant data inside a transaction
+//!   from [`tenant_scope::begin`], reads included.
 //!
 //! Errors: [`StoreError`] distinguishes the outcomes a caller must react to
 //! (a conflict, a taken slug) from database failures, which stay opaque.
@@ -14,7 +18,9 @@ pub mod api_keys;
 pub mod dialect;
 pub mod events;
 pub mod instance;
+pub mod registry;
 pub mod retention_leases;
+pub mod tenant_scope;
 pub mod tenants;
 pub mod user_sessions;
 

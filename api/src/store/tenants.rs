@@ -5,26 +5,31 @@ use entity::tenants::{self, Column};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::{Plan, RetentionDays, TenantSlug};
 
+/// Inserts tenant `id` (the caller's transaction is scoped to `id`, so row-level
+/// security admits the new row).
 pub async fn create(
     db: &impl ConnectionTrait,
+    id: Uuid,
     slug: &TenantSlug,
     name: &str,
     plan: Plan,
     retention_days: RetentionDays,
     now: DateTime<Utc>,
 ) -> Result<tenants::Model, StoreError> {
-    if find_by_slug(db, slug.as_str()).await?.is_some() {
+    if super::registry::tenant_id_by_slug(db, slug.as_str())
+        .await?
+        .is_some()
+    {
         return Err(StoreError::SlugTaken(slug.to_string()));
     }
     let row = tenants::ActiveModel {
-        id: ActiveValue::Set(Uuid::now_v7()),
+        id: ActiveValue::Set(id),
         slug: ActiveValue::Set(slug.to_string()),
         name: ActiveValue::Set(name.to_owned()),
         plan: ActiveValue::Set(plan.as_db().to_owned()),
@@ -50,16 +55,6 @@ pub async fn find_by_id(
     id: Uuid,
 ) -> Result<Option<tenants::Model>, StoreError> {
     Ok(tenants::Entity::find_by_id(id).one(db).await?)
-}
-
-pub async fn find_by_slug(
-    db: &impl ConnectionTrait,
-    slug: &str,
-) -> Result<Option<tenants::Model>, StoreError> {
-    Ok(tenants::Entity::find()
-        .filter(tenants::Column::Slug.eq(slug))
-        .one(db)
-        .await?)
 }
 
 /// Locks the tenant's row until the end of `txn` and returns it (`None` if
@@ -110,18 +105,4 @@ pub async fn save_policy(
         .exec_with_returning(txn)
         .await?;
     Ok(rows.into_iter().next())
-}
-
-/// Up to `limit` tenants with an id above `after`, in id order (the purge walks
-/// all tenants page by page).
-pub async fn page_by_id(
-    db: &impl ConnectionTrait,
-    after: Option<Uuid>,
-    limit: u64,
-) -> Result<Vec<tenants::Model>, StoreError> {
-    let mut query = tenants::Entity::find();
-    if let Some(after) = after {
-        query = query.filter(Column::Id.gt(after));
-    }
-    Ok(query.order_by_asc(Column::Id).limit(limit).all(db).await?)
 }

@@ -153,11 +153,13 @@ impl Bench {
     pub async fn new(scale: Scale, app: TestApp, with_peer: bool) -> Bench {
         let pool = PgPoolOptions::new()
             .max_connections(64)
-            .connect(app.database_url())
+            .connect(app.superuser_database_url())
             .await
             .expect("raw PostgreSQL pool");
         let peer = if with_peer {
-            Some(Arc::new(Postgraphile::start(app.database_url()).await))
+            Some(Arc::new(
+                Postgraphile::start(app.superuser_database_url()).await,
+            ))
         } else {
             None
         };

@@ -31,7 +31,7 @@ pub async fn purge(scale: &Scale, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
     let app = Arc::new(spawn_app(Backend::Postgres).await);
     let pool = PgPoolOptions::new()
         .max_connections(4)
-        .connect(app.database_url())
+        .connect(app.superuser_database_url())
         .await
         .expect("raw pool");
     let team = create_tenants(&app, "purge-svc", 1, "TEAM").await.remove(0);

@@ -47,7 +47,8 @@ async fn main() {
     let app = Arc::new(spawn_app(Backend::Postgres).await);
     let tenant = app.create_tenant("bench", "TEAM").await;
     let tenant_id = tenant_uuid(&tenant.id);
-    let db = database::connect(app.database_url()).await;
+    // Raw fills and VACUUM need to see every tenant: a superuser's connection.
+    let db = database::connect(app.superuser_database_url()).await;
 
     let started = Instant::now();
     fill(&db, tenant_id, 1, expired, "30 days").await;

@@ -23,6 +23,7 @@ mod record;
 mod request_ids;
 mod retention;
 mod roles;
+mod row_level_security;
 mod sequences;
 mod tenants;
 mod topology;

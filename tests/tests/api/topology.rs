@@ -88,10 +88,11 @@ async fn compose_topology_on_one_machine() {
     let database = Backend::Postgres.create_database().await;
     let url = database.url.clone();
 
-    // 1. Migrations by the migration binary, as the one-shot Compose service does.
+    // 1. Migrations by the migration binary as the schema owner, as the one-shot
+    //    Compose service does; everything else runs as the service's own role.
     let migrated = tokio::process::Command::new(MIGRATION)
         .arg("up")
-        .env("DATABASE_URL", &url)
+        .env("DATABASE_URL", &database.owner_url)
         .output()
         .await
         .expect("run migration up");

@@ -1,0 +1,144 @@
+//! The two PostgreSQL roles of an installation (README, "Tenant isolation in
+//! PostgreSQL"): the schema's *owner*, which only migrates, and the service's
+//! own role, which owns nothing and so is bound by row-level security.
+//!
+//! - [`migrate`] applies pending migrations as the owner
+//!   (`AUDITLOG_MIGRATION_DATABASE_URL`), or on the service's own connection
+//!   when that is unset and something is pending (then that role must be able
+//!   to migrate: the single-role setup of SQLite and of development).
+//! - [`check`] asks PostgreSQL whether the service's role could bypass
+//!   row-level security — a superuser, `BYPASSRLS`, or (a member of) the owner
+//!   of the tables — and in production mode refuses to start, saying why,
+//!   unless `AUDITLOG_ALLOW_RLS_BYPASS` is set; development mode only warns.
+//!
+//! Nothing here runs on SQLite, which has no roles.
+
+use std::collections::HashSet;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+
+use crate::config::{Settings, redact_url};
+use crate::db;
+
+/// The tables the owner creates and the service reads and writes.
+const SERVICE_TABLES: &str = "'tenants', 'api_keys', 'audit_events', 'instance_settings', \
+                              'retention_leases', 'user_sessions'";
+
+/// Applies pending migrations, as the owner when its connection is configured.
+pub async fn migrate(settings: &Settings, service_db: &DatabaseConnection) -> anyhow::Result<()> {
+    if let Some(url) = settings.database_roles.migration_url() {
+        let owner = db::connect_url(url, 1)
+            .await
+            .context("connecting as the schema owner (AUDITLOG_MIGRATION_DATABASE_URL)")?;
+        let migrated = db::migrate(&owner).await;
+        owner.close().await.ok();
+        return migrated
+            .with_context(|| format!("migrating as the schema owner ({})", redact_url(url)));
+    }
+    if schema_is_current(service_db).await {
+        return Ok(());
+    }
+    db::migrate_at_start(settings, service_db).await.context(
+        "the service's own database role cannot migrate; set AUDITLOG_MIGRATION_DATABASE_URL \
+         to the schema owner's connection, or run `migration up` as the owner and set \
+         AUDITLOG_AUTO_MIGRATE=false",
+    )
+}
+
+/// Whether every migration of this build is recorded as applied (read only:
+/// the service's role may read the migration table but not create it).
+async fn schema_is_current(db: &DatabaseConnection) -> bool {
+    let statement = Statement::from_string(
+        db.get_database_backend(),
+        "SELECT version FROM seaql_migrations",
+    );
+    let Ok(rows) = db.query_all_raw(statement).await else {
+        return false;
+    };
+    let applied: HashSet<String> = rows
+        .iter()
+        .filter_map(|row| row.try_get_by_index::<String>(0).ok())
+        .collect();
+    Migrator::migrations()
+        .iter()
+        .all(|migration| applied.contains(migration.name()))
+}
+
+/// What lets the connected role bypass row-level security (empty: nothing).
+pub async fn bypass_reasons(db: &DatabaseConnection) -> anyhow::Result<(String, Vec<String>)> {
+    let sql = format!(
+        "SELECT r.rolname::text, r.rolsuper, r.rolbypassrls, \
+           EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
+                   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                   WHERE n.nspname = current_schema() AND c.relname IN ({SERVICE_TABLES}) \
+                     AND pg_catalog.pg_has_role(r.oid, c.relowner, 'MEMBER')) \
+         FROM pg_catalog.pg_roles r WHERE r.rolname = current_user"
+    );
+    let row = db
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+        .await
+        .context("reading the attributes of the service's database role")?
+        .context("the service's database role is not in pg_roles")?;
+    let name: String = row.try_get_by_index(0)?;
+    let mut reasons = Vec::new();
+    if row.try_get_by_index::<bool>(1)? {
+        reasons.push("it is a superuser".to_owned());
+    }
+    if row.try_get_by_index::<bool>(2)? {
+        reasons.push("it has BYPASSRLS".to_owned());
+    }
+    if row.try_get_by_index::<bool>(3)? {
+        reasons.push("it owns the tables (or may act as their owner)".to_owned());
+    }
+    Ok((name, reasons))
+}
+
+/// Warns when the role could bypass row-level security (for `auditlog-worker`,
+/// which has no production mode: it sets the tenant per transaction like the
+/// service, but should run as the service's role too).
+pub async fn warn_if_bypassing(db: &DatabaseConnection) {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    match bypass_reasons(db).await {
+        Ok((role, reasons)) if !reasons.is_empty() => tracing::warn!(
+            role = %role,
+            "the PostgreSQL role \"{role}\" could bypass row-level security ({}); \
+             run the worker as the service's own role",
+            reasons.join("; ")
+        ),
+        Ok(_) => {}
+        Err(error) => {
+            tracing::warn!(error = %format!("{error:#}"), "cannot check the database role")
+        }
+    }
+}
+
+/// Refuses (production) or warns (development, or with the override) when the
+/// service's PostgreSQL role could bypass row-level security.
+pub async fn check(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<()> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let (role, reasons) = bypass_reasons(db).await?;
+    if reasons.is_empty() {
+        return Ok(());
+    }
+    let problem = format!(
+        "the PostgreSQL role \"{role}\" of DATABASE_URL could bypass row-level security ({}), \
+         so tenant isolation would rest on the application alone",
+        reasons.join("; ")
+    );
+    if settings.is_development() || settings.database_roles.allow_rls_bypass {
+        tracing::warn!(role = %role, "{problem}");
+        return Ok(());
+    }
+    anyhow::bail!(
+        "refusing to start: {problem}. Connect as a role that owns nothing and has neither \
+         SUPERUSER nor BYPASSRLS (e.g. CREATE ROLE auditlog_service LOGIN PASSWORD '...' IN ROLE \
+         auditlog_app), migrate as the owner (AUDITLOG_MIGRATION_DATABASE_URL), see README \
+         \"Tenant isolation in PostgreSQL\"; or set AUDITLOG_ALLOW_RLS_BYPASS=true to start anyway"
+    )
+}
