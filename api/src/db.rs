@@ -13,8 +13,17 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use crate::config::{Settings, redact_url};
 
+/// How long the worker's pool waits for a connection (the service's is
+/// `AUDITLOG_DB_ACQUIRE_TIMEOUT_MS`).
+const WORKER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    connect_url(&settings.database_url, settings.db_max_connections).await
+    connect_with(
+        &settings.database_url,
+        settings.db_max_connections,
+        Duration::from_millis(settings.db_acquire_timeout_ms),
+    )
+    .await
 }
 
 /// A pool on `database_url` with at most `max_connections` connections (used
@@ -23,12 +32,23 @@ pub async fn connect_url(
     database_url: &str,
     max_connections: u32,
 ) -> anyhow::Result<DatabaseConnection> {
+    connect_with(database_url, max_connections, WORKER_ACQUIRE_TIMEOUT).await
+}
+
+/// The pool reconnects by itself: a connection that fails its check before use
+/// is replaced, and while the database is down each acquisition gives up after
+/// `acquire_timeout` (an `UNAVAILABLE` error, see `error::unavailable`).
+async fn connect_with(
+    database_url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(database_url.to_owned());
     options
         .max_connections(max_connections)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(acquire_timeout)
+        .acquire_timeout(acquire_timeout)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|options| {
             options

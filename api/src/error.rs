@@ -7,7 +7,12 @@
 //! - [`ApiError::Internal`] wraps anything unexpected (database down, bug). Its
 //!   details are logged with `tracing` at `error` level and never sent: the
 //!   client only sees `INTERNAL_SERVER_ERROR` and a request-independent message.
+//! - [`ApiError::Unavailable`] is a database that cannot be reached (see
+//!   [`unavailable`] for what counts): `UNAVAILABLE`, retryable, logged at
+//!   `warn`; the HTTP transport answers 503 with `Retry-After`.
 //! - The store layer has its own [`crate::store::StoreError`]; it converts here.
+
+pub mod unavailable;
 
 use async_graphql::ErrorExtensions;
 
@@ -26,7 +31,14 @@ pub mod code {
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
     pub const SUBSCRIBER_LAGGED: &str = "SUBSCRIBER_LAGGED";
+    pub const UNAVAILABLE: &str = "UNAVAILABLE";
 }
+
+/// What a client is told when the database cannot be reached: retry, and for
+/// `recordAuditEvents` with the same idempotency keys (the batch may have been
+/// stored if the connection was lost during its commit).
+pub const UNAVAILABLE_MESSAGE: &str = "the database is unavailable; retry the request \
+     (recordAuditEvents: with the same idempotency keys)";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -56,6 +68,10 @@ pub enum ApiError {
     /// which `afterSequence` resumes it without a gap.
     #[error("{0}")]
     SubscriberLagged(String),
+    /// The database cannot be reached or refuses work for now; retryable.
+    /// Logged, never shown.
+    #[error(transparent)]
+    Unavailable(anyhow::Error),
     /// Anything else; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -77,6 +93,9 @@ impl ApiError {
             Self::NotFound(_) => code::NOT_FOUND,
             Self::Conflict { .. } => code::CONFLICT,
             Self::SubscriberLagged(_) => code::SUBSCRIBER_LAGGED,
+            Self::Unavailable(_) => code::UNAVAILABLE,
+            // A database failure wrapped in context elsewhere is still one.
+            Self::Internal(cause) if unavailable::is_unavailable_chain(cause) => code::UNAVAILABLE,
             Self::Internal(_) => code::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,6 +103,9 @@ impl ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
+        if unavailable::is_unavailable(&error) {
+            return Self::Unavailable(anyhow::Error::new(error).context("database unavailable"));
+        }
         Self::Internal(anyhow::Error::new(error).context("database error"))
     }
 }
@@ -92,7 +114,13 @@ impl From<ApiError> for async_graphql::Error {
     fn from(error: ApiError) -> Self {
         let code = error.code();
         let (message, index) = match &error {
-            ApiError::Internal(cause) => {
+            ApiError::Unavailable(cause) | ApiError::Internal(cause)
+                if code == code::UNAVAILABLE =>
+            {
+                tracing::warn!(error = ?cause, "database unavailable while resolving a request");
+                (UNAVAILABLE_MESSAGE.to_owned(), None)
+            }
+            ApiError::Unavailable(cause) | ApiError::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error while resolving a request");
                 ("internal server error".to_owned(), None)
             }

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use std::future::IntoFuture;
+
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
@@ -17,11 +19,8 @@ use crate::http::browser::BrowserAuth;
 use crate::http::{AppState, router};
 use crate::live::{Hub, HubSettings, pg_listener};
 use crate::retention::{PurgeScheduler, PurgeSettings, Purger};
-use crate::{db, store};
+use crate::{db, shutdown, store};
 use sea_orm::DbBackend;
-
-/// How long shutdown waits for WebSocket connections to close.
-const WEBSOCKET_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub struct Application {
     listener: TcpListener,
@@ -32,6 +31,8 @@ pub struct Application {
     /// The in-process retention purge (`AUDITLOG_IN_PROCESS_PURGE`), stopped
     /// after the server so a pass in flight finishes its batch.
     purge: Option<PurgeScheduler>,
+    /// `AUDITLOG_SHUTDOWN_GRACE_SECS`: how long shutdown waits for in-flight work.
+    shutdown_grace: std::time::Duration,
 }
 
 impl Application {
@@ -40,6 +41,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let retention = settings.retention.rules()?;
         let db = db::connect(&settings).await?;
+        crate::durability::check(&db, &settings).await?;
         if settings.auto_migrate {
             db::migrate(&db).await?;
         }
@@ -86,6 +88,7 @@ impl Application {
             websockets: websockets.clone(),
             ws_init_timeout: std::time::Duration::from_secs(settings.ws_init_timeout_secs),
             browser,
+            readiness: crate::readiness::Readiness::new(db.clone()),
         };
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -104,6 +107,7 @@ impl Application {
             live,
             websockets,
             purge,
+            shutdown_grace: std::time::Duration::from_secs(settings.shutdown_grace_secs),
         })
     }
 
@@ -114,28 +118,36 @@ impl Application {
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests.
+    /// Serves until SIGTERM or Ctrl-C, then stops accepting connections,
+    /// finishes in-flight requests (and so their batches), completes live
+    /// subscriptions and waits for WebSockets to close, all within the grace
+    /// period; past it the process exits anyway with an error (see `shutdown`).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let live = self.live.clone();
-        axum::serve(self.listener, self.router)
+        let grace = self.shutdown_grace;
+        let (deadline_tx, mut deadline_rx) = tokio::sync::oneshot::channel();
+        let serve = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
+                let _ = deadline_tx.send(tokio::time::Instant::now() + grace);
                 // Ends live streams: WebSocket operations send `complete`, then close 1001.
                 live.shutdown();
             })
-            .await
-            .context("HTTP server failed")?;
+            .into_future();
+        let deadline = shutdown::serve_within_grace(serve, &mut deadline_rx, grace).await?;
         // WebSocket connections are closing (their streams ended); let them finish.
         self.websockets.close();
-        if tokio::time::timeout(WEBSOCKET_GRACE, self.websockets.wait())
+        let websockets_closed = tokio::time::timeout_at(deadline, self.websockets.wait())
             .await
-            .is_err()
-        {
-            tracing::warn!("some WebSocket connections did not close in time");
-        }
+            .is_ok();
         if let Some(purge) = self.purge {
             purge.stop().await;
         }
+        anyhow::ensure!(
+            websockets_closed,
+            "shutdown grace period of {} s elapsed with WebSocket connections still open",
+            grace.as_secs()
+        );
         Ok(())
     }
 }

@@ -46,6 +46,9 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     // No purge on a wall-clock schedule in tests: retention tests run passes
     // explicitly (or turn the in-process scheduler on with a schedule of their own).
     settings.in_process_purge = false;
+    // The throwaway cluster runs with fsync and synchronous_commit off for
+    // speed; the durability tests turn this back off.
+    settings.allow_unsafe_durability = true;
     configure(&mut settings);
 
     let application = Application::build(settings).await.unwrap_or_else(|e| {

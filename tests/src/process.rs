@@ -24,6 +24,8 @@ impl ServerProcess {
             .env("DATABASE_URL", database_url)
             .env("AUDITLOG_LISTEN", "127.0.0.1:0")
             .env("RUST_LOG", "warn")
+            // The throwaway cluster runs with fsync off; `extra_env` may say otherwise.
+            .env("AUDITLOG_ALLOW_UNSAFE_DURABILITY", "true")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -9,7 +9,9 @@ use axum::response::Response;
 use super::browser::{SESSION_COOKIE, cookie_value};
 use super::problem;
 use super::state::AppState;
-use crate::auth::Principal;
+use crate::auth::{AuthError, Principal};
+use crate::error::unavailable::is_unavailable;
+use crate::store::StoreError;
 
 impl FromRequestParts<AppState> for Principal {
     type Rejection = Response;
@@ -39,6 +41,12 @@ impl FromRequestParts<AppState> for Principal {
             _ => state.authenticator.authenticate(authorization).await,
         };
         result.map_err(|error| {
+            if let AuthError::Store(StoreError::Database(database)) = &error
+                && is_unavailable(database)
+            {
+                tracing::warn!(error = ?error, "authentication failed: database unavailable");
+                return problem::unavailable();
+            }
             tracing::error!(error = ?error, "authentication failed on a database or identity-provider error");
             problem::internal()
         })

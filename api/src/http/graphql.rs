@@ -7,7 +7,8 @@
 //! - `GET /graphql`: GraphiQL for browsers; otherwise a query in the URL. A
 //!   mutation over GET gets 405, because GET must be safe (no CSRF via links).
 //!
-//! Execution errors are GraphQL errors in a 200 response, each with `extensions.code`.
+//! Execution errors are GraphQL errors in a 200 response, each with `extensions.code`,
+//! except `UNAVAILABLE` (the database cannot be reached): 503 with `Retry-After`.
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
@@ -119,6 +120,7 @@ async fn execute(
     headers: &HeaderMap,
 ) -> Response {
     let response = state.schema.execute(request.data(principal)).await;
+    let unavailable = has_unavailable_error(&response);
     let content_type = if accepts(headers, GRAPHQL_RESPONSE_JSON) {
         GRAPHQL_RESPONSE_JSON
     } else {
@@ -130,6 +132,10 @@ async fn execute(
             response
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            if unavailable {
+                *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                super::problem::set_retry_after(&mut response);
+            }
             response
         }
         Err(error) => {
@@ -137,6 +143,18 @@ async fn execute(
             super::problem::internal()
         }
     }
+}
+
+/// A response with an `UNAVAILABLE` error is answered with 503 and
+/// `Retry-After`, so HTTP clients and proxies retry it without reading the body.
+fn has_unavailable_error(response: &async_graphql::Response) -> bool {
+    response.errors.iter().any(|error| {
+        error
+            .extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("code"))
+            .is_some_and(|value| *value == async_graphql::Value::from(code::UNAVAILABLE))
+    })
 }
 
 fn parse_request_body(body: &[u8]) -> Result<async_graphql::Request, String> {

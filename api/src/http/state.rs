@@ -27,4 +27,6 @@ pub struct AppState {
     /// Browser login, session cookies and their CSRF check; `None` when no
     /// public URL is configured (then no request is cookie-authenticated).
     pub browser: Option<BrowserAuth>,
+    /// `/readyz`: database round trip and migration state.
+    pub readiness: crate::readiness::Readiness,
 }
