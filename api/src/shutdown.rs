@@ -1,8 +1,8 @@
 //! The shutdown grace period (`AUDITLOG_SHUTDOWN_GRACE_SECS`): after SIGTERM or
 //! Ctrl-C the server stops accepting connections and in-flight requests (and
 //! the batches they write) finish; if they have not finished when the grace
-//! period ends, the process stops waiting and exits with an error (exit code
-//! 1) naming the grace period, so an orchestrator's log shows the cut. A
+//! period ends, the process stops waiting and exits with an error (exit
+//! code 1) naming the grace period, so an orchestrator's log shows the cut. A
 //! request cut this way never returned success, so its client retries it (with
 //! its idempotency keys) elsewhere.
 
