@@ -11,6 +11,7 @@
 
 mod chaos;
 mod durability;
+mod readiness;
 mod shutdown;
 mod unavailable;
 
