@@ -57,6 +57,11 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(100..=600_000))]
     pub db_acquire_timeout_ms: u64,
 
+    /// Seconds the service keeps retrying at start while the database is
+    /// unreachable (e.g. starting or restarting); 0 tries once.
+    #[arg(long, env = "AUDITLOG_DB_STARTUP_WAIT_SECS", default_value_t = 30)]
+    pub db_startup_wait_secs: u64,
+
     /// Seconds SIGTERM/Ctrl-C waits for in-flight requests, batches and
     /// WebSocket connections to finish before the process exits anyway.
     #[arg(long, env = "AUDITLOG_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
@@ -227,6 +232,7 @@ impl Settings {
             auto_migrate: true,
             db_max_connections: 16,
             db_acquire_timeout_ms: 2000,
+            db_startup_wait_secs: 30,
             shutdown_grace_secs: 30,
             allow_unsafe_durability: false,
             cursor_key: None,
@@ -257,6 +263,7 @@ impl std::fmt::Debug for Settings {
             .field("auto_migrate", &self.auto_migrate)
             .field("db_max_connections", &self.db_max_connections)
             .field("db_acquire_timeout_ms", &self.db_acquire_timeout_ms)
+            .field("db_startup_wait_secs", &self.db_startup_wait_secs)
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("allow_unsafe_durability", &self.allow_unsafe_durability)
             .field("cursor_key", &self.cursor_key.as_ref().map(|_| "<set>"))

@@ -17,13 +17,30 @@ use crate::config::{Settings, redact_url};
 /// `AUDITLOG_DB_ACQUIRE_TIMEOUT_MS`).
 const WORKER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The service's pool. While the database is unreachable (starting, or
+/// restarting after a crash) it retries for `AUDITLOG_DB_STARTUP_WAIT_SECS`,
+/// so a service started during an outage comes up when the database does.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    connect_with(
-        &settings.database_url,
-        settings.db_max_connections,
-        Duration::from_millis(settings.db_acquire_timeout_ms),
-    )
-    .await
+    let give_up_at =
+        tokio::time::Instant::now() + Duration::from_secs(settings.db_startup_wait_secs);
+    loop {
+        let connected = connect_with(
+            &settings.database_url,
+            settings.db_max_connections,
+            Duration::from_millis(settings.db_acquire_timeout_ms),
+        )
+        .await;
+        match connected {
+            Err(error)
+                if tokio::time::Instant::now() < give_up_at
+                    && crate::error::unavailable::is_unavailable_chain(&error) =>
+            {
+                tracing::warn!(error = %format!("{error:#}"), "database unreachable at start; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// A pool on `database_url` with at most `max_connections` connections (used

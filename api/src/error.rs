@@ -117,7 +117,7 @@ impl From<ApiError> for async_graphql::Error {
             ApiError::Unavailable(cause) | ApiError::Internal(cause)
                 if code == code::UNAVAILABLE =>
             {
-                tracing::warn!(error = ?cause, "database unavailable while resolving a request");
+                tracing::warn!(error = %format!("{cause:#}"), "database unavailable while resolving a request");
                 (UNAVAILABLE_MESSAGE.to_owned(), None)
             }
             ApiError::Unavailable(cause) | ApiError::Internal(cause) => {

@@ -44,7 +44,7 @@ impl FromRequestParts<AppState> for Principal {
             if let AuthError::Store(StoreError::Database(database)) = &error
                 && is_unavailable(database)
             {
-                tracing::warn!(error = ?error, "authentication failed: database unavailable");
+                tracing::warn!(error = %error, "authentication failed: database unavailable");
                 return problem::unavailable();
             }
             tracing::error!(error = ?error, "authentication failed on a database or identity-provider error");

@@ -1,7 +1,7 @@
 //! Acknowledged means durable: continuous keyed ingestion while the service is
 //! SIGKILLed and the database crashed (`pg_ctl stop -m immediate`) several
-//! times; at the end every acknowledged event is stored exactly once and the
-//! sequences are gapless.
+//! times, once both together; at the end every acknowledged event is stored
+//! exactly once and the sequences are gapless.
 
 use std::time::Duration;
 
@@ -49,6 +49,20 @@ async fn postgres_acknowledged_events_survive_killed_service_and_crashed_databas
             .await
             .expect("pg_ctl start");
     }
+    // Both down at once: the service is killed while the database is crashed,
+    // and its replacement starts before the database is back.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let crashed = cluster.clone();
+    tokio::task::spawn_blocking(move || crashed.stop_immediate())
+        .await
+        .expect("pg_ctl stop");
+    let restarted = cluster.clone();
+    tokio::join!(service.kill_and_restart(), async move {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        tokio::task::spawn_blocking(move || restarted.start_server())
+            .await
+            .expect("pg_ctl start");
+    });
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let (acknowledged, codes) = ingestion.finish().await;
 

@@ -110,3 +110,30 @@ async fn postgres_requests_fail_fast_with_unavailable_and_recover_without_restar
     assert_eq!(status, 200, "{ready}");
     assert_eq!(ready["checks"]["migrations"], "ok", "{ready}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_service_started_during_an_outage_comes_up_with_the_database() {
+    let cluster = super::dedicated_cluster().await;
+    let stopped = cluster.clone();
+    tokio::task::spawn_blocking(move || stopped.stop_immediate())
+        .await
+        .expect("pg_ctl stop");
+    let url = cluster.url();
+    // Waits (up to 60 s) for the "listening" line, which comes only after the
+    // service has connected, checked durability and migrated.
+    let starting = tokio::spawn(async move { Service::start(&url).await });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !starting.is_finished(),
+        "the service cannot be up before its database"
+    );
+    let restarted = cluster.clone();
+    tokio::task::spawn_blocking(move || restarted.start_server())
+        .await
+        .expect("pg_ctl start");
+    let service = starting
+        .await
+        .expect("the service starts once the database is up");
+    let (status, ready) = get(&format!("{}/readyz", service.process.address)).await;
+    assert_eq!(status, 200, "{ready}");
+}
