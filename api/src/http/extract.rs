@@ -9,9 +9,7 @@ use axum::response::Response;
 use super::browser::{SESSION_COOKIE, cookie_value};
 use super::problem;
 use super::state::AppState;
-use crate::auth::{AuthError, Principal};
-use crate::error::unavailable::is_unavailable;
-use crate::store::StoreError;
+use crate::auth::Principal;
 
 impl FromRequestParts<AppState> for Principal {
     type Rejection = Response;
@@ -41,9 +39,7 @@ impl FromRequestParts<AppState> for Principal {
             _ => state.authenticator.authenticate(authorization).await,
         };
         result.map_err(|error| {
-            if let AuthError::Store(StoreError::Database(database)) = &error
-                && is_unavailable(database)
-            {
+            if error.is_database_unavailable() {
                 tracing::warn!(error = %error, "authentication failed: database unavailable");
                 return problem::unavailable();
             }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use auditlog_tests::ws::WsClient;
 use serde_json::{Value, json};
 
 use super::{OPERATOR, RECORD, Service, client, create_tenant, error_code, post};
@@ -76,6 +77,14 @@ async fn postgres_requests_fail_fast_with_unavailable_and_recover_without_restar
             "internals leaked: {message}"
         );
     }
+    // A WebSocket cannot authenticate either: 1013 Try Again Later.
+    let mut ws = WsClient::connect(&service.process.ws_url(), "graphql-transport-ws").await;
+    ws.send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {key}") } }))
+        .await;
+    let code = tokio::time::timeout(FAIL_FAST_LIMIT, ws.close_code())
+        .await
+        .expect("the WebSocket closes while the database is down");
+    assert_eq!(code, 1013);
     let (status, ready) = tokio::time::timeout(FAIL_FAST_LIMIT, get(&format!("{base}/readyz")))
         .await
         .expect("/readyz answers while the database is down");
