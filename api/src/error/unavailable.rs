@@ -28,11 +28,11 @@ const SQLITE_LOCKED: i64 = 6;
 pub fn is_unavailable(error: &DbErr) -> bool {
     match error {
         DbErr::ConnectionAcquire(_) => true,
-        DbErr::Conn(runtime) | DbErr::Exec(runtime) | DbErr::Query(runtime) => match runtime {
-            RuntimeErr::SqlxError(error) => sqlx_unavailable(error),
-            // sea-orm's own text for a connection it found unusable.
-            RuntimeErr::Internal(message) => message.contains("connection"),
-        },
+        // sea-orm's own connection errors (a closed pool: "Disconnected").
+        DbErr::Conn(RuntimeErr::Internal(_)) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(error))
+        | DbErr::Exec(RuntimeErr::SqlxError(error))
+        | DbErr::Query(RuntimeErr::SqlxError(error)) => sqlx_unavailable(error),
         _ => false,
     }
 }
