@@ -1,10 +1,9 @@
 //! [`Application`]: connect, migrate, bind, serve — shared by `main` and the tests.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use std::future::IntoFuture;
-
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
