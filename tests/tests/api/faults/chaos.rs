@@ -42,8 +42,9 @@ async fn postgres_acknowledged_events_survive_killed_service_and_crashed_databas
         tokio::task::spawn_blocking(move || crashed.stop_immediate())
             .await
             .expect("pg_ctl stop");
-        // The same service process stays up and answers UNAVAILABLE meanwhile.
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        // The same service process stays up and answers UNAVAILABLE meanwhile
+        // (certainly in the last round, which outlasts the 2 s acquire timeout).
+        tokio::time::sleep(Duration::from_millis(400 + 1100 * round)).await;
         let restarted = cluster.clone();
         tokio::task::spawn_blocking(move || restarted.start_server())
             .await
