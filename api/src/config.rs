@@ -54,6 +54,29 @@ pub struct Settings {
     #[arg(long, env = "AUDITLOG_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
 
+    /// Milliseconds a request waits for a database connection before it fails
+    /// with `UNAVAILABLE` (also bounds opening one): requests fail fast while
+    /// the database is down instead of hanging.
+    #[arg(long, env = "AUDITLOG_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub db_acquire_timeout_ms: u64,
+
+    /// Seconds the service keeps retrying at start while the database is
+    /// unreachable (e.g. starting or restarting); 0 tries once.
+    #[arg(long, env = "AUDITLOG_DB_STARTUP_WAIT_SECS", default_value_t = 30)]
+    pub db_startup_wait_secs: u64,
+
+    /// Seconds SIGTERM/Ctrl-C waits for in-flight requests, batches and
+    /// WebSocket connections to finish before the process exits anyway.
+    #[arg(long, env = "AUDITLOG_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+
+    /// Start in production mode even though the database is configured so that
+    /// an acknowledged event could be lost in a crash (PostgreSQL `fsync=off`
+    /// or `synchronous_commit=off`; SQLite WAL with `synchronous` below FULL).
+    #[arg(long, env = "AUDITLOG_ALLOW_UNSAFE_DURABILITY", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_unsafe_durability: bool,
+
     /// Secret that signs pagination cursors. Unset: a random key is generated once
     /// and kept in the database, so cursors survive restarts and work across replicas.
     #[arg(long, env = "AUDITLOG_CURSOR_KEY", hide_env_values = true)]
@@ -219,6 +242,10 @@ impl Settings {
             operator_token: None,
             auto_migrate: true,
             db_max_connections: 16,
+            db_acquire_timeout_ms: 2000,
+            db_startup_wait_secs: 30,
+            shutdown_grace_secs: 30,
+            allow_unsafe_durability: false,
             cursor_key: None,
             ws_init_timeout_secs: 10,
             subscriber_buffer: 4096,
@@ -248,6 +275,10 @@ impl std::fmt::Debug for Settings {
             )
             .field("auto_migrate", &self.auto_migrate)
             .field("db_max_connections", &self.db_max_connections)
+            .field("db_acquire_timeout_ms", &self.db_acquire_timeout_ms)
+            .field("db_startup_wait_secs", &self.db_startup_wait_secs)
+            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
+            .field("allow_unsafe_durability", &self.allow_unsafe_durability)
             .field("cursor_key", &self.cursor_key.as_ref().map(|_| "<set>"))
             .field("ws_init_timeout_secs", &self.ws_init_timeout_secs)
             .field("subscriber_buffer", &self.subscriber_buffer)

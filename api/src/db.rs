@@ -19,15 +19,37 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, Ru
 
 use crate::config::{Settings, redact_url};
 
+/// How long the worker's pool waits for a connection (the service's is
+/// `AUDITLOG_DB_ACQUIRE_TIMEOUT_MS`).
+const WORKER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The service's pool. While the database is unreachable (starting, or
+/// restarting after a crash) it retries for `AUDITLOG_DB_STARTUP_WAIT_SECS`,
+/// so a service started during an outage comes up when the database does.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let statement_timeout = (settings.limits.db_statement_timeout_ms > 0)
         .then(|| Duration::from_millis(settings.limits.db_statement_timeout_ms));
-    connect_with(
-        &settings.database_url,
-        settings.db_max_connections,
-        statement_timeout,
-    )
-    .await
+    let give_up_at =
+        tokio::time::Instant::now() + Duration::from_secs(settings.db_startup_wait_secs);
+    loop {
+        let connected = connect_with(
+            &settings.database_url,
+            settings.db_max_connections,
+            Duration::from_millis(settings.db_acquire_timeout_ms),
+            statement_timeout,
+        )
+        .await;
+        match connected {
+            Err(error)
+                if tokio::time::Instant::now() < give_up_at
+                    && crate::error::unavailable::is_unavailable_chain(&error) =>
+            {
+                tracing::warn!(error = %format!("{error:#}"), "database unreachable at start; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// A pool on `database_url` with at most `max_connections` connections (used
@@ -36,22 +58,25 @@ pub async fn connect_url(
     database_url: &str,
     max_connections: u32,
 ) -> anyhow::Result<DatabaseConnection> {
-    connect_with(database_url, max_connections, None).await
+    connect_with(database_url, max_connections, WORKER_ACQUIRE_TIMEOUT, None).await
 }
 
-/// [`connect_url`] with a PostgreSQL `statement_timeout` (`None`: none; SQLite
-/// has no such setting).
+/// The pool reconnects by itself: a connection that fails its check before use
+/// is replaced, and while the database is down each acquisition gives up after
+/// `acquire_timeout` (an `UNAVAILABLE` error, see `error::unavailable`).
+/// `statement_timeout` is PostgreSQL's (`None`: none; SQLite has no such setting).
 pub async fn connect_with(
     database_url: &str,
     max_connections: u32,
+    acquire_timeout: Duration,
     statement_timeout: Option<Duration>,
 ) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(database_url.to_owned());
     options
         .max_connections(max_connections)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(acquire_timeout)
+        .acquire_timeout(acquire_timeout)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|options| {
             options

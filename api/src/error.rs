@@ -7,7 +7,12 @@
 //! - [`ApiError::Internal`] wraps anything unexpected (database down, bug). Its
 //!   details are logged with `tracing` at `error` level and never sent: the
 //!   client only sees `INTERNAL_SERVER_ERROR` and a request-independent message.
+//! - [`ApiError::Unavailable`] is a database that cannot be reached (see
+//!   [`unavailable`] for what counts): `UNAVAILABLE`, retryable, logged at
+//!   `warn`; the HTTP transport answers 503 with `Retry-After`.
 //! - The store layer has its own [`crate::store::StoreError`]; it converts here.
+
+pub mod unavailable;
 
 use async_graphql::ErrorExtensions;
 
@@ -30,7 +35,14 @@ pub mod code {
     pub const QUOTA_EXCEEDED: &str = "QUOTA_EXCEEDED";
     pub const TIMEOUT: &str = "TIMEOUT";
     pub const TOO_MANY_SUBSCRIPTIONS: &str = "TOO_MANY_SUBSCRIPTIONS";
+    pub const UNAVAILABLE: &str = "UNAVAILABLE";
 }
+
+/// What a client is told when the database cannot be reached: retry, and for
+/// `recordAuditEvents` with the same idempotency keys (the batch may have been
+/// stored if the connection was lost during its commit).
+pub const UNAVAILABLE_MESSAGE: &str = "the database is unavailable; retry the request \
+     (recordAuditEvents: with the same idempotency keys)";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -71,6 +83,10 @@ pub enum ApiError {
     /// was cancelled (its transaction rolled back).
     #[error("{0}")]
     Timeout(String),
+    /// The database cannot be reached or refuses work for now; retryable.
+    /// Logged, never shown.
+    #[error(transparent)]
+    Unavailable(anyhow::Error),
     /// Anything else; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -94,6 +110,9 @@ impl ApiError {
             Self::SubscriberLagged(_) => code::SUBSCRIBER_LAGGED,
             Self::QuotaExceeded { .. } => code::QUOTA_EXCEEDED,
             Self::Timeout(_) => code::TIMEOUT,
+            Self::Unavailable(_) => code::UNAVAILABLE,
+            // A database failure wrapped in context elsewhere is still one.
+            Self::Internal(cause) if unavailable::is_unavailable_chain(cause) => code::UNAVAILABLE,
             Self::Internal(_) => code::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,6 +123,9 @@ impl From<sea_orm::DbErr> for ApiError {
         if crate::db::is_statement_timeout(&error) {
             tracing::warn!(error = %error, "a database statement timed out");
             return Self::Timeout("a database statement took too long and was cancelled".into());
+        }
+        if unavailable::is_unavailable(&error) {
+            return Self::Unavailable(anyhow::Error::new(error).context("database unavailable"));
         }
         Self::Internal(anyhow::Error::new(error).context("database error"))
     }
@@ -119,7 +141,13 @@ impl From<ApiError> for async_graphql::Error {
             _ => None,
         };
         let (message, index) = match &error {
-            ApiError::Internal(cause) => {
+            ApiError::Unavailable(cause) | ApiError::Internal(cause)
+                if code == code::UNAVAILABLE =>
+            {
+                tracing::warn!(error = %format!("{cause:#}"), "database unavailable while resolving a request");
+                (UNAVAILABLE_MESSAGE.to_owned(), None)
+            }
+            ApiError::Unavailable(cause) | ApiError::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error while resolving a request");
                 ("internal server error".to_owned(), None)
             }

@@ -1,5 +1,6 @@
 //! [`Application`]: connect, migrate, bind, serve — shared by `main` and the tests.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 
 use anyhow::Context;
@@ -18,11 +19,8 @@ use crate::http::{AppState, router};
 use crate::limits::{IngestQuota, RequestLimits};
 use crate::live::{Hub, HubSettings, pg_listener};
 use crate::retention::{PurgeScheduler, PurgeSettings, Purger};
-use crate::{db, db_roles, store};
+use crate::{db, db_roles, shutdown, store};
 use sea_orm::DbBackend;
-
-/// How long shutdown waits for WebSocket connections to close.
-const WEBSOCKET_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub struct Application {
     listener: TcpListener,
@@ -33,6 +31,8 @@ pub struct Application {
     /// The in-process retention purge (`AUDITLOG_IN_PROCESS_PURGE`), stopped
     /// after the server so a pass in flight finishes its batch.
     purge: Option<PurgeScheduler>,
+    /// `AUDITLOG_SHUTDOWN_GRACE_SECS`: how long shutdown waits for in-flight work.
+    shutdown_grace: std::time::Duration,
 }
 
 impl Application {
@@ -41,6 +41,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let retention = settings.retention.rules()?;
         let db = db::connect(&settings).await?;
+        crate::durability::check(&db, &settings).await?;
         if settings.auto_migrate {
             db_roles::migrate(&settings, &db).await?;
         }
@@ -95,6 +96,7 @@ impl Application {
             limits: RequestLimits::new(&settings.limits),
             trusted_proxies: settings.limits.trusted_proxies()?.into(),
             websocket_origins: settings.oidc.websocket_origins()?.into(),
+            readiness: crate::readiness::Readiness::new(db.clone()),
         };
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -113,6 +115,7 @@ impl Application {
             live,
             websockets,
             purge,
+            shutdown_grace: std::time::Duration::from_secs(settings.shutdown_grace_secs),
         })
     }
 
@@ -123,32 +126,40 @@ impl Application {
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests.
+    /// Serves until SIGTERM or Ctrl-C, then stops accepting connections,
+    /// finishes in-flight requests (and so their batches), completes live
+    /// subscriptions and waits for WebSockets to close, all within the grace
+    /// period; past it the process exits anyway with an error (see `shutdown`).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let live = self.live.clone();
+        let grace = self.shutdown_grace;
+        let (deadline_tx, mut deadline_rx) = tokio::sync::oneshot::channel();
         // Connection info gives the per-IP rate limit the peer address.
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        let serve = axum::serve(self.listener, service)
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
+                let _ = deadline_tx.send(tokio::time::Instant::now() + grace);
                 // Ends live streams: WebSocket operations send `complete`, then close 1001.
                 live.shutdown();
             })
-            .await
-            .context("HTTP server failed")?;
+            .into_future();
+        let deadline = shutdown::serve_within_grace(serve, &mut deadline_rx, grace).await?;
         // WebSocket connections are closing (their streams ended); let them finish.
         self.websockets.close();
-        if tokio::time::timeout(WEBSOCKET_GRACE, self.websockets.wait())
+        let websockets_closed = tokio::time::timeout_at(deadline, self.websockets.wait())
             .await
-            .is_err()
-        {
-            tracing::warn!("some WebSocket connections did not close in time");
-        }
+            .is_ok();
         if let Some(purge) = self.purge {
             purge.stop().await;
         }
+        anyhow::ensure!(
+            websockets_closed,
+            "shutdown grace period of {} s elapsed with WebSocket connections still open",
+            grace.as_secs()
+        );
         Ok(())
     }
 }

@@ -52,6 +52,9 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     // rate limits, quotas and WebSocket caps are off unless a test sets them
     // (`tests/api/limits/`). Timeouts keep their defaults.
     settings.limits = LimitsConfig::unlimited();
+    // The throwaway cluster runs with fsync and synchronous_commit off for
+    // speed; the durability tests turn this back off.
+    settings.allow_unsafe_durability = true;
     configure(&mut settings);
 
     let application = Application::build(settings).await.unwrap_or_else(|e| {

@@ -21,6 +21,7 @@
 //! to the unprivileged `postgres` user and every server command goes through `runuser`.
 
 mod cluster;
+mod dedicated;
 
 use std::process::Child;
 use std::sync::{Mutex, OnceLock};
@@ -29,6 +30,7 @@ use std::time::Duration;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database};
 
 use cluster::{Cluster, find_bindir, free_port};
+pub use dedicated::DedicatedCluster;
 
 /// Environment variable naming an existing PostgreSQL server to test against.
 pub const DATABASE_URL_ENV: &str = "AUDITLOG_TEST_DATABASE_URL";

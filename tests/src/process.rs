@@ -31,6 +31,8 @@ impl ServerProcess {
             .env("AUDITLOG_ENTERPRISE_INGEST_PER_MINUTE", "0")
             .env("AUDITLOG_WS_MAX_SUBSCRIPTIONS", "0")
             .env("AUDITLOG_WS_MAX_CONNECTIONS_PER_CREDENTIAL", "0")
+            // The throwaway cluster runs with fsync off; `extra_env` may say otherwise.
+            .env("AUDITLOG_ALLOW_UNSAFE_DURABILITY", "true")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -38,6 +38,13 @@ pub enum AuthError {
     IdentityProvider(#[from] IdpUnavailable),
 }
 
+impl AuthError {
+    /// The database could not be reached: the client should retry (`UNAVAILABLE`).
+    pub fn is_database_unavailable(&self) -> bool {
+        matches!(self, Self::Store(StoreError::Database(error)) if crate::error::unavailable::is_unavailable(error))
+    }
+}
+
 impl From<PeopleError> for AuthError {
     fn from(error: PeopleError) -> Self {
         match error {

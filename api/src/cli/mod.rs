@@ -99,7 +99,7 @@ async fn create_tenant(
     )
     .await
     .map_err(|error| match error {
-        ApiError::Internal(cause) => cause,
+        ApiError::Internal(cause) | ApiError::Unavailable(cause) => cause,
         client_error => anyhow::anyhow!("{client_error}"),
     })?;
     let prefix = display_prefix(&created.tenant.slug, &created.admin_key.prefix);

@@ -39,6 +39,10 @@ impl FromRequestParts<AppState> for Principal {
             _ => state.authenticator.authenticate(authorization).await,
         };
         result.map_err(|error| {
+            if error.is_database_unavailable() {
+                tracing::warn!(error = %error, "authentication failed: database unavailable");
+                return problem::unavailable();
+            }
             tracing::error!(error = ?error, "authentication failed on a database or identity-provider error");
             problem::internal()
         })

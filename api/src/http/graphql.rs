@@ -7,9 +7,10 @@
 //! - `GET /graphql`: GraphiQL for browsers; otherwise a query in the URL. A
 //!   mutation over GET gets 405, because GET must be safe (no CSRF via links).
 //!
-//! Execution errors are GraphQL errors in a 200 response, each with `extensions.code`;
-//! only a refusal by a rate limit or the ingest quota is a 429 with `Retry-After`
-//! (see `rate_limit`). A WebSocket upgrade from a foreign `Origin` gets 403 (`ws_origin`).
+//! Execution errors are GraphQL errors in a 200 response, each with `extensions.code`,
+//! except a refusal by a rate limit or the ingest quota (429 with `Retry-After`,
+//! see `rate_limit`) and `UNAVAILABLE` (the database cannot be reached: 503 with
+//! `Retry-After`). A WebSocket upgrade from a foreign `Origin` gets 403 (`ws_origin`).
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
@@ -140,6 +141,7 @@ async fn execute(
     }
     let response = state.schema.execute(request).await;
     let limited = super::rate_limit::status_of(&response);
+    let unavailable = has_unavailable_error(&response);
     let content_type = if accepts(headers, GRAPHQL_RESPONSE_JSON) {
         GRAPHQL_RESPONSE_JSON
     } else {
@@ -152,6 +154,10 @@ async fn execute(
             response
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            if unavailable {
+                *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                super::problem::set_retry_after(&mut response);
+            }
             match limited {
                 Some((_, retry_after)) => {
                     super::rate_limit::with_retry_after(response, retry_after)
@@ -164,6 +170,18 @@ async fn execute(
             super::problem::internal()
         }
     }
+}
+
+/// A response with an `UNAVAILABLE` error is answered with 503 and
+/// `Retry-After`, so HTTP clients and proxies retry it without reading the body.
+fn has_unavailable_error(response: &async_graphql::Response) -> bool {
+    response.errors.iter().any(|error| {
+        error
+            .extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("code"))
+            .is_some_and(|value| *value == async_graphql::Value::from(code::UNAVAILABLE))
+    })
 }
 
 fn parse_request_body(body: &[u8]) -> Result<async_graphql::Request, String> {

@@ -35,6 +35,28 @@ pub fn internal() -> Response {
     )
 }
 
+/// 503 with `Retry-After`: the database cannot be reached; the request may be
+/// retried unchanged (see `crate::error::unavailable`).
+pub fn unavailable() -> Response {
+    let mut response = problem(
+        StatusCode::SERVICE_UNAVAILABLE,
+        code::UNAVAILABLE,
+        crate::error::UNAVAILABLE_MESSAGE,
+    );
+    set_retry_after(&mut response);
+    response
+}
+
+/// Seconds a client should wait before retrying a 503.
+const RETRY_AFTER_SECS: &str = "1";
+
+pub fn set_retry_after(response: &mut Response) {
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_static(RETRY_AFTER_SECS),
+    );
+}
+
 pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     let detail = panic
         .downcast_ref::<String>()

@@ -37,4 +37,6 @@ pub struct AppState {
     pub trusted_proxies: Arc<[IpNet]>,
     /// Origins a WebSocket upgrade may come from (empty: any); see `ws_origin`.
     pub websocket_origins: Arc<[String]>,
+    /// `/readyz`: database round trip and migration state.
+    pub readiness: crate::readiness::Readiness,
 }

@@ -289,6 +289,11 @@ impl Connection {
         };
         let principal = match authenticated {
             Ok(principal) => principal,
+            // 1013 Try Again Later: graphql-ws clients reconnect on it.
+            Err(error) if error.is_database_unavailable() => {
+                tracing::warn!(error = %error, "WebSocket authentication failed: database unavailable");
+                return Flow::Close(1013, "database unavailable; try again later".into());
+            }
             Err(error) => {
                 tracing::error!(error = ?error, "WebSocket authentication failed on a database error");
                 return Flow::Close(4500, "Internal server error".into());

@@ -30,6 +30,8 @@ pub async fn serve(database_url: &str) {
     let mut settings = Settings::for_database(database_url.to_owned());
     settings.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     settings.in_process_purge = false;
+    // The throwaway cluster runs with fsync off for speed.
+    settings.allow_unsafe_durability = true;
     let application = Application::build(settings)
         .await
         .expect("the server starts");

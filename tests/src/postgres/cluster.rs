@@ -21,8 +21,8 @@ const CLUSTER_USER: &str = "postgres";
 
 /// A cluster directory and the binaries that serve it.
 pub(super) struct Cluster {
-    bindir: PathBuf,
-    datadir: PathBuf,
+    pub(super) bindir: PathBuf,
+    pub(super) datadir: PathBuf,
     /// Whether commands must run as [`CLUSTER_USER`] (the tests run as root).
     as_cluster_user: bool,
 }
@@ -49,7 +49,7 @@ impl Cluster {
     }
 
     /// A command for `program`, run as the cluster's owner.
-    fn command(&self, program: impl AsRef<Path>) -> Command {
+    pub(super) fn command(&self, program: impl AsRef<Path>) -> Command {
         if self.as_cluster_user {
             let mut command = Command::new("runuser");
             command
@@ -175,7 +175,7 @@ pub(super) fn free_port() -> u16 {
 }
 
 /// Runs a command to completion; the error carries its output.
-fn run(command: &mut Command) -> Result<(), String> {
+pub(super) fn run(command: &mut Command) -> Result<(), String> {
     let output = command
         .output()
         .map_err(|e| format!("cannot run {command:?}: {e}"))?;
@@ -197,7 +197,7 @@ fn run_checked(command: &mut Command, what: &str) {
 }
 
 /// Quotes a string for `sh`.
-fn quote(text: &str) -> String {
+pub(super) fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 

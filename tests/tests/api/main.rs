@@ -8,6 +8,7 @@
 mod api_keys;
 mod bad_input;
 mod facets;
+mod faults;
 mod filter_model;
 mod helpers;
 mod http;

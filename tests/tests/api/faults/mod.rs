@@ -1,0 +1,275 @@
+//! Surviving faults (the durability part of the hardening issue): the real
+//! `auditlog` binary under SIGKILL and SIGTERM, a PostgreSQL cluster crashed
+//! with `pg_ctl stop -m immediate` while clients keep ingesting, `UNAVAILABLE`
+//! while the database is down, readiness, and the start-up durability checks.
+//!
+//! The crash tests run against a dedicated cluster of their own
+//! ([`auditlog_tests::postgres::DedicatedCluster`], `fsync=on`), never the
+//! shared one. Their clients behave as the README tells clients to: every
+//! batch carries idempotency keys and is retried, unchanged, until it is
+//! acknowledged.
+
+mod chaos;
+mod durability;
+mod readiness;
+mod shutdown;
+mod unavailable;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use auditlog_tests::postgres::DedicatedCluster;
+use auditlog_tests::process::{ServerProcess, send_signal};
+use entity::audit_events;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use tokio::sync::RwLock;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+pub const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
+pub const OPERATOR: &str = "faults-operator-token";
+pub const RECORD: &str =
+    "mutation($e:[AuditEventInput!]!){ recordAuditEvents(events:$e){ events { id sequence } } }";
+
+/// The service's environment in these tests: production mode (the default),
+/// durability checks on (`fsync=on` on the dedicated cluster; SQLite is FULL).
+pub fn server_env() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("AUDITLOG_OPERATOR_TOKEN", OPERATOR),
+        ("AUDITLOG_IN_PROCESS_PURGE", "false"),
+        ("AUDITLOG_CURSOR_KEY", "faults-cursor-key"),
+        ("AUDITLOG_ALLOW_UNSAFE_DURABILITY", "false"),
+    ]
+}
+
+/// A PostgreSQL cluster of the calling test's own, which it may crash.
+pub async fn dedicated_cluster() -> Arc<DedicatedCluster> {
+    let cluster = tokio::task::spawn_blocking(DedicatedCluster::start)
+        .await
+        .expect("start the dedicated cluster");
+    Arc::new(cluster)
+}
+
+/// `POST /graphql`; the status and JSON body (`Null` if not JSON).
+pub async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    bearer: &str,
+    query: &str,
+    variables: Value,
+) -> Result<(u16, Value), reqwest::Error> {
+    let response = client
+        .post(url)
+        .bearer_auth(bearer)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    let text = response.text().await?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+/// `extensions.code` of the first error of a GraphQL body.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .expect("HTTP client")
+}
+
+/// Creates an ENTERPRISE tenant; returns its id and admin key.
+pub async fn create_tenant(graphql_url: &str, slug: &str) -> (Uuid, String) {
+    let (_, body) = post(
+        &client(),
+        graphql_url,
+        OPERATOR,
+        "mutation($s:String!){ createTenant(slug:$s, name:$s, plan:ENTERPRISE){ tenant { id } adminKey { secret } } }",
+        json!({ "s": slug }),
+    )
+    .await
+    .expect("createTenant");
+    let created = &body["data"]["createTenant"];
+    let id = created["tenant"]["id"].as_str().expect("tenant id");
+    let key = created["adminKey"]["secret"].as_str().expect("admin key");
+    (Uuid::parse_str(id).expect("uuid"), key.to_owned())
+}
+
+/// Starts the server, and keeps its current address where the clients read it.
+pub struct Service {
+    pub process: ServerProcess,
+    pub target: Arc<RwLock<String>>,
+    database_url: String,
+}
+
+impl Service {
+    pub async fn start(database_url: &str) -> Service {
+        let process = ServerProcess::start(SERVER, database_url, &server_env()).await;
+        let target = Arc::new(RwLock::new(process.graphql_url()));
+        Service {
+            process,
+            target,
+            database_url: database_url.to_owned(),
+        }
+    }
+
+    /// SIGKILL, then a new process on the same database (a new port).
+    pub async fn kill_and_restart(&mut self) {
+        send_signal(&self.process.child, "KILL").await;
+        self.process.wait().await;
+        self.process = ServerProcess::start(SERVER, &self.database_url, &server_env()).await;
+        *self.target.write().await = self.process.graphql_url();
+    }
+}
+
+/// What one tenant's clients were told: idempotency key → event id.
+pub type Acknowledged = BTreeMap<String, String>;
+
+/// What one client task returns: its acknowledged events and the error codes
+/// (`<status> <code>`, or `transport`) it saw on the way.
+type ClientOutcome = (Acknowledged, Vec<String>);
+
+/// Clients recording batches of keyed events, each batch retried until acknowledged.
+pub struct Ingestion {
+    stop: Arc<AtomicBool>,
+    clients: Vec<(Uuid, JoinHandle<ClientOutcome>)>,
+}
+
+/// Attempts per batch before a client gives up (a hang guard: about 2 minutes).
+const MAX_ATTEMPTS: usize = 1200;
+
+impl Ingestion {
+    pub fn start(
+        target: &Arc<RwLock<String>>,
+        tenants: &[(Uuid, String)],
+        clients_per_tenant: usize,
+    ) -> Ingestion {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut clients = Vec::new();
+        for (tenant_index, (tenant, key)) in tenants.iter().enumerate() {
+            for client_index in 0..clients_per_tenant {
+                let (target, stop, key) = (target.clone(), stop.clone(), key.clone());
+                let prefix = format!("t{tenant_index}-c{client_index}");
+                clients.push((*tenant, tokio::spawn(run_client(target, stop, key, prefix))));
+            }
+        }
+        Ingestion { stop, clients }
+    }
+
+    /// Stops the clients after their batch in flight; per tenant, what was
+    /// acknowledged, and every error code the clients saw.
+    pub async fn finish(self) -> (BTreeMap<Uuid, Acknowledged>, Vec<String>) {
+        self.stop.store(true, Ordering::Relaxed);
+        let mut acknowledged: BTreeMap<Uuid, Acknowledged> = BTreeMap::new();
+        let mut codes = Vec::new();
+        for (tenant, client) in self.clients {
+            let (acked, seen) = client.await.expect("client task");
+            acknowledged.entry(tenant).or_default().extend(acked);
+            codes.extend(seen);
+        }
+        (acknowledged, codes)
+    }
+}
+
+async fn run_client(
+    target: Arc<RwLock<String>>,
+    stop: Arc<AtomicBool>,
+    key: String,
+    prefix: String,
+) -> ClientOutcome {
+    let http = client();
+    let mut acknowledged = Acknowledged::new();
+    let mut codes = Vec::new();
+    let mut batch = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let keys: Vec<String> = (0..5).map(|i| format!("{prefix}-b{batch}-e{i}")).collect();
+        let events: Vec<Value> = keys
+            .iter()
+            .map(|k| json!({ "action": "entry.fault", "actor": { "type": "USER", "id": "chaos" }, "idempotencyKey": k }))
+            .collect();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            assert!(
+                attempts <= MAX_ATTEMPTS,
+                "batch {prefix}-b{batch} was never acknowledged"
+            );
+            let url = target.read().await.clone();
+            match post(&http, &url, &key, RECORD, json!({ "e": events })).await {
+                Ok((200, body)) if body["errors"].is_null() => {
+                    let stored = body["data"]["recordAuditEvents"]["events"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default();
+                    assert_eq!(stored.len(), keys.len(), "{body}");
+                    for (k, event) in keys.iter().zip(&stored) {
+                        let id = event["id"].as_str().unwrap_or_default().to_owned();
+                        if let Some(previous) = acknowledged.insert(k.clone(), id.clone()) {
+                            assert_eq!(
+                                previous, id,
+                                "a retried key must return the original event"
+                            );
+                        }
+                    }
+                    break;
+                }
+                Ok((status, body)) => {
+                    codes.push(format!("{status} {}", error_code(&body).unwrap_or("-")));
+                }
+                // The service is being killed or restarted: retry.
+                Err(_) => codes.push("transport".into()),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        batch += 1;
+    }
+    (acknowledged, codes)
+}
+
+/// Every acknowledged event is stored exactly once (under its original id), no
+/// idempotency key is stored twice, and each tenant's sequences are 1..=N.
+pub async fn verify(database_url: &str, acknowledged: &BTreeMap<Uuid, Acknowledged>) {
+    let db = auditlog_tests::database::connect(database_url).await;
+    for (tenant, acked) in acknowledged {
+        let rows = audit_events::Entity::find()
+            .filter(audit_events::Column::TenantId.eq(*tenant))
+            .all(&db)
+            .await
+            .expect("read the tenant's events");
+        let mut sequences: Vec<i64> = rows.iter().map(|row| row.sequence).collect();
+        sequences.sort_unstable();
+        assert_eq!(
+            sequences,
+            (1..=rows.len() as i64).collect::<Vec<_>>(),
+            "sequences of tenant {tenant} are not gapless"
+        );
+        let mut by_key: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for row in &rows {
+            if let Some(key) = &row.idempotency_key {
+                by_key.entry(key).or_default().push(row.id.to_string());
+            }
+        }
+        for (key, ids) in &by_key {
+            assert_eq!(
+                ids.len(),
+                1,
+                "idempotency key {key} is stored {} times",
+                ids.len()
+            );
+        }
+        for (key, id) in acked {
+            assert_eq!(
+                by_key.get(key.as_str()),
+                Some(&vec![id.clone()]),
+                "acknowledged event {key} ({id}) is not stored exactly once"
+            );
+        }
+    }
+}
