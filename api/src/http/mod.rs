@@ -9,6 +9,7 @@ mod extract;
 mod graphql;
 mod health;
 mod login;
+mod media_type;
 pub mod metrics;
 mod problem;
 mod state;
