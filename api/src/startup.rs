@@ -66,10 +66,7 @@ impl Application {
                 live: live.clone(),
                 retention,
             },
-            SchemaLimits {
-                introspection: settings.introspection_enabled(),
-                ..SchemaLimits::default()
-            },
+            SchemaLimits::from_config(&settings.query_limits, settings.introspection_enabled()),
         );
         let (people, browser) = sign_in(&settings, &db, &cursor_key)?;
         let state = AppState {
