@@ -18,6 +18,8 @@
 //! - [`database`]: direct database access for retention tests (plant events that
 //!   occurred days ago, count what is stored, run purge passes in-process).
 //! - [`worker`]: the real `auditlog-worker` binary as a child process.
+//! - [`node`]: the npm packages of `tests/node` (graphql-ws reference client,
+//!   graphql-http audit suite), installed on first use.
 //! - [`oidc`]: a real OpenID Provider (`oidc-provider` on Node.js) for the
 //!   sign-in tests, a cookie-keeping [`oidc::Browser`], and an app configured for it.
 //! - [`backend_tests!`]: runs one `async fn name(backend: Backend)` test on both backends.
@@ -34,6 +36,7 @@ pub mod app;
 pub mod backend;
 pub mod database;
 mod macros;
+pub mod node;
 pub mod oidc;
 pub mod postgres;
 pub mod process;

@@ -9,6 +9,7 @@ mod api_keys;
 mod bad_input;
 mod facets;
 mod filter_model;
+mod graphql_http_audit;
 mod helpers;
 mod http;
 mod idempotency;
