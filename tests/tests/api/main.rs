@@ -9,6 +9,7 @@ mod api_keys;
 mod bad_input;
 mod facets;
 mod filter_model;
+mod fuzz;
 mod graphql_http_audit;
 mod graphql_over_http;
 mod helpers;
