@@ -198,8 +198,6 @@ async fn introspection_is_allowed_in_development_mode(backend: Backend) {
 async fn production_may_enable_introspection(backend: Backend) {
     let app = spawn_app_with(backend, |settings| settings.introspection = Some(true)).await;
     assert_introspection_answers(&app).await;
-    // Suggestions stay a development-mode feature... unless introspection is on,
-    // which already publishes every name they could reveal.
 }
 
 async fn assert_introspection_answers(app: &TestApp) {
