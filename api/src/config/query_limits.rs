@@ -7,7 +7,8 @@ use clap::Args;
 /// Flags and environment variables of the per-request query limits.
 #[derive(Clone, Debug, Args)]
 pub struct QueryLimitsConfig {
-    /// Deepest selection nesting a document may have.
+    /// Deepest selection nesting a document may have (outside introspection,
+    /// which has bounds of its own).
     #[arg(long, env = "AUDITLOG_MAX_DEPTH", default_value_t = 12,
           value_parser = clap::value_parser!(u32).range(1..=256))]
     pub max_depth: u32,
