@@ -5,7 +5,7 @@
 //! - the document does not parse: `GRAPHQL_PARSE_FAILED`;
 //! - a value does not fit its type (unknown enum value, bad DateTime/UUID literal
 //!   or variable, wrong scalar): `BAD_USER_INPUT`;
-//! - any other validation failure (unknown field, depth or complexity limit):
+//! - any other validation failure (unknown field, complexity limit):
 //!   `GRAPHQL_VALIDATION_FAILED`;
 //! - no operation to run (several in the document and no or an unknown
 //!   `operationName`): `GRAPHQL_VALIDATION_FAILED`;
