@@ -12,9 +12,11 @@ use crate::domain::RetentionRules;
 mod database_roles;
 mod limits;
 mod oidc;
+mod query_limits;
 pub use database_roles::DatabaseRolesConfig;
 pub use limits::LimitsConfig;
 pub use oidc::OidcConfig;
+pub use query_limits::QueryLimitsConfig;
 
 /// Everything the HTTP service needs to start. Every field has a flag and an
 /// environment variable; secrets are only ever read from the environment or a flag
@@ -100,6 +102,10 @@ pub struct Settings {
     /// development mode only; production may enable it explicitly.
     #[arg(long, env = "AUDITLOG_INTROSPECTION", action = clap::ArgAction::Set)]
     pub introspection: Option<bool>,
+
+    /// Bounds on one GraphQL request (depth, complexity, selections, aliases, directives).
+    #[command(flatten)]
+    pub query_limits: QueryLimitsConfig,
 
     #[command(flatten)]
     pub retention: RetentionConfig,
@@ -253,6 +259,7 @@ impl Settings {
             dev: false,
             graphiql: None,
             introspection: None,
+            query_limits: QueryLimitsConfig::default(),
             retention: RetentionConfig::default(),
             in_process_purge: true,
             purge: PurgeConfig::default(),
@@ -284,6 +291,7 @@ impl std::fmt::Debug for Settings {
             .field("subscriber_buffer", &self.subscriber_buffer)
             .field("graphiql", &self.graphiql_enabled())
             .field("introspection", &self.introspection_enabled())
+            .field("query_limits", &self.query_limits)
             .field("retention", &self.retention)
             .field("in_process_purge", &self.in_process_purge)
             .field("purge", &self.purge)

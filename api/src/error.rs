@@ -26,10 +26,12 @@ pub mod code {
     pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    pub const INTROSPECTION_DISABLED: &str = "INTROSPECTION_DISABLED";
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
     pub const SUBSCRIBER_LAGGED: &str = "SUBSCRIBER_LAGGED";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const QUOTA_EXCEEDED: &str = "QUOTA_EXCEEDED";

@@ -73,10 +73,7 @@ impl Application {
                     settings.limits.enterprise_ingest_per_minute,
                 ),
             },
-            SchemaLimits {
-                introspection: settings.introspection_enabled(),
-                ..SchemaLimits::default()
-            },
+            SchemaLimits::from_config(&settings.query_limits, settings.introspection_enabled()),
         );
         let (people, browser) = sign_in(&settings, &db, &cursor_key)?;
         let state = AppState {

@@ -19,6 +19,10 @@
 //! - [`database`]: direct database access for retention tests (plant events that
 //!   occurred days ago, count what is stored, run purge passes in-process).
 //! - [`worker`]: the real `auditlog-worker` binary as a child process.
+//! - [`node`]: the npm packages of `tests/node` (graphql-ws reference client,
+//!   graphql-http audit suite), installed on first use.
+//! - [`schemathesis`]: the GraphQL fuzzer, installed from PyPI into
+//!   `target/schemathesis-venv` on first use.
 //! - [`oidc`]: a real OpenID Provider (`oidc-provider` on Node.js) for the
 //!   sign-in tests, a cookie-keeping [`oidc::Browser`], and an app configured for it.
 //! - [`backend_tests!`]: runs one `async fn name(backend: Backend)` test on both backends.
@@ -35,12 +39,14 @@ pub mod app;
 pub mod backend;
 pub mod database;
 mod macros;
+pub mod node;
 pub mod oidc;
 pub mod postgres;
 pub mod process;
 pub mod prometheus;
 pub mod queries;
 pub mod response;
+pub mod schemathesis;
 pub mod worker;
 pub mod ws;
 

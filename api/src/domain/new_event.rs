@@ -126,6 +126,9 @@ impl NewEvent {
                     format!("is {size} bytes; the limit is {MAX_PAYLOAD_BYTES} bytes (64 KiB)"),
                 ));
             }
+            if contains_nul(payload) {
+                return Err(invalid("payload", "contains a NUL character (\\u0000)"));
+            }
         }
         let occurred_at = raw.occurred_at.unwrap_or(now).trunc_subsecs(6);
         if occurred_at > now + MAX_CLOCK_SKEW {
@@ -179,6 +182,19 @@ fn optional_text(
             Err(invalid(field, "contains a NUL character"))
         }
         other => Ok(other),
+    }
+}
+
+/// Whether a key or string anywhere in `value` contains NUL, which PostgreSQL's
+/// `jsonb` cannot store. Recursion is bounded by the JSON parsers' nesting limits.
+fn contains_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(map) => map
+            .iter()
+            .any(|(key, item)| key.contains('\0') || contains_nul(item)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
 
@@ -283,6 +299,20 @@ mod tests {
             (
                 RawEvent {
                     payload: Some(json!("x".repeat(MAX_PAYLOAD_BYTES))),
+                    ..raw()
+                },
+                "payload",
+            ),
+            (
+                RawEvent {
+                    payload: Some(json!({ "nested": [{ "k": "a\u{0}b" }] })),
+                    ..raw()
+                },
+                "payload",
+            ),
+            (
+                RawEvent {
+                    payload: Some(json!({ "k\u{0}": 1 })),
                     ..raw()
                 },
                 "payload",

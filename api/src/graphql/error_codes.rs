@@ -5,8 +5,11 @@
 //! - the document does not parse: `GRAPHQL_PARSE_FAILED`;
 //! - a value does not fit its type (unknown enum value, bad DateTime/UUID literal
 //!   or variable, wrong scalar): `BAD_USER_INPUT`;
-//! - any other validation failure (unknown field, depth or complexity limit):
+//! - any other validation failure (unknown field, complexity limit):
 //!   `GRAPHQL_VALIDATION_FAILED`;
+//! - no operation to run (several in the document and no or an unknown
+//!   `operationName`): `GRAPHQL_VALIDATION_FAILED`;
+//! - a subscription sent over HTTP: `BAD_REQUEST` (subscriptions use the WebSocket);
 //! - anything else without a code: `BAD_USER_INPUT` if it is an input coercion
 //!   message, else `INTERNAL_SERVER_ERROR`.
 
@@ -16,7 +19,9 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
 };
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{
+    ErrorExtensionValues, Pos, Response, ServerError, ServerResult, ValidationResult, Variables,
+};
 
 use crate::error::code;
 
@@ -36,7 +41,7 @@ impl Extension for ErrorCodes {
             let fallback = if is_input_error(&error.message) {
                 code::BAD_USER_INPUT
             } else {
-                code::INTERNAL_SERVER_ERROR
+                request_error_code(&error.message).unwrap_or(code::INTERNAL_SERVER_ERROR)
             };
             set_code_if_missing(error, fallback);
         }
@@ -80,6 +85,28 @@ fn is_input_error(message: &str) -> bool {
     message.starts_with("Invalid value for argument")
         || message.starts_with("Failed to parse")
         || message.contains("Invalid value")
+}
+
+/// async-graphql's wording for requests it cannot run at all, after validation.
+fn request_error_code(message: &str) -> Option<&'static str> {
+    if message.starts_with("Operation name required")
+        || message.starts_with("Unknown operation named")
+    {
+        Some(code::GRAPHQL_VALIDATION_FAILED)
+    } else if message.starts_with("Subscriptions are not supported on this transport") {
+        Some(code::BAD_REQUEST)
+    } else {
+        None
+    }
+}
+
+/// An error of our own extensions (limits, the introspection switch) with its code.
+pub fn coded_error(message: impl Into<String>, position: Option<Pos>, code: &str) -> ServerError {
+    let mut error = ServerError::new(message, position);
+    let mut extensions = ErrorExtensionValues::default();
+    extensions.set("code", code);
+    error.extensions = Some(extensions);
+    error
 }
 
 fn set_code_if_missing(error: &mut ServerError, code: &str) {

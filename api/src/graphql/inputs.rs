@@ -47,6 +47,7 @@ impl AuditEventFilter {
                 )));
             }
         }
+        self.refuse_nul()?;
         let ip_address = self
             .ip_address
             .map(|ip| IpAddress::parse(&ip))
@@ -74,6 +75,27 @@ impl AuditEventFilter {
             // Set by the resolver from the caller's retention window, never by clients.
             retained_since: None,
         })
+    }
+
+    /// No stored text contains NUL (ingestion refuses it), and PostgreSQL cannot
+    /// even compare with it: a NUL in a filter is a client error on both backends.
+    fn refuse_nul(&self) -> ApiResult<()> {
+        let has_nul = |text: &String| text.contains('\0');
+        let fields = [
+            ("actions", self.actions.iter().flatten().any(has_nul)),
+            ("actionPrefix", self.action_prefix.iter().any(has_nul)),
+            ("actorIds", self.actor_ids.iter().flatten().any(has_nul)),
+            ("targetType", self.target_type.iter().any(has_nul)),
+            ("targetId", self.target_id.iter().any(has_nul)),
+            ("ipAddress", self.ip_address.iter().any(has_nul)),
+            ("search", self.search.iter().any(has_nul)),
+        ];
+        match fields.into_iter().find(|(_, nul)| *nul) {
+            Some((name, _)) => Err(ApiError::bad_input(format!(
+                "filter.{name} must not contain a NUL character"
+            ))),
+            None => Ok(()),
+        }
     }
 }
 

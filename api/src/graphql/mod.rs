@@ -8,6 +8,7 @@ mod context;
 pub mod cursor;
 mod error_codes;
 pub mod inputs;
+mod introspection;
 mod limits;
 mod metrics;
 mod mutation;

@@ -4,50 +4,60 @@ use async_graphql::Schema;
 
 use super::context::Services;
 use super::error_codes::ErrorCodes;
+use super::introspection::IntrospectionGate;
 use super::limits::SelectionLimit;
 use super::metrics::OperationMetrics;
 use super::mutation::MutationRoot;
 use super::query::QueryRoot;
 use super::subscription::SubscriptionRoot;
+use crate::config::QueryLimitsConfig;
 
 pub type AuditLogSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Bounds on the work one request may ask for.
 #[derive(Clone, Copy, Debug)]
 pub struct SchemaLimits {
-    /// Deepest selection nesting.
+    /// Deepest selection nesting outside introspection (introspection has its
+    /// own bounds, see `limits`).
     pub max_depth: usize,
     /// async-graphql's complexity (one per field, times page sizes where declared).
     pub max_complexity: usize,
     /// Field selections per request, aliases and `__typename` included.
     pub max_selections: usize,
+    /// Aliased fields per request (alias overloading), `__typename` included.
+    pub max_aliases: usize,
     /// Directives per field.
     pub max_directives: usize,
     /// Answer `__schema`/`__type` and suggest field names in errors; off in
-    /// production mode, where the schema is not advertised to scanners.
+    /// production mode, where the schema is not advertised to scanners and
+    /// introspection queries get `INTROSPECTION_DISABLED`.
     pub introspection: bool,
 }
 
-impl Default for SchemaLimits {
-    fn default() -> Self {
+impl SchemaLimits {
+    /// The configured limits (`AUDITLOG_MAX_*`).
+    pub fn from_config(config: &QueryLimitsConfig, introspection: bool) -> Self {
+        let size = |value: u32| usize::try_from(value).unwrap_or(usize::MAX);
         Self {
-            max_depth: 12,
-            max_complexity: 1000,
-            max_selections: 300,
-            max_directives: 4,
-            introspection: false,
+            max_depth: size(config.max_depth),
+            max_complexity: size(config.max_complexity),
+            max_selections: size(config.max_selections),
+            max_aliases: size(config.max_aliases),
+            max_directives: size(config.max_directives),
+            introspection,
         }
     }
 }
 
-pub fn build_schema(services: Services, limits: SchemaLimits) -> AuditLogSchema {
-    let mut builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot);
-    if !limits.introspection {
-        builder = builder.disable_introspection().disable_suggestions();
+impl Default for SchemaLimits {
+    fn default() -> Self {
+        Self::from_config(&QueryLimitsConfig::default(), false)
     }
-    builder
+}
+
+pub fn build_schema(services: Services, limits: SchemaLimits) -> AuditLogSchema {
+    let mut builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .data(services)
-        .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(32)
         .limit_directives(limits.max_directives)
@@ -55,6 +65,16 @@ pub fn build_schema(services: Services, limits: SchemaLimits) -> AuditLogSchema 
         .extension(OperationMetrics::default())
         .extension(SelectionLimit {
             max_selections: limits.max_selections,
-        })
-        .finish()
+            max_aliases: limits.max_aliases,
+            max_depth: limits.max_depth,
+        });
+    if !limits.introspection {
+        // Registered last, so its check of the parsed document runs first: an
+        // introspection query is refused as such, whatever its size.
+        builder = builder
+            .disable_introspection()
+            .disable_suggestions()
+            .extension(IntrospectionGate);
+    }
+    builder.finish()
 }

@@ -1,16 +1,27 @@
-//! The GraphQL-over-HTTP transport.
+//! The GraphQL-over-HTTP transport, following the GraphQL over HTTP specification
+//! (checked by graphql-http's audit suite in the tests).
 //!
-//! - `POST /graphql`: a JSON body `{"query", "variables", "operationName"}`.
-//!   Other content types get 415; bodies over 4 MiB get 413; bodies that are not
-//!   a JSON request object get 400; array batches are refused (400), so one HTTP
-//!   request is always one operation counted against the limits.
-//! - `GET /graphql`: GraphiQL for browsers; otherwise a query in the URL. A
-//!   mutation over GET gets 405, because GET must be safe (no CSRF via links).
+//! - `POST /graphql`: a JSON body `{"query", "variables", "operationName",
+//!   "extensions"}`. Other content types get 415 (see `media_type`); bodies over
+//!   4 MiB get 413; bodies that are not a JSON request object with a string
+//!   `query` get 400; array batches are refused (400), so one HTTP request is
+//!   always one operation counted against the limits.
+//! - `GET /graphql`: GraphiQL for browsers (when enabled); otherwise a query in
+//!   the URL. A mutation over GET gets 405, because GET must be safe (no CSRF
+//!   via links).
+//! - The response is `application/graphql-response+json` if `Accept` prefers it,
+//!   else `application/json`; an `Accept` allowing neither gets 406.
+//!   Under `application/json`, GraphQL errors come in a 200 response. Under
+//!   `application/graphql-response+json`, a request that could not execute at
+//!   all (unparsable, invalid, refused by a limit or by the introspection
+//!   switch) gets 400 and no `data` entry; field errors stay 200.
 //!
-//! Execution errors are GraphQL errors in a 200 response, each with `extensions.code`,
-//! except a refusal by a rate limit or the ingest quota (429 with `Retry-After`,
-//! see `rate_limit`) and `UNAVAILABLE` (the database cannot be reached: 503 with
-//! `Retry-After`). A WebSocket upgrade from a foreign `Origin` gets 403 (`ws_origin`).
+//! Every error has `extensions.code`. A refusal by a rate limit or the ingest
+//! quota is a 429 with `Retry-After` (see `rate_limit`); `UNAVAILABLE` (the
+//! database cannot be reached) a 503 with `Retry-After`. A WebSocket upgrade
+//! from a foreign `Origin` gets 403 (`ws_origin`).
+
+use std::collections::BTreeMap;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
@@ -19,16 +30,15 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use super::media_type::{ResponseMediaType, is_json_request};
 use super::problem::{method_not_allowed, problem};
 use super::request_id::CallerRequestId;
 use super::state::AppState;
 use crate::auth::Principal;
 use crate::error::code;
-
-const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
 pub async fn post_handler(
     State(state): State<AppState>,
@@ -40,31 +50,36 @@ pub async fn post_handler(
     if let Some(refused) = super::rate_limit::credential_refusal(&state, &principal) {
         return refused;
     }
-    if !is_json_content_type(&headers) {
-        return problem(
+    let Some(media_type) = ResponseMediaType::negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let refuse =
+        |status, code, message: String| with_media_type(problem(status, code, message), media_type);
+    if !is_json_request(&headers) {
+        return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             code::UNSUPPORTED_MEDIA_TYPE,
-            "send the request as `Content-Type: application/json`",
+            "send the request as `Content-Type: application/json` (UTF-8)".into(),
         );
     }
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return problem(
+            return refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 code::PAYLOAD_TOO_LARGE,
                 format!("the request body exceeds {} bytes", super::MAX_BODY_BYTES),
             );
         }
         Err(rejection) => {
-            return problem(rejection.status(), code::BAD_REQUEST, rejection.body_text());
+            return refuse(rejection.status(), code::BAD_REQUEST, rejection.body_text());
         }
     };
     let request = match parse_request_body(&body) {
         Ok(request) => request,
-        Err(message) => return problem(StatusCode::BAD_REQUEST, code::BAD_REQUEST, message),
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, code::BAD_REQUEST, message),
     };
-    execute(&state, principal, caller_request_id, request, &headers).await
+    execute(&state, principal, caller_request_id, request, media_type).await
 }
 
 pub async fn get_handler(
@@ -112,20 +127,29 @@ pub async fn get_handler(
             "missing `query` parameter",
         );
     }
+    let Some(media_type) = ResponseMediaType::negotiate(&headers) else {
+        return not_acceptable();
+    };
     let request = match async_graphql::http::parse_query_string(&query) {
         Ok(request) => request,
         Err(error) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                code::BAD_REQUEST,
-                error.to_string(),
+            return with_media_type(
+                problem(
+                    StatusCode::BAD_REQUEST,
+                    code::BAD_REQUEST,
+                    error.to_string(),
+                ),
+                media_type,
             );
         }
     };
     if is_mutation(&request) {
-        return method_not_allowed("mutations must be sent with POST");
+        return with_media_type(
+            method_not_allowed("mutations must be sent with POST"),
+            media_type,
+        );
     }
-    execute(&state, principal, caller_request_id, request, &headers).await
+    execute(&state, principal, caller_request_id, request, media_type).await
 }
 
 async fn execute(
@@ -133,7 +157,7 @@ async fn execute(
     principal: Principal,
     caller_request_id: Option<Extension<CallerRequestId>>,
     request: async_graphql::Request,
-    headers: &HeaderMap,
+    media_type: ResponseMediaType,
 ) -> Response {
     let mut request = request.data(principal);
     if let Some(Extension(id)) = caller_request_id {
@@ -142,27 +166,36 @@ async fn execute(
     let response = state.schema.execute(request).await;
     let limited = super::rate_limit::status_of(&response);
     let unavailable = has_unavailable_error(&response);
-    let content_type = if accepts(headers, GRAPHQL_RESPONSE_JSON) {
-        GRAPHQL_RESPONSE_JSON
+    let not_executed =
+        media_type == ResponseMediaType::GraphQLResponseJson && is_request_error(&response);
+    let body = if not_executed {
+        serde_json::to_vec(&RequestErrorBody {
+            errors: &response.errors,
+            extensions: &response.extensions,
+        })
     } else {
-        "application/json"
+        serde_json::to_vec(&response)
     };
-    match serde_json::to_vec(&response) {
+    match body {
         Ok(body) => {
-            let status = limited.map_or(StatusCode::OK, |(status, _)| status);
-            let mut response = (status, body).into_response();
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            let status = if unavailable {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else if let Some((status, _)) = limited {
+                status
+            } else if not_executed {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
+            let mut response = with_media_type((status, body).into_response(), media_type);
             if unavailable {
-                *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
                 super::problem::set_retry_after(&mut response);
             }
             match limited {
-                Some((_, retry_after)) => {
+                Some((_, retry_after)) if !unavailable => {
                     super::rate_limit::with_retry_after(response, retry_after)
                 }
-                None => response,
+                _ => response,
             }
         }
         Err(error) => {
@@ -184,10 +217,46 @@ fn has_unavailable_error(response: &async_graphql::Response) -> bool {
     })
 }
 
+/// The body of a request error: like a GraphQL response, without `data`.
+#[derive(serde::Serialize)]
+struct RequestErrorBody<'a> {
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    extensions: &'a BTreeMap<String, async_graphql::Value>,
+}
+
+/// A request error in the specification's sense: nothing was executed, so
+/// there is no data and no error points at a field (parse and validation
+/// errors, limits, unknown operation, variables that do not coerce). A field
+/// error always has a path, even when it nulls the whole `data`.
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty())
+}
+
+fn with_media_type(mut response: Response, media_type: ResponseMediaType) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, media_type.header_value());
+    response
+}
+
+fn not_acceptable() -> Response {
+    problem(
+        StatusCode::NOT_ACCEPTABLE,
+        code::NOT_ACCEPTABLE,
+        "accept `application/graphql-response+json` or `application/json`",
+    )
+}
+
 fn parse_request_body(body: &[u8]) -> Result<async_graphql::Request, String> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|error| format!("the body is not valid JSON: {error}"))?;
     match value {
+        serde_json::Value::Object(ref object) if !object.contains_key("query") => {
+            Err("the request has no `query`".into())
+        }
         serde_json::Value::Object(_) => serde_json::from_value(value)
             .map_err(|error| format!("the body is not a GraphQL request: {error}")),
         serde_json::Value::Array(_) => {
@@ -214,21 +283,9 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
     })
 }
 
-fn is_json_content_type(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("application/json"))
-}
-
-fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
+fn accepts_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|accept| accept.to_ascii_lowercase().contains(media_type))
-}
-
-fn accepts_html(headers: &HeaderMap) -> bool {
-    accepts(headers, "text/html")
+        .is_some_and(|accept| accept.to_ascii_lowercase().contains("text/html"))
 }

@@ -10,6 +10,7 @@ mod extract;
 mod graphql;
 mod health;
 mod login;
+mod media_type;
 pub mod metrics;
 mod problem;
 mod rate_limit;

@@ -25,9 +25,12 @@ pub async fn create(
     role: Role,
 ) -> ApiResult<(api_keys::Model, String)> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_KEY_NAME {
+    // Control characters (NUL above all, which PostgreSQL cannot store) have
+    // no place in a one-line label.
+    if name.is_empty() || name.chars().count() > MAX_KEY_NAME || name.chars().any(char::is_control)
+    {
         return Err(ApiError::bad_input(format!(
-            "name must be 1 to {MAX_KEY_NAME} characters"
+            "name must be 1 to {MAX_KEY_NAME} characters, without control characters"
         )));
     }
     let now = clock::now();

@@ -81,6 +81,12 @@ pub async fn set_legal_hold(
             "reason must be at most {MAX_LEGAL_HOLD_REASON} characters"
         )));
     }
+    // PostgreSQL cannot store NUL in text or jsonb (the self-audit payload).
+    if reason.as_ref().is_some_and(|reason| reason.contains('\0')) {
+        return Err(ApiError::bad_input(
+            "reason must not contain a NUL character",
+        ));
+    }
     let stored_reason = if enabled { reason.clone() } else { None };
     let now = clock::now();
     let txn = store::tenant_scope::begin(db, caller.tenant_id).await?;

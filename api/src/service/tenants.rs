@@ -35,9 +35,14 @@ pub async fn create(
 ) -> ApiResult<NewTenant> {
     let slug = TenantSlug::parse(slug).map_err(ApiError::bad_input)?;
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_TENANT_NAME {
+    // Control characters (NUL above all, which PostgreSQL cannot store) have
+    // no place in a one-line label.
+    if name.is_empty()
+        || name.chars().count() > MAX_TENANT_NAME
+        || name.chars().any(char::is_control)
+    {
         return Err(ApiError::bad_input(format!(
-            "name must be 1 to {MAX_TENANT_NAME} characters"
+            "name must be 1 to {MAX_TENANT_NAME} characters, without control characters"
         )));
     }
     let now = clock::now();

@@ -1,14 +1,16 @@
 //! API keys: the secret is shown once by `createApiKey` and never again; revocation
 //! takes effect at once; key management audits itself with the caller as actor.
 
-use auditlog_tests::{Backend, TestApp, backend_tests, queries};
+use auditlog_tests::{Backend, TestApp, backend_tests, queries, spawn_app_with};
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
 use crate::helpers::{app_with_tenant, id, instant};
 
 async fn secret_is_returned_once_and_never_listed(backend: Backend) {
-    let (app, tenant) = app_with_tenant(backend).await;
+    // Introspection on: the test reads the fields of `ApiKey`.
+    let app = spawn_app_with(backend, |settings| settings.introspection = Some(true)).await;
+    let tenant = app.create_tenant("acme", "TEAM").await;
     let admin = tenant.admin_key.as_str();
     let before = Utc::now();
     let created = app.create_api_key(admin, "ci publisher", "PUBLISHER").await;

@@ -1,37 +1,10 @@
 //! The protocol's reference client: the `graphql-ws` npm package, run with
 //! Node.js's test runner against a real server (tests/node/subscription.test.mjs).
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::OnceLock;
-
+use auditlog_tests::node::{ensure_node_modules, node_dir};
 use auditlog_tests::{Backend, backend_tests};
 
 use crate::helpers::app_with_tenant;
-
-fn node_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("node")
-}
-
-/// Installs the locked npm packages once per test process if they are missing.
-fn ensure_node_modules() {
-    static INSTALLED: OnceLock<()> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
-        if node_dir().join("node_modules/graphql-ws").exists() {
-            return;
-        }
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(node_dir())
-            .status()
-            .unwrap_or_else(|e| panic!("cannot run npm (install Node.js 20 and npm): {e}"));
-        assert!(
-            status.success(),
-            "npm ci failed in {}",
-            node_dir().display()
-        );
-    });
-}
 
 async fn graphql_ws_reference_client_receives_events_in_order(backend: Backend) {
     ensure_node_modules();
