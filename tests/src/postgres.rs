@@ -118,7 +118,7 @@ pub const APP_ROLE: &str = "auditlog_app_login";
 /// Creates the owner, the group role and the service's login role, unless they
 /// exist. Each role's password is its name (ignored by the throwaway cluster,
 /// which trusts local connections).
-const CREATE_ROLES: &str = r#"
+pub(crate) const CREATE_ROLES: &str = r#"
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'auditlog_owner') THEN
@@ -146,6 +146,16 @@ pub struct DatabaseUrls {
     pub owner: String,
     /// The server's superuser (raw SQL of the benchmarks, test set-up).
     pub superuser: String,
+}
+
+/// The schema owner's URL for a harness URL of the service role; any other
+/// URL (SQLite, an operator's own) is returned unchanged.
+pub fn owner_url_of(database_url: &str) -> String {
+    if database_url.contains(&format!("://{APP_ROLE}:")) {
+        with_user(database_url, OWNER_ROLE)
+    } else {
+        database_url.to_owned()
+    }
 }
 
 /// `url` with its user (and password) replaced by `role`, whose password is its name.

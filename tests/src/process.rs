@@ -33,6 +33,11 @@ impl ServerProcess {
             .env("AUDITLOG_WS_MAX_CONNECTIONS_PER_CREDENTIAL", "0")
             // The throwaway cluster runs with fsync off; `extra_env` may say otherwise.
             .env("AUDITLOG_ALLOW_UNSAFE_DURABILITY", "true")
+            // The harness's service role may not migrate; its owner may.
+            .env(
+                "AUDITLOG_MIGRATION_DATABASE_URL",
+                crate::postgres::owner_url_of(database_url),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

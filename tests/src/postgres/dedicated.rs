@@ -8,6 +8,10 @@
 //! acknowledged events is what production gets. The shared cluster is never
 //! stopped by a test.
 //!
+//! Like the shared cluster's test databases, its database `auditlog` is owned
+//! by [`super::OWNER_ROLE`] and the service connects as [`super::APP_ROLE`],
+//! so row-level security holds here too.
+//!
 //! Clean-up: a supervisor `sh` waits for EOF on its stdin (a pipe from this
 //! process); when the [`DedicatedCluster`] is dropped, or the test process
 //! exits however it exits, it stops the server and deletes the directory.
@@ -15,6 +19,9 @@
 use std::process::{Child, Command, Stdio};
 
 use super::cluster::{Cluster, find_bindir, free_port, quote, run};
+
+/// The database the tests use on a dedicated cluster.
+const DATABASE: &str = "auditlog";
 
 pub struct DedicatedCluster {
     cluster: Cluster,
@@ -48,12 +55,38 @@ impl DedicatedCluster {
             _supervisor: supervisor,
         };
         dedicated.start_server();
+        dedicated.create_roles_and_database();
         dedicated
     }
 
-    /// URL of the `postgres` database (the tests use it directly).
+    /// The service's URL: role [`super::APP_ROLE`] on database `auditlog`.
     pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+        super::with_user(&self.superuser_url(), super::APP_ROLE)
+    }
+
+    /// The schema owner's URL (`AUDITLOG_MIGRATION_DATABASE_URL`).
+    pub fn owner_url(&self) -> String {
+        super::with_user(&self.superuser_url(), super::OWNER_ROLE)
+    }
+
+    /// The superuser's URL, for checks that must see every tenant's rows.
+    pub fn superuser_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", self.port)
+    }
+
+    fn create_roles_and_database(&self) {
+        let mut command = self.cluster.command(self.cluster.bindir.join("psql"));
+        command
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres"])
+            .args(["-p", &self.port.to_string(), "-v", "ON_ERROR_STOP=1", "-q"])
+            .args(["-c", super::CREATE_ROLES])
+            .args([
+                "-c",
+                &format!("CREATE DATABASE {DATABASE} OWNER {}", super::OWNER_ROLE),
+            ]);
+        if let Err(message) = run(&mut command) {
+            panic!("cannot create the dedicated cluster's roles and database: {message}");
+        }
     }
 
     /// `pg_ctl stop -m immediate`: the server quits without a checkpoint.

@@ -311,6 +311,8 @@ fn settings_for(url: &str, owner_url: &str) -> Settings {
     let mut settings = Settings::for_database(url.to_owned());
     settings.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     settings.in_process_purge = false;
+    // The throwaway cluster runs with fsync off; the role check is the subject.
+    settings.allow_unsafe_durability = true;
     settings.database_roles.migration_database_url = Some(owner_url.to_owned());
     settings
 }

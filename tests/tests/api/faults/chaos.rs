@@ -77,7 +77,7 @@ async fn postgres_acknowledged_events_survive_killed_service_and_crashed_databas
         "the clients never saw the database down: {codes:?}"
     );
     assert_only_retryable(&codes);
-    verify(&url, &acknowledged).await;
+    verify(&cluster.superuser_url(), &acknowledged).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -35,7 +35,7 @@ async fn readiness_waits_for_migrations(backend: Backend) {
     assert_eq!(body["checks"]["database"], "ok", "{body}");
     assert_eq!(body["checks"]["migrations"], "pending", "{body}");
 
-    let db = auditlog_tests::database::connect(&database.url).await;
+    let db = auditlog_tests::database::connect(&database.owner_url).await;
     auditlog_api::db::migrate(&db).await.expect("migrate");
     let (status, body) = get(&format!("{}/readyz", server.address)).await;
     assert_eq!(status, 200, "{body}");

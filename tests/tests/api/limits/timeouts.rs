@@ -13,7 +13,8 @@ use crate::helpers::events;
 /// An open transaction holding a write lock on every tenant row (SQLite: the
 /// database's write lock).
 async fn lock_tenants(app: &TestApp) -> (sea_orm::DatabaseConnection, DatabaseTransaction) {
-    let db = database::connect(app.database_url()).await;
+    // The superuser: the service's role sees (and locks) no rows without a tenant.
+    let db = database::connect(app.superuser_database_url()).await;
     let lock = db.begin().await.unwrap();
     lock.execute_unprepared("UPDATE tenants SET name = name")
         .await
