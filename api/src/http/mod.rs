@@ -25,7 +25,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 pub use state::AppState;
 
@@ -60,14 +60,18 @@ pub fn router(state: AppState) -> Router {
         // Spans carry the method, the path (never the query string: GET
         // requests put GraphQL documents and variables there) and the request id.
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
-                tracing::info_span!(
-                    "request",
-                    method = %request.method(),
-                    path = %request.uri().path(),
-                    request_id = %request_id::of(request),
-                )
-            }),
+            TraceLayer::new_for_http()
+                // 5xx answers are expected while the database is down (503
+                // UNAVAILABLE) and are counted on /metrics: a warning, not an error.
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN))
+                .make_span_with(|request: &axum::extract::Request| {
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id = %request_id::of(request),
+                    )
+                }),
         )
         // A bug must cost one request a 500, not the process; no details leak.
         .layer(CatchPanicLayer::custom(problem::panic_response))
