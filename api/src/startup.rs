@@ -19,6 +19,7 @@ use crate::http::{AppState, router};
 use crate::limits::{IngestQuota, RequestLimits};
 use crate::live::{Hub, HubSettings, pg_listener};
 use crate::retention::{PurgeScheduler, PurgeSettings, Purger};
+use crate::service::group_commit::GroupCommit;
 use crate::{db, db_roles, shutdown, store};
 use sea_orm::DbBackend;
 
@@ -72,6 +73,7 @@ impl Application {
                     settings.limits.team_ingest_per_minute,
                     settings.limits.enterprise_ingest_per_minute,
                 ),
+                ingest: GroupCommit::new(db.clone(), live.clone()),
             },
             SchemaLimits::from_config(&settings.query_limits, settings.introspection_enabled()),
         );

@@ -1,6 +1,7 @@
 //! What resolvers reach through `ctx.data`: the shared [`Services`] (schema data)
 //! and the request's [`Principal`] (request data).
 
+use crate::service::group_commit::GroupCommit;
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 
@@ -19,6 +20,8 @@ pub struct Services {
     pub retention: RetentionRules,
     /// Events per minute per tenant, by plan.
     pub ingest_quota: IngestQuota,
+    /// Commits concurrent batches of a tenant together.
+    pub ingest: GroupCommit,
 }
 
 pub trait ContextExt {

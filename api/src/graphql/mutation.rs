@@ -40,8 +40,7 @@ impl MutationRoot {
             })
             .collect();
         let stored = service::events::record(
-            &ctx.services().db,
-            &ctx.services().live,
+            &ctx.services().ingest,
             caller.tenant_id,
             caller.retention,
             batch,

@@ -1,19 +1,18 @@
-//! Recording a batch of events: validate all, then append all in one transaction.
+//! Recording a batch of events: validate all, then append all in one
+//! transaction (shared with other requests of the tenant, see `group_commit`).
 //!
 //! An event that occurred before the tenant's retention cutoff would be expired
 //! (invisible, and purged) the moment it is stored, so it is refused like any
 //! other invalid event; so is a retry whose idempotency key names an expired event.
 
 use entity::audit_events;
-use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use super::group_commit::GroupCommit;
 use crate::domain::clock;
 use crate::domain::new_event::RawEvent;
 use crate::domain::{NewEvent, RetentionWindow};
 use crate::error::{ApiError, ApiResult};
-use crate::live::Hub;
-use crate::store;
 
 /// Events accepted in one `recordAuditEvents` call.
 pub const MAX_BATCH: usize = 1000;
@@ -22,8 +21,7 @@ pub const MAX_BATCH: usize = 1000;
 /// and the error names its index. `admit` is asked, with the number of events,
 /// once the batch is valid and before the transaction (the ingest quota).
 pub async fn record(
-    db: &DatabaseConnection,
-    live: &Hub,
+    ingest: &GroupCommit,
     tenant_id: Uuid,
     retention: RetentionWindow,
     batch: Vec<RawEvent>,
@@ -61,25 +59,5 @@ pub async fn record(
         })
         .collect::<ApiResult<Vec<_>>>()?;
     admit(events.len())?;
-    let txn = store::tenant_scope::begin(db, tenant_id).await?;
-    let stored = store::events::append(&txn, tenant_id, events, now).await?;
-    // A retried idempotency key returns the original event; if that one has
-    // expired meanwhile (not yet purged), it must not be shown again.
-    if let Some(cutoff) = cutoff
-        && let Some(index) = stored.iter().position(|row| row.occurred_at < cutoff)
-    {
-        txn.rollback().await?;
-        return Err(ApiError::Conflict {
-            message: format!(
-                "events[{index}]: its idempotency key belongs to an event that has expired \
-                 under this tenant's retention policy"
-            ),
-            index: Some(index),
-        });
-    }
-    txn.commit().await?;
-    if let Some(last) = stored.iter().map(|row| row.sequence).max() {
-        live.published(tenant_id, last).await;
-    }
-    Ok(stored)
+    ingest.append(tenant_id, retention, events).await
 }

@@ -9,6 +9,7 @@
 pub mod admin_audit;
 pub mod api_keys;
 pub mod events;
+pub mod group_commit;
 pub mod retention;
 pub mod tenants;
 pub mod user_activity;

@@ -13,6 +13,7 @@ mod filter_model;
 mod fuzz;
 mod graphql_http_audit;
 mod graphql_over_http;
+mod group_commit;
 mod helpers;
 mod http;
 mod idempotency;

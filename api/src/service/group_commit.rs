@@ -1,0 +1,332 @@
+//! Group commit: concurrent `recordAuditEvents` calls of one tenant share a
+//! transaction.
+//!
+//! A tenant's batches are serialized anyway (the counter row lock that keeps
+//! sequences gapless, see `store::events::append`), so 64 clients sending one
+//! event each would otherwise queue for that lock, one transaction (and one
+//! NOTIFY) per event. Here a request hands its validated batch to its tenant's
+//! queue; one drainer task per busy tenant commits everything queued in one
+//! transaction while new requests queue behind it, then answers each request
+//! with its own rows. An idle tenant's request commits at once, alone: no
+//! added latency, no timer.
+//!
+//! Invariants:
+//! - a request is answered only after the transaction holding its events has
+//!   committed (acknowledged means durable), and with exactly its own rows;
+//! - a group that fails *before* its commit (an idempotency conflict, an expired
+//!   replay, any statement error) is rolled back and its requests are committed
+//!   one by one, so each gets the answer it would have had alone, in arrival order;
+//! - a group whose COMMIT fails is not retried by the server (it may have been
+//!   committed): every request in it gets the error, and clients retry with
+//!   their idempotency keys as for any `UNAVAILABLE`;
+//! - on SQLite, which has one writer, the drainers of all tenants take turns
+//!   through an in-process lock instead of spinning on the busy timeout.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+use entity::audit_events;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use crate::domain::{NewEvent, RetentionWindow, clock};
+use crate::error::{ApiError, ApiResult};
+use crate::live::Hub;
+use crate::store;
+
+/// Events committed in one group transaction at most (a single request's batch
+/// of up to 1000 always fits), so no group holds the tenant's lock for long.
+const MAX_GROUP_EVENTS: usize = 2000;
+
+/// One request's validated batch and where its answer goes.
+struct Job {
+    events: Vec<NewEvent>,
+    retention: RetentionWindow,
+    reply: oneshot::Sender<ApiResult<Vec<audit_events::Model>>>,
+}
+
+/// The per-process group committer (cheap to clone).
+#[derive(Clone)]
+pub struct GroupCommit {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: DatabaseConnection,
+    live: Hub,
+    /// Queued jobs per tenant; a tenant has an entry exactly while its drainer runs.
+    queues: Mutex<HashMap<Uuid, Vec<Job>>>,
+    /// SQLite's single writer, taken around each transaction (not on PostgreSQL).
+    sqlite_writer: tokio::sync::Mutex<()>,
+}
+
+impl GroupCommit {
+    pub fn new(db: DatabaseConnection, live: Hub) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                live,
+                queues: Mutex::new(HashMap::new()),
+                sqlite_writer: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    /// Appends `events` to the tenant's log (in a group or alone) and returns
+    /// the stored rows, one per event, once they are committed.
+    pub async fn append(
+        &self,
+        tenant_id: Uuid,
+        retention: RetentionWindow,
+        events: Vec<NewEvent>,
+    ) -> ApiResult<Vec<audit_events::Model>> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            events,
+            retention,
+            reply,
+        };
+        let start_drainer = {
+            let mut queues = self.lock_queues();
+            match queues.get_mut(&tenant_id) {
+                Some(queue) => {
+                    queue.push(job);
+                    false
+                }
+                None => {
+                    queues.insert(tenant_id, vec![job]);
+                    true
+                }
+            }
+        };
+        if start_drainer {
+            // Its own task: a request that goes away (client gone, timeout)
+            // must not take the other requests' transaction with it.
+            tokio::spawn(self.clone().drain(tenant_id));
+        }
+        answer.await.unwrap_or_else(|_| {
+            Err(ApiError::Internal(anyhow::anyhow!(
+                "the group commit of this batch ended without an answer"
+            )))
+        })
+    }
+
+    fn lock_queues(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Vec<Job>>> {
+        self.inner
+            .queues
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Commits the tenant's queued jobs, group after group, until none is left.
+    async fn drain(self, tenant_id: Uuid) {
+        // Whatever ends this task (even a panic), the tenant's entry goes, so
+        // the next request starts a new drainer; jobs still queued then are
+        // answered with an error by their dropped senders.
+        let mut entry = QueueEntry {
+            group_commit: &self,
+            tenant_id,
+            armed: true,
+        };
+        loop {
+            let group = {
+                let mut queues = self.lock_queues();
+                let Some(queue) = queues.get_mut(&tenant_id) else {
+                    entry.armed = false;
+                    return;
+                };
+                if queue.is_empty() {
+                    // Under the same lock as the check: a request either found
+                    // this entry (and is in `queue`) or will start a new drainer.
+                    queues.remove(&tenant_id);
+                    entry.armed = false;
+                    return;
+                }
+                take_group(queue)
+            };
+            self.commit_group(tenant_id, group).await;
+        }
+    }
+
+    async fn commit_group(&self, tenant_id: Uuid, mut group: Vec<Job>) {
+        let received_at = clock::now();
+        if group.len() == 1
+            && let Some(job) = group.pop()
+        {
+            let result = self
+                .commit_alone(tenant_id, job.events, job.retention, received_at)
+                .await;
+            let _ = job.reply.send(result);
+            return;
+        }
+        match self.commit_together(tenant_id, &group, received_at).await {
+            Together::Committed(rows) => {
+                // Hand each request its own rows, in order.
+                let mut rest = rows;
+                for job in group {
+                    let tail = rest.split_off(job.events.len().min(rest.len()));
+                    let _ = job.reply.send(Ok(rest));
+                    rest = tail;
+                }
+            }
+            Together::CommitFailed(error) => {
+                for job in group {
+                    let _ = job.reply.send(Err(same_error(&error)));
+                }
+            }
+            Together::RolledBack => {
+                for job in group {
+                    let result = self
+                        .commit_alone(tenant_id, job.events, job.retention, received_at)
+                        .await;
+                    let _ = job.reply.send(result);
+                }
+            }
+        }
+    }
+
+    async fn commit_alone(
+        &self,
+        tenant_id: Uuid,
+        events: Vec<NewEvent>,
+        retention: RetentionWindow,
+        received_at: DateTime<Utc>,
+    ) -> ApiResult<Vec<audit_events::Model>> {
+        let _writer = self.sqlite_turn().await;
+        let txn = store::tenant_scope::begin(&self.inner.db, tenant_id).await?;
+        let stored = store::events::append(&txn, tenant_id, events, received_at).await?;
+        if let Err(error) = refuse_expired_replay(&stored, retention, received_at) {
+            txn.rollback().await?;
+            return Err(error);
+        }
+        txn.commit().await?;
+        self.publish(tenant_id, &stored).await;
+        Ok(stored)
+    }
+
+    async fn commit_together(
+        &self,
+        tenant_id: Uuid,
+        group: &[Job],
+        received_at: DateTime<Utc>,
+    ) -> Together {
+        let _writer = self.sqlite_turn().await;
+        let txn = match store::tenant_scope::begin(&self.inner.db, tenant_id).await {
+            Ok(txn) => txn,
+            Err(_) => return Together::RolledBack,
+        };
+        let events: Vec<NewEvent> = group
+            .iter()
+            .flat_map(|job| job.events.iter().cloned())
+            .collect();
+        let stored = match store::events::append(&txn, tenant_id, events, received_at).await {
+            Ok(stored) => stored,
+            Err(_) => return rolled_back(txn).await,
+        };
+        let mut offset = 0;
+        for job in group {
+            let rows = &stored[offset..offset + job.events.len()];
+            offset += job.events.len();
+            if refuse_expired_replay(rows, job.retention, received_at).is_err() {
+                return rolled_back(txn).await;
+            }
+        }
+        if let Err(error) = txn.commit().await {
+            return Together::CommitFailed(error.into());
+        }
+        self.publish(tenant_id, &stored).await;
+        Together::Committed(stored)
+    }
+
+    async fn publish(&self, tenant_id: Uuid, stored: &[audit_events::Model]) {
+        if let Some(last) = stored.iter().map(|row| row.sequence).max() {
+            self.inner.live.published(tenant_id, last).await;
+        }
+    }
+
+    async fn sqlite_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.inner.db.get_database_backend() {
+            DbBackend::Sqlite => Some(self.inner.sqlite_writer.lock().await),
+            _ => None,
+        }
+    }
+}
+
+/// What a group transaction came to.
+enum Together {
+    Committed(Vec<audit_events::Model>),
+    /// Nothing was written; each job is committed alone next.
+    RolledBack,
+    /// The outcome is unknown to the server; every job gets this error.
+    CommitFailed(ApiError),
+}
+
+async fn rolled_back(txn: DatabaseTransaction) -> Together {
+    // A failed rollback leaves nothing either: the connection is discarded.
+    let _ = txn.rollback().await;
+    Together::RolledBack
+}
+
+/// The next group: queued jobs in arrival order up to [`MAX_GROUP_EVENTS`]
+/// events, and always at least one job.
+fn take_group(queue: &mut Vec<Job>) -> Vec<Job> {
+    let mut events = 0;
+    let mut count = 0;
+    for job in queue.iter() {
+        if count > 0 && events + job.events.len() > MAX_GROUP_EVENTS {
+            break;
+        }
+        events += job.events.len();
+        count += 1;
+    }
+    queue.drain(..count).collect()
+}
+
+/// A retried idempotency key returns the original event; if that one has
+/// expired meanwhile (not yet purged), it must not be shown again.
+fn refuse_expired_replay(
+    rows: &[audit_events::Model],
+    retention: RetentionWindow,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let Some(cutoff) = retention.cutoff(now) else {
+        return Ok(());
+    };
+    match rows.iter().position(|row| row.occurred_at < cutoff) {
+        None => Ok(()),
+        Some(index) => Err(ApiError::Conflict {
+            message: format!(
+                "events[{index}]: its idempotency key belongs to an event that has expired \
+                 under this tenant's retention policy"
+            ),
+            index: Some(index),
+        }),
+    }
+}
+
+/// The error of a failed group COMMIT, for each request of the group.
+fn same_error(error: &ApiError) -> ApiError {
+    match error {
+        ApiError::Unavailable(cause) => ApiError::Unavailable(anyhow::anyhow!("{cause:#}")),
+        ApiError::Timeout(message) => ApiError::Timeout(message.clone()),
+        other => ApiError::Internal(anyhow::anyhow!("{other:#}")),
+    }
+}
+
+/// Removes a tenant's queue entry if its drainer ends unexpectedly (a panic);
+/// a drainer that runs out of work removes it itself and disarms this.
+struct QueueEntry<'a> {
+    group_commit: &'a GroupCommit,
+    tenant_id: Uuid,
+    armed: bool,
+}
+
+impl Drop for QueueEntry<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.group_commit.lock_queues().remove(&self.tenant_id);
+        }
+    }
+}
