@@ -84,6 +84,14 @@ pub struct Settings {
     #[arg(long, env = "AUDITLOG_CURSOR_KEY", hide_env_values = true)]
     pub cursor_key: Option<String>,
 
+    /// Milliseconds a verified API key is remembered in this process (saves its
+    /// database lookups on every request). A revocation or policy change is
+    /// seen at once by this process and within this period by other replicas.
+    /// `0` turns the cache off.
+    #[arg(long, env = "AUDITLOG_AUTH_CACHE_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub auth_cache_ms: u64,
+
     /// Seconds a WebSocket client has to send `connection_init` (close 4408 after).
     #[arg(long, env = "AUDITLOG_WS_INIT_TIMEOUT", default_value_t = 10)]
     pub ws_init_timeout_secs: u64,
@@ -253,6 +261,7 @@ impl Settings {
             shutdown_grace_secs: 30,
             allow_unsafe_durability: false,
             cursor_key: None,
+            auth_cache_ms: 1000,
             ws_init_timeout_secs: 10,
             subscriber_buffer: 4096,
             environment: Environment::Production,
@@ -287,6 +296,7 @@ impl std::fmt::Debug for Settings {
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("allow_unsafe_durability", &self.allow_unsafe_durability)
             .field("cursor_key", &self.cursor_key.as_ref().map(|_| "<set>"))
+            .field("auth_cache_ms", &self.auth_cache_ms)
             .field("ws_init_timeout_secs", &self.ws_init_timeout_secs)
             .field("subscriber_buffer", &self.subscriber_buffer)
             .field("graphiql", &self.graphiql_enabled())

@@ -8,6 +8,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::ApiKeyCache;
 use crate::auth::oidc::IdentityProvider;
 use crate::auth::{Authenticator, People};
 use crate::config::Settings;
@@ -63,6 +64,7 @@ impl Application {
         if db.get_database_backend() == DbBackend::Postgres {
             pg_listener::spawn(settings.database_url.clone(), live.clone());
         }
+        let key_cache = ApiKeyCache::new(std::time::Duration::from_millis(settings.auth_cache_ms));
         let schema = build_schema(
             Services {
                 db: db.clone(),
@@ -74,6 +76,7 @@ impl Application {
                     settings.limits.enterprise_ingest_per_minute,
                 ),
                 ingest: GroupCommit::new(db.clone(), live.clone()),
+                key_cache: key_cache.clone(),
             },
             SchemaLimits::from_config(&settings.query_limits, settings.introspection_enabled()),
         );
@@ -85,7 +88,8 @@ impl Application {
                 settings.operator_token.clone(),
                 retention,
             )
-            .with_people(people),
+            .with_people(people)
+            .with_key_cache(key_cache),
             db: db.clone(),
             graphiql: settings.graphiql_enabled(),
             live: live.clone(),

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::oidc::IdpUnavailable;
 use super::people::{People, PeopleError, PersonOutcome};
-use super::{CallerIdentity, Principal, TenantCaller};
+use super::{ApiKeyCache, CallerIdentity, Principal, TenantCaller};
 use crate::domain::clock;
 use crate::domain::secret::{PresentedKey, parse_key, secret_matches, tokens_match};
 use crate::domain::{Plan, RetentionRules, RetentionWindow, Role};
@@ -27,6 +27,8 @@ pub struct Authenticator {
     retention: RetentionRules,
     /// People signing in through the identity provider; `None`: API keys only.
     people: Option<People>,
+    /// Recently verified API keys (see `key_cache`).
+    key_cache: ApiKeyCache,
 }
 
 /// Authentication could not decide (never a bad credential: that is `Invalid`).
@@ -68,7 +70,14 @@ impl Authenticator {
             operator_token,
             retention,
             people: None,
+            key_cache: ApiKeyCache::disabled(),
         }
+    }
+
+    /// Keeps verified API keys in `cache` (shared with whoever invalidates it).
+    pub fn with_key_cache(mut self, cache: ApiKeyCache) -> Self {
+        self.key_cache = cache;
+        self
     }
 
     /// Also accepts people (IdP access tokens and browser sessions).
@@ -101,7 +110,14 @@ impl Authenticator {
             let outcome = people.authenticate_token(token).await?;
             return Ok(self.person_principal(outcome));
         }
-        Ok(self.authenticate_api_key(token).await?)
+        if let Some(principal) = self.key_cache.get(token) {
+            return Ok(principal);
+        }
+        let principal = self.authenticate_api_key(token).await?;
+        if matches!(principal, Principal::Tenant(_)) {
+            self.key_cache.insert(token, &principal);
+        }
+        Ok(principal)
     }
 
     /// Authenticates the value of the browser-session cookie (the HTTP layer

@@ -11,6 +11,7 @@
 //! absent would hide a misconfigured client behind confusing role errors.
 
 mod authenticator;
+pub mod key_cache;
 pub mod oidc;
 pub mod people;
 mod person;
@@ -18,6 +19,7 @@ mod principal;
 pub mod session_secret;
 
 pub use authenticator::{AuthError, Authenticator};
+pub use key_cache::ApiKeyCache;
 pub use people::People;
 pub use person::{Person, PersonCredential};
 pub use principal::{AuditActor, CallerIdentity, Principal, TenantCaller};

@@ -1,6 +1,7 @@
 //! What resolvers reach through `ctx.data`: the shared [`Services`] (schema data)
 //! and the request's [`Principal`] (request data).
 
+use crate::auth::ApiKeyCache;
 use crate::service::group_commit::GroupCommit;
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
@@ -22,6 +23,8 @@ pub struct Services {
     pub ingest_quota: IngestQuota,
     /// Commits concurrent batches of a tenant together.
     pub ingest: GroupCommit,
+    /// Verified API keys; emptied by changes that could alter a cached caller.
+    pub key_cache: ApiKeyCache,
 }
 
 pub trait ContextExt {

@@ -95,6 +95,9 @@ impl MutationRoot {
         let id = parse_uuid("id", &id)?;
         let row =
             service::api_keys::revoke(&ctx.services().db, &ctx.services().live, caller, id).await?;
+        // The key stops working at once in this process (other replicas within
+        // `AUDITLOG_AUTH_CACHE_MS`).
+        ctx.services().key_cache.invalidate_all();
         Ok(ApiKey::from_row(row, &caller.tenant_slug)?)
     }
 
@@ -140,6 +143,7 @@ impl MutationRoot {
             i64::from(days),
         )
         .await?;
+        services.key_cache.invalidate_all();
         Ok(Tenant::from_row(row, &services.retention)?.retention)
     }
 
@@ -162,6 +166,7 @@ impl MutationRoot {
             reason,
         )
         .await?;
+        services.key_cache.invalidate_all();
         Ok(Tenant::from_row(row, &services.retention)?.retention)
     }
 
@@ -185,6 +190,7 @@ impl MutationRoot {
             &AuditActor::operator(),
         )
         .await?;
+        services.key_cache.invalidate_all();
         Ok(Tenant::from_row(row, &services.retention)?)
     }
 }

@@ -16,6 +16,9 @@
 //! - a group that fails *before* its commit (an idempotency conflict, an expired
 //!   replay, any statement error) is rolled back and its requests are committed
 //!   one by one, so each gets the answer it would have had alone, in arrival order;
+//! - a request that went away before its transaction's COMMIT (client gone,
+//!   request timeout) is not written, as when a request's own transaction is
+//!   dropped;
 //! - a group whose COMMIT fails is not retried by the server (it may have been
 //!   committed): every request in it gets the error, and clients retry with
 //!   their idempotency keys as for any `UNAVAILABLE`;
@@ -44,8 +47,11 @@ const MAX_GROUP_EVENTS: usize = 2000;
 struct Job {
     events: Vec<NewEvent>,
     retention: RetentionWindow,
-    reply: oneshot::Sender<ApiResult<Vec<audit_events::Model>>>,
+    reply: Answer,
 }
+
+/// Where a job's result goes; closed once its request has gone away.
+type Answer = oneshot::Sender<ApiResult<Vec<audit_events::Model>>>;
 
 /// The per-process group committer (cheap to clone).
 #[derive(Clone)]
@@ -156,7 +162,13 @@ impl GroupCommit {
             && let Some(job) = group.pop()
         {
             let result = self
-                .commit_alone(tenant_id, job.events, job.retention, received_at)
+                .commit_alone(
+                    tenant_id,
+                    job.events,
+                    job.retention,
+                    &job.reply,
+                    received_at,
+                )
                 .await;
             let _ = job.reply.send(result);
             return;
@@ -178,8 +190,17 @@ impl GroupCommit {
             }
             Together::RolledBack => {
                 for job in group {
+                    if job.reply.is_closed() {
+                        continue;
+                    }
                     let result = self
-                        .commit_alone(tenant_id, job.events, job.retention, received_at)
+                        .commit_alone(
+                            tenant_id,
+                            job.events,
+                            job.retention,
+                            &job.reply,
+                            received_at,
+                        )
                         .await;
                     let _ = job.reply.send(result);
                 }
@@ -192,6 +213,7 @@ impl GroupCommit {
         tenant_id: Uuid,
         events: Vec<NewEvent>,
         retention: RetentionWindow,
+        reply: &Answer,
         received_at: DateTime<Utc>,
     ) -> ApiResult<Vec<audit_events::Model>> {
         let _writer = self.sqlite_turn().await;
@@ -200,6 +222,11 @@ impl GroupCommit {
         if let Err(error) = refuse_expired_replay(&stored, retention, received_at) {
             txn.rollback().await?;
             return Err(error);
+        }
+        if reply.is_closed() {
+            // Its request is gone (client or request timeout): write nothing.
+            txn.rollback().await?;
+            return Err(ApiError::Internal(anyhow::anyhow!("the request went away")));
         }
         txn.commit().await?;
         self.publish(tenant_id, &stored).await;
@@ -229,7 +256,11 @@ impl GroupCommit {
         for job in group {
             let rows = &stored[offset..offset + job.events.len()];
             offset += job.events.len();
-            if refuse_expired_replay(rows, job.retention, received_at).is_err() {
+            // A job whose request went away (client gone, request timeout)
+            // must not be written: retry the others without it.
+            if refuse_expired_replay(rows, job.retention, received_at).is_err()
+                || job.reply.is_closed()
+            {
                 return rolled_back(txn).await;
             }
         }
