@@ -20,6 +20,12 @@ mod bench;
 use std::path::PathBuf;
 use std::time::Instant;
 
+/// mimalloc instead of the system allocator: GraphQL responses are built from
+/// many small allocations, and glibc's malloc showed up as a third of the
+/// service's CPU time in profiles of the page benchmark.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use auditlog_tests::{Backend, spawn_app_with};
 use bench::report::{Goal, Row, goals_table, table};
 use bench::{Bench, Scale};
