@@ -1,7 +1,7 @@
 //! Writing a batch of new rows into `audit_events`, the hot path of ingest.
 //!
 //! PostgreSQL gets the whole batch as ONE parameter, a JSON array expanded by
-//! `jsonb_to_recordset` into typed columns: one short statement to parse and
+//! `json_to_recordset` into typed columns: one short statement to parse and
 //! plan per batch instead of a 20-parameters-per-row `VALUES` list (10,000 bind
 //! parameters for a batch of 500), which BENCHMARKS.md showed dominating batch
 //! ingest. SQLite (in-process, no protocol cost) keeps multi-row `VALUES`.
@@ -19,14 +19,16 @@ use crate::store::{StoreError, dialect};
 /// bind-parameter limit.
 const SQLITE_ROWS_PER_INSERT: usize = 500;
 
-/// The column list and record type shared by the INSERT and `jsonb_to_recordset`.
+/// The column list and record type shared by the INSERT and `json_to_recordset`
+/// (`json`, not `jsonb`: the batch is read once, never stored, so it is not
+/// worth normalising).
 const PG_INSERT: &str = "INSERT INTO audit_events (tenant_id, id, sequence, action, actor_type, \
      actor_id, actor_name, actor_email, target_type, target_id, target_name, outcome, ip_address, \
      user_agent, request_id, payload, occurred_at, received_at, idempotency_key, request_hash) \
      SELECT tenant_id, id, sequence, action, actor_type, actor_id, actor_name, actor_email, \
      target_type, target_id, target_name, outcome, ip_address, user_agent, request_id, payload, \
      occurred_at, received_at, idempotency_key, request_hash \
-     FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id uuid, id uuid, sequence bigint, \
+     FROM json_to_recordset($1::json) AS r(tenant_id uuid, id uuid, sequence bigint, \
      action text, actor_type text, actor_id text, actor_name text, actor_email text, \
      target_type text, target_id text, target_name text, outcome text, ip_address inet, \
      user_agent text, request_id text, payload jsonb, occurred_at timestamptz, \
@@ -42,7 +44,7 @@ pub async fn insert_rows(
     }
 }
 
-/// One row as `jsonb_to_recordset` reads it (keys are the record's column names).
+/// One row as `json_to_recordset` reads it (keys are the record's column names).
 #[derive(Serialize)]
 struct Record<'a> {
     tenant_id: uuid::Uuid,
