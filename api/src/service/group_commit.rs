@@ -161,16 +161,7 @@ impl GroupCommit {
         if group.len() == 1
             && let Some(job) = group.pop()
         {
-            let result = self
-                .commit_alone(
-                    tenant_id,
-                    job.events,
-                    job.retention,
-                    &job.reply,
-                    received_at,
-                )
-                .await;
-            let _ = job.reply.send(result);
+            self.answer_alone(tenant_id, job, received_at).await;
             return;
         }
         match self.commit_together(tenant_id, &group, received_at).await {
@@ -190,22 +181,28 @@ impl GroupCommit {
             }
             Together::RolledBack => {
                 for job in group {
-                    if job.reply.is_closed() {
-                        continue;
-                    }
-                    let result = self
-                        .commit_alone(
-                            tenant_id,
-                            job.events,
-                            job.retention,
-                            &job.reply,
-                            received_at,
-                        )
-                        .await;
-                    let _ = job.reply.send(result);
+                    self.answer_alone(tenant_id, job, received_at).await;
                 }
             }
         }
+    }
+
+    /// Commits one job in a transaction of its own and answers it (unless its
+    /// request has gone away already).
+    async fn answer_alone(&self, tenant_id: Uuid, job: Job, received_at: DateTime<Utc>) {
+        if job.reply.is_closed() {
+            return;
+        }
+        let result = self
+            .commit_alone(
+                tenant_id,
+                job.events,
+                job.retention,
+                &job.reply,
+                received_at,
+            )
+            .await;
+        let _ = job.reply.send(result);
     }
 
     async fn commit_alone(
