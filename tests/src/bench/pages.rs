@@ -137,20 +137,7 @@ pub async fn filtered(bench: &Bench, big: &Tenant, rows: &mut Vec<Row>, goals: &
     ));
     let (mut service, mut raw, mut peer) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..bench.scale.runs {
-        let (app, key, b) = (bench.app.clone(), big.key.clone(), service_body.clone());
-        service.push(
-            drive(CLIENTS, requests, 1, move |_| {
-                let (app, key, b) = (app.clone(), key.clone(), b.clone());
-                async move {
-                    let data = super::service_graphql(&app, &key, b).await;
-                    assert_eq!(
-                        data["auditEvents"]["edges"].as_array().map(Vec::len),
-                        Some(50)
-                    );
-                }
-            })
-            .await,
-        );
+        service.push(service_pages(bench, &big.key, &service_body, requests).await);
         let (pool, sql, tenant) = (bench.pool.clone(), sql.clone(), big.id);
         raw.push(
             drive(CLIENTS, requests, 1, move |_| {
@@ -293,20 +280,7 @@ pub async fn deep(bench: &Bench, big: &Tenant, rows: &mut Vec<Row>, goals: &mut 
     let (mut page1, mut deep_runs, mut raw) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..bench.scale.runs {
         for (body, runs) in [(&first, &mut page1), (&deep, &mut deep_runs)] {
-            let (app, key, b) = (bench.app.clone(), big.key.clone(), body.clone());
-            runs.push(
-                drive(CLIENTS, requests, 1, move |_| {
-                    let (app, key, b) = (app.clone(), key.clone(), b.clone());
-                    async move {
-                        let data = super::service_graphql(&app, &key, b).await;
-                        assert_eq!(
-                            data["auditEvents"]["edges"].as_array().map(Vec::len),
-                            Some(50)
-                        );
-                    }
-                })
-                .await,
-            );
+            runs.push(service_pages(bench, &big.key, body, requests).await);
         }
         let (pool, sql, tenant) = (bench.pool.clone(), sql.clone(), big.id);
         raw.push(
@@ -364,4 +338,26 @@ pub async fn deep(bench: &Bench, big: &Tenant, rows: &mut Vec<Row>, goals: &mut 
             format!("missed by {:.0} %", ((ratio - 1.0).abs() - 0.2) * 100.0)
         },
     });
+}
+
+/// `requests` requests of the service's page `body` from [`CLIENTS`] clients,
+/// each checked to return a full page of 50 events.
+async fn service_pages(
+    bench: &Bench,
+    key: &str,
+    body: &[u8],
+    requests: usize,
+) -> super::stats::Run {
+    let (app, key, body) = (bench.app.clone(), key.to_owned(), body.to_vec());
+    drive(CLIENTS, requests, 1, move |_| {
+        let (app, key, body) = (app.clone(), key.clone(), body.clone());
+        async move {
+            let data = super::service_graphql(&app, &key, body).await;
+            assert_eq!(
+                data["auditEvents"]["edges"].as_array().map(Vec::len),
+                Some(50)
+            );
+        }
+    })
+    .await
 }
