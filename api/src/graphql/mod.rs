@@ -15,8 +15,10 @@ mod mutation;
 mod pagination;
 mod query;
 mod schema;
+mod sdl;
 mod subscription;
 pub mod types;
 
 pub use context::Services;
 pub use schema::{AuditLogSchema, SchemaLimits, build_schema};
+pub use sdl::sdl;
