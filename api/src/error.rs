@@ -15,6 +15,7 @@
 pub mod unavailable;
 
 use async_graphql::ErrorExtensions;
+use entity::store::StoreError;
 
 /// `extensions.code` values, as constants so tests and docs quote the same strings.
 pub mod code {
@@ -130,6 +131,24 @@ impl From<sea_orm::DbErr> for ApiError {
             return Self::Unavailable(anyhow::Error::new(error).context("database unavailable"));
         }
         Self::Internal(anyhow::Error::new(error).context("database error"))
+    }
+}
+
+/// Store outcomes a client must see: conflicts are `CONFLICT`, database
+/// failures go through the `DbErr` policy above.
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::IdempotencyConflict { index, .. } => Self::Conflict {
+                message: format!("events[{index}]: {error}"),
+                index: Some(index),
+            },
+            StoreError::SlugTaken(_) => Self::Conflict {
+                message: error.to_string(),
+                index: None,
+            },
+            StoreError::Database(db) => db.into(),
+        }
     }
 }
 

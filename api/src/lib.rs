@@ -19,7 +19,6 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod db_roles;
-pub mod domain;
 pub mod durability;
 pub mod error;
 pub mod graphql;
@@ -31,5 +30,7 @@ pub mod retention;
 pub mod service;
 pub mod shutdown;
 pub mod startup;
-pub mod store;
 pub mod telemetry;
+
+// The data layer, under the names the modules here have always used.
+pub use entity::{domain, store};

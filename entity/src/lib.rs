@@ -1,9 +1,25 @@
-//! SeaORM entities of auditlog, one module per table.
+//! The data layer of auditlog: the SeaORM entities (one module per table), the
+//! domain's value types ([`domain`]) and the tenant-scoped queries over them
+//! ([`store`]).
 //!
-//! Architecture invariant: this crate knows nothing of HTTP, GraphQL or tenants'
-//! permissions. It only describes rows. Every table holding tenant data has
-//! `tenant_id` as the first column of its primary key, so the schema can be
-//! distributed by tenant (see `migration/`).
+//! Owns: what a row is, what a valid event, action, slug or retention window
+//! is, and every SQL statement the service and the worker run.
+//!
+//! Architecture invariants:
+//! - this crate knows nothing of HTTP, GraphQL, credentials or permissions: it
+//!   depends on no web or GraphQL crate, and nothing here decides who may do what;
+//! - every table holding tenant data has `tenant_id` as the first column of its
+//!   primary key, so the schema can be distributed by tenant (see `migration/`);
+//! - every query over tenant data takes the tenant id from its caller and runs
+//!   in a transaction from [`store::tenant_scope::begin`].
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+// The entity modules name each other `entity::…`, as every other crate does.
+extern crate self as entity;
+
+pub mod domain;
+pub mod store;
 
 pub mod api_keys;
 pub mod audit_events;

@@ -7,7 +7,8 @@ use async_graphql::{InputObject, Json};
 use chrono::{DateTime, Utc};
 
 use crate::domain::new_event::{RawEvent, RawTarget};
-use crate::domain::{ActorType, IpAddress, Outcome};
+use super::enums::{GqlActorType, GqlOutcome};
+use crate::domain::IpAddress;
 use crate::error::{ApiError, ApiResult};
 use crate::store::events::EventFilter;
 
@@ -22,10 +23,10 @@ pub struct AuditEventFilter {
     /// e.g. `"entry."` matches `entry.create` and `entry.update`.
     pub action_prefix: Option<String>,
     pub actor_ids: Option<Vec<String>>,
-    pub actor_type: Option<ActorType>,
+    pub actor_type: Option<GqlActorType>,
     pub target_type: Option<String>,
     pub target_id: Option<String>,
-    pub outcome: Option<Outcome>,
+    pub outcome: Option<GqlOutcome>,
     /// Inclusive lower bound on `occurredAt`.
     pub occurred_after: Option<DateTime<Utc>>,
     /// Exclusive upper bound on `occurredAt`.
@@ -64,10 +65,10 @@ impl AuditEventFilter {
             actions: self.actions,
             action_prefix: self.action_prefix,
             actor_ids: self.actor_ids,
-            actor_type: self.actor_type,
+            actor_type: self.actor_type.map(Into::into),
             target_type: self.target_type,
             target_id: self.target_id,
-            outcome: self.outcome,
+            outcome: self.outcome.map(Into::into),
             occurred_after: self.occurred_after,
             occurred_before: self.occurred_before,
             ip_address,
@@ -107,7 +108,7 @@ pub struct AuditEventInput {
     pub actor: ActorInput,
     pub target: Option<TargetInput>,
     #[graphql(default)]
-    pub outcome: Outcome,
+    pub outcome: GqlOutcome,
     pub context: Option<ContextInput>,
     /// Free-form JSON, at most 64 KiB serialized.
     pub payload: Option<Json<serde_json::Value>>,
@@ -120,7 +121,7 @@ pub struct AuditEventInput {
 #[derive(InputObject, Clone, Debug)]
 pub struct ActorInput {
     #[graphql(name = "type")]
-    pub actor_type: ActorType,
+    pub actor_type: GqlActorType,
     pub id: String,
     pub name: Option<String>,
     pub email: Option<String>,
@@ -146,7 +147,7 @@ impl From<AuditEventInput> for RawEvent {
         let context = input.context;
         Self {
             action: input.action,
-            actor_type: Some(input.actor.actor_type),
+            actor_type: Some(input.actor.actor_type.into()),
             actor_id: input.actor.id,
             actor_name: input.actor.name,
             actor_email: input.actor.email,
@@ -155,7 +156,7 @@ impl From<AuditEventInput> for RawEvent {
                 id: target.id,
                 name: target.name,
             }),
-            outcome: input.outcome,
+            outcome: input.outcome.into(),
             ip_address: context.as_ref().and_then(|c| c.ip_address.clone()),
             user_agent: context.as_ref().and_then(|c| c.user_agent.clone()),
             request_id: context.and_then(|c| c.request_id),

@@ -5,6 +5,7 @@
 //! rows into output types. No SQL here, no HTTP here.
 
 mod context;
+mod enums;
 pub mod cursor;
 mod error_codes;
 pub mod inputs;

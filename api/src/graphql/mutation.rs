@@ -12,7 +12,8 @@ use super::types::{
 };
 use crate::auth::AuditActor;
 use crate::domain::new_event::RawEvent;
-use crate::domain::{Plan, Role};
+use super::enums::{GqlPlan, GqlRole};
+use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::http::request_id::CallerRequestId;
 use crate::service;
@@ -72,7 +73,7 @@ impl MutationRoot {
         &self,
         ctx: &Context<'_>,
         name: String,
-        role: Role,
+        role: GqlRole,
     ) -> Result<CreatedApiKey> {
         let caller = ctx.principal().tenant(&[Role::Admin])?;
         let (row, secret) = service::api_keys::create(
@@ -80,7 +81,7 @@ impl MutationRoot {
             &ctx.services().live,
             caller,
             &name,
-            role,
+            role.into(),
         )
         .await?;
         Ok(CreatedApiKey {
@@ -107,7 +108,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         slug: String,
         name: String,
-        plan: Plan,
+        plan: GqlPlan,
     ) -> Result<CreatedTenant> {
         ctx.principal().operator()?;
         let created = service::tenants::create(
@@ -116,7 +117,7 @@ impl MutationRoot {
             &ctx.services().retention,
             &slug,
             &name,
-            plan,
+            plan.into(),
             &AuditActor::operator(),
         )
         .await?;
@@ -176,7 +177,7 @@ impl MutationRoot {
         &self,
         ctx: &Context<'_>,
         tenant_id: ID,
-        plan: Plan,
+        plan: GqlPlan,
     ) -> Result<Tenant> {
         ctx.principal().operator()?;
         let tenant_id = parse_uuid("tenantId", &tenant_id)?;
@@ -186,7 +187,7 @@ impl MutationRoot {
             &services.live,
             &services.retention,
             tenant_id,
-            plan,
+            plan.into(),
             &AuditActor::operator(),
         )
         .await?;

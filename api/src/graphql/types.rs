@@ -9,6 +9,7 @@ use entity::{api_keys, audit_events, tenants};
 
 use crate::domain::clock;
 use crate::domain::secret::display_prefix;
+use super::enums::{GqlActorType, GqlOutcome, GqlPlan, GqlRole};
 use crate::domain::{ActorType, IpAddress, Outcome, Plan, RetentionRules, RetentionWindow, Role};
 use crate::error::ApiError;
 
@@ -27,7 +28,7 @@ pub struct AuditEvent {
     pub action: String,
     pub actor: Actor,
     pub target: Option<Target>,
-    pub outcome: Outcome,
+    pub outcome: GqlOutcome,
     pub context: EventContext,
     pub payload: Option<Json<serde_json::Value>>,
     /// When it happened, as reported by the client (default: when received).
@@ -39,7 +40,7 @@ pub struct AuditEvent {
 #[derive(SimpleObject, Clone, Debug)]
 pub struct Actor {
     #[graphql(name = "type")]
-    pub actor_type: ActorType,
+    pub actor_type: GqlActorType,
     pub id: String,
     pub name: Option<String>,
     pub email: Option<String>,
@@ -73,7 +74,7 @@ impl TryFrom<audit_events::Model> for AuditEvent {
             sequence: row.sequence,
             action: row.action,
             actor: Actor {
-                actor_type,
+                actor_type: actor_type.into(),
                 id: row.actor_id,
                 name: row.actor_name,
                 email: row.actor_email,
@@ -83,7 +84,7 @@ impl TryFrom<audit_events::Model> for AuditEvent {
                 id: row.target_id,
                 name: row.target_name,
             }),
-            outcome,
+            outcome: outcome.into(),
             context: EventContext {
                 ip_address: row
                     .ip_address
@@ -106,7 +107,7 @@ pub struct Tenant {
     pub id: ID,
     pub slug: String,
     pub name: String,
-    pub plan: Plan,
+    pub plan: GqlPlan,
     pub created_at: DateTime<Utc>,
     /// How long events are kept, and whether the tenant is on legal hold.
     pub retention: RetentionPolicy,
@@ -157,7 +158,7 @@ impl Tenant {
             id: ID(row.id.to_string()),
             slug: row.slug,
             name: row.name,
-            plan,
+            plan: plan.into(),
             created_at: row.created_at,
             retention,
         })
@@ -169,7 +170,7 @@ impl Tenant {
 pub struct ApiKey {
     pub id: ID,
     pub name: String,
-    pub role: Role,
+    pub role: GqlRole,
     /// Public start of the key (`alk_<tenant>_<prefix>`), to recognise it.
     pub prefix: String,
     pub created_at: DateTime<Utc>,
@@ -183,7 +184,7 @@ impl ApiKey {
         Ok(Self {
             id: ID(row.id.to_string()),
             name: row.name,
-            role,
+            role: role.into(),
             prefix: display_prefix(tenant_slug, &row.prefix),
             created_at: row.created_at,
             last_used_at: row.last_used_at,

@@ -1,7 +1,5 @@
 //! The closed vocabularies of the domain: plans, roles, actor types, outcomes.
 
-use async_graphql::Enum;
-
 /// Maps each enum to the lower-case spelling stored in the database.
 macro_rules! db_spelling {
     ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
@@ -18,7 +16,7 @@ macro_rules! db_spelling {
 
 /// The tenant's subscription plan; it decides the retention policy (the
 /// periods themselves are operator configuration: `domain::RetentionRules`).
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Plan {
     Team,
     Enterprise,
@@ -26,7 +24,7 @@ pub enum Plan {
 db_spelling!(Plan { Team => "team", Enterprise => "enterprise" });
 
 /// What an API key may do in its tenant.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Role {
     /// Everything in the tenant.
     Admin,
@@ -37,7 +35,7 @@ pub enum Role {
 }
 db_spelling!(Role { Admin => "admin", Auditor => "auditor", Publisher => "publisher" });
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ActorType {
     User,
     ApiKey,
@@ -45,7 +43,7 @@ pub enum ActorType {
 }
 db_spelling!(ActorType { User => "user", ApiKey => "api_key", System => "system" });
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub enum Outcome {
     #[default]
     Success,

@@ -12,7 +12,8 @@
 //!   from [`tenant_scope::begin`], reads included.
 //!
 //! Errors: [`StoreError`] distinguishes the outcomes a caller must react to
-//! (a conflict, a taken slug) from database failures, which stay opaque.
+//! (a conflict, a taken slug) from database failures, which stay opaque; the
+//! transport decides what a client sees (`api`'s `error.rs`).
 
 pub mod api_keys;
 pub mod dialect;
@@ -34,20 +35,4 @@ pub enum StoreError {
     SlugTaken(String),
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
-}
-
-impl From<StoreError> for crate::error::ApiError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::IdempotencyConflict { index, .. } => Self::Conflict {
-                message: format!("events[{index}]: {error}"),
-                index: Some(index),
-            },
-            StoreError::SlugTaken(_) => Self::Conflict {
-                message: error.to_string(),
-                index: None,
-            },
-            StoreError::Database(db) => db.into(),
-        }
-    }
 }

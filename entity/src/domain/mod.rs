@@ -1,8 +1,10 @@
-//! Domain types: raw input becomes one of these at the edge, or a
-//! [`crate::error::ApiError::BadUserInput`]. Nothing here touches the database or HTTP.
+//! Domain types: raw input becomes one of these at the edge, or an error that
+//! says which field is wrong (the transport turns it into `BAD_USER_INPUT`).
+//! Nothing here touches the database, HTTP or GraphQL.
 //!
-//! The small enums derive `async_graphql::Enum` so the GraphQL schema and the
-//! domain cannot drift apart; their database spelling is `as_db()`/`from_db()`.
+//! The small enums own their database spelling (`as_db()`/`from_db()`); the
+//! GraphQL layer mirrors them (`api`'s `graphql::enums`), so neither spelling
+//! leaks into the other.
 
 pub mod action;
 pub mod clock;
