@@ -147,6 +147,7 @@ impl From<StoreError> for ApiError {
                 message: error.to_string(),
                 index: None,
             },
+            StoreError::Invalid(message) => Self::Internal(anyhow::anyhow!(message)),
             StoreError::Database(db) => db.into(),
         }
     }

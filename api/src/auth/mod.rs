@@ -22,4 +22,5 @@ pub use authenticator::{AuthError, Authenticator};
 pub use key_cache::ApiKeyCache;
 pub use people::People;
 pub use person::{Person, PersonCredential};
-pub use principal::{AuditActor, CallerIdentity, Principal, TenantCaller};
+pub use crate::domain::AuditActor;
+pub use principal::{ActorOfCaller, CallerIdentity, Principal, TenantCaller};

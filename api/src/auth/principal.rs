@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use super::person::Person;
-use crate::domain::{ActorType, Plan, RetentionWindow, Role};
+use crate::domain::{ActorType, AuditActor, Plan, RetentionWindow, Role};
 use crate::error::{ApiError, ApiResult};
 
 /// A caller acting in one tenant: an API key, or a person signed in through
@@ -87,19 +87,17 @@ impl Principal {
     }
 }
 
-/// Who did an administrative action, for the tenant's own log.
-#[derive(Clone, Debug)]
-pub struct AuditActor {
-    pub actor_type: ActorType,
-    pub id: String,
-    pub name: Option<String>,
-    pub email: Option<String>,
+/// The actor of a caller's self-audit events: credentials are the
+/// transport's business, so the mapping lives here, not in `entity`.
+pub trait ActorOfCaller: Sized {
+    fn of_caller(caller: &TenantCaller) -> Self;
+    fn of_person(person: &Person) -> Self;
 }
 
-impl AuditActor {
+impl ActorOfCaller for AuditActor {
     /// The calling API key (`API_KEY`), or the signed-in person (`USER`, id =
     /// the identity provider's `sub`).
-    pub fn of_caller(caller: &TenantCaller) -> Self {
+    fn of_caller(caller: &TenantCaller) -> Self {
         match &caller.identity {
             CallerIdentity::ApiKey { id, name } => Self {
                 actor_type: ActorType::ApiKey,
@@ -111,40 +109,12 @@ impl AuditActor {
         }
     }
 
-    pub fn of_person(person: &Person) -> Self {
+    fn of_person(person: &Person) -> Self {
         Self {
             actor_type: ActorType::User,
             id: person.subject.clone(),
             name: person.name.clone(),
             email: person.email.clone(),
-        }
-    }
-
-    pub fn operator() -> Self {
-        Self {
-            actor_type: ActorType::System,
-            id: "operator".into(),
-            name: Some("platform operator".into()),
-            email: None,
-        }
-    }
-
-    pub fn command_line() -> Self {
-        Self {
-            actor_type: ActorType::System,
-            id: "cli".into(),
-            name: Some("auditlog command line".into()),
-            email: None,
-        }
-    }
-
-    /// The retention purge (in `auditlog-worker` or in-process in the service).
-    pub fn retention_worker() -> Self {
-        Self {
-            actor_type: ActorType::System,
-            id: "retention-worker".into(),
-            name: Some("retention worker".into()),
-            email: None,
         }
     }
 }

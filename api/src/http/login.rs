@@ -27,7 +27,7 @@ use super::problem::{internal, problem};
 use super::state::AppState;
 use crate::auth::oidc::{IdentityClaims, LoginFailure};
 use crate::auth::people::PersonOutcome;
-use crate::auth::{AuditActor, PersonCredential, Principal, session_secret};
+use crate::auth::{ActorOfCaller, AuditActor, PersonCredential, Principal, session_secret};
 use crate::error::code;
 use crate::service::user_activity;
 

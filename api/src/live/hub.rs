@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use entity::audit_events;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -125,18 +125,10 @@ impl Hub {
     /// periodic resync.
     pub async fn published(&self, tenant_id: Uuid, last_sequence: i64) {
         self.notify(tenant_id, last_sequence).await;
-        if self.inner.db.get_database_backend() == DbBackend::Postgres {
-            let statement = Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_notify($1, $2)",
-                [
-                    super::pg_listener::CHANNEL.into(),
-                    super::pg_listener::payload(tenant_id, last_sequence).into(),
-                ],
-            );
-            if let Err(error) = self.inner.db.execute_raw(statement).await {
-                tracing::warn!(tenant_id = %tenant_id, error = %error, "cannot NOTIFY other processes; their periodic resync will deliver");
-            }
+        if let Err(error) =
+            store::events::notify::committed(&self.inner.db, tenant_id, last_sequence).await
+        {
+            tracing::warn!(tenant_id = %tenant_id, error = %error, "cannot NOTIFY other processes; their periodic resync will deliver");
         }
     }
 

@@ -1,8 +1,7 @@
 //! The one `LISTEN` connection per process on PostgreSQL.
 //!
-//! Writers call `pg_notify('auditlog_events', '<tenant>:<sequence>')` inside the
-//! inserting transaction, so the notification is sent at commit and only then.
-//! This task turns notifications into [`Hub::notify`] calls. When the connection
+//! Writers notify after their COMMIT (`store::events::notify`, payload
+//! `<tenant>:<sequence>`), in this process or another one. This task turns notifications into [`Hub::notify`] calls. When the connection
 //! drops it reconnects with backoff and then resyncs every feed from the
 //! database, so events committed during the outage are still delivered.
 
@@ -10,26 +9,15 @@ use std::time::Duration;
 
 use sea_orm::sqlx::postgres::PgListener;
 use tokio::task::JoinHandle;
-use uuid::Uuid;
+use crate::store::events::notify::{CHANNEL, parse_payload};
 
 use super::Hub;
 
 /// The notification channel shared by every replica and the worker.
-pub const CHANNEL: &str = "auditlog_events";
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often feeds are re-read even without notifications, to repair a NOTIFY
 /// lost between a writer's commit and its notification (writer crash).
 const RESYNC_EVERY: Duration = Duration::from_secs(2);
-
-/// The payload of a notification: `<tenant uuid>:<last sequence>`.
-pub fn payload(tenant_id: Uuid, last_sequence: i64) -> String {
-    format!("{tenant_id}:{last_sequence}")
-}
-
-fn parse_payload(payload: &str) -> Option<(Uuid, i64)> {
-    let (tenant, sequence) = payload.split_once(':')?;
-    Some((Uuid::parse_str(tenant).ok()?, sequence.parse().ok()?))
-}
 
 pub fn spawn(database_url: String, hub: Hub) -> JoinHandle<()> {
     tokio::spawn(periodic_resync(hub.clone()));
@@ -101,19 +89,5 @@ async fn listen_until_lost(database_url: &str, hub: &Hub, backoff: &mut Duration
                 return;
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn payload_round_trips_and_stays_small() {
-        let tenant = Uuid::now_v7();
-        let text = payload(tenant, i64::MAX);
-        assert!(text.len() < 100, "far below NOTIFY's 8000-byte limit");
-        assert_eq!(parse_payload(&text), Some((tenant, i64::MAX)));
-        assert_eq!(parse_payload("garbage"), None);
     }
 }

@@ -30,7 +30,7 @@ use crate::domain::clock;
 use crate::domain::{Plan, RetentionDays, RetentionRules, RetentionWindow};
 use crate::error::{ApiError, ApiResult};
 use crate::live::Hub;
-use crate::service::admin_audit::{self, AdminAction};
+use crate::store::admin_audit::{self, AdminAction};
 use crate::store::{self, retention_leases};
 
 /// What happened to one tenant in a pass.

@@ -5,8 +5,8 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::admin_audit::{self, AdminAction};
-use crate::auth::{AuditActor, TenantCaller};
+use crate::store::admin_audit::{self, AdminAction};
+use crate::auth::{ActorOfCaller, AuditActor, TenantCaller};
 use crate::domain::Role;
 use crate::domain::clock;
 use crate::domain::secret::generate_key;

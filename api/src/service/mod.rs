@@ -6,7 +6,6 @@
 //!
 //! Used by both the GraphQL resolvers and the command line; knows no GraphQL.
 
-pub mod admin_audit;
 pub mod api_keys;
 pub mod events;
 pub mod group_commit;

@@ -13,8 +13,8 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::admin_audit::{self, AdminAction};
-use crate::auth::{AuditActor, TenantCaller};
+use crate::store::admin_audit::{self, AdminAction};
+use crate::auth::{ActorOfCaller, AuditActor, TenantCaller};
 use crate::domain::clock;
 use crate::domain::retention::RetentionChangeError;
 use crate::domain::{Plan, RetentionRules};

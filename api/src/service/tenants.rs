@@ -5,7 +5,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::admin_audit::{self, AdminAction};
+use crate::store::admin_audit::{self, AdminAction};
 use crate::auth::AuditActor;
 use crate::domain::clock;
 use crate::domain::secret::generate_key;

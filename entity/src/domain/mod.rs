@@ -7,6 +7,7 @@
 //! leaks into the other.
 
 pub mod action;
+pub mod audit_actor;
 pub mod clock;
 pub mod enums;
 pub mod ip_address;
@@ -16,6 +17,7 @@ pub mod secret;
 pub mod tenant_slug;
 
 pub use action::Action;
+pub use audit_actor::AuditActor;
 pub use enums::{ActorType, Outcome, Plan, Role};
 pub use ip_address::IpAddress;
 pub use new_event::{NewEvent, NewEventError};

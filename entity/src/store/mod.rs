@@ -15,6 +15,7 @@
 //! (a conflict, a taken slug) from database failures, which stay opaque; the
 //! transport decides what a client sees (`api`'s `error.rs`).
 
+pub mod admin_audit;
 pub mod api_keys;
 pub mod dialect;
 pub mod events;
@@ -33,6 +34,10 @@ pub enum StoreError {
     /// `tenants.slug` is unique.
     #[error("a tenant with slug {0:?} already exists")]
     SlugTaken(String),
+    /// Something this crate built is not valid (a bug, never client input):
+    /// e.g. a self-audit event that does not parse.
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
 }

@@ -7,6 +7,7 @@ mod bulk_insert;
 mod by_sequence;
 mod facets;
 mod filter;
+pub mod notify;
 mod purge;
 mod read;
 

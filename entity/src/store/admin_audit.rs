@@ -4,17 +4,16 @@
 //! Action names (documented in README): `tenant.create`, `api_key.create`,
 //! `api_key.revoke`, `retention.update`, `legal_hold.enable`/`.update`/`.disable`,
 //! `tenant.plan_change` (see `service::retention`), and the purge's own
-//! `retention.purge` (see `retention::pass`).
+//! `retention.purge` (see `auditlog-worker`'s `purge`).
 
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::auth::AuditActor;
-use crate::domain::NewEvent;
+use super::StoreError;
+use crate::domain::{AuditActor, NewEvent};
 use crate::domain::new_event::{RawEvent, RawTarget};
-use crate::error::{ApiError, ApiResult};
 use crate::store;
 
 pub struct AdminAction<'a> {
@@ -32,7 +31,7 @@ pub async fn record(
     actor: &AuditActor,
     action: AdminAction<'_>,
     now: DateTime<Utc>,
-) -> ApiResult<i64> {
+) -> Result<i64, StoreError> {
     let raw = RawEvent {
         action: action.action.to_owned(),
         actor_type: Some(actor.actor_type),
@@ -48,9 +47,8 @@ pub async fn record(
         occurred_at: Some(now),
         ..RawEvent::default()
     };
-    let event = NewEvent::parse(raw, now).map_err(|error| {
-        ApiError::Internal(anyhow::anyhow!("self-audit event invalid: {error:?}"))
-    })?;
+    let event = NewEvent::parse(raw, now)
+        .map_err(|error| StoreError::Invalid(format!("self-audit event invalid: {error:?}")))?;
     let stored = store::events::append(txn, tenant_id, vec![event], now).await?;
     Ok(stored.first().map_or(0, |row| row.sequence))
 }
