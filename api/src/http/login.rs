@@ -23,12 +23,11 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::browser::{BrowserAuth, LOGIN_FLOW_TTL, LoginFlow, SESSION_COOKIE, cookie_value};
-use super::problem::{internal, problem};
+use super::error::HttpError;
 use super::state::AppState;
 use crate::auth::oidc::{IdentityClaims, LoginFailure};
 use crate::auth::people::PersonOutcome;
 use crate::auth::{ActorOfCaller, AuditActor, PersonCredential, Principal, session_secret};
-use crate::error::code;
 use crate::service::user_activity;
 
 const DEFAULT_RETURN_TO: &str = "/graphql";
@@ -46,105 +45,82 @@ pub struct CallbackQuery {
     iss: Option<String>,
 }
 
-pub async fn login(State(state): State<AppState>, Query(query): Query<LoginQuery>) -> Response {
-    let Some((browser, people)) = configured(&state) else {
-        return not_configured();
-    };
-    let redirect = match people.identity_provider().start_login().await {
-        Ok(Some(redirect)) => redirect,
-        Ok(None) => return not_configured(),
-        Err(error) => {
+pub async fn login(
+    State(state): State<AppState>,
+    Query(query): Query<LoginQuery>,
+) -> Result<Response, HttpError> {
+    let (browser, people) = configured(&state)?;
+    let redirect = people
+        .identity_provider()
+        .start_login()
+        .await
+        .map_err(|error| {
             tracing::warn!(error = %error, "cannot start a browser login");
-            return unavailable();
-        }
-    };
+            idp_unavailable()
+        })?
+        .ok_or_else(not_configured)?;
     let flow = LoginFlow {
         pending: redirect.pending,
         return_to: safe_return_to(query.return_to.as_deref()),
         started_at: Utc::now().timestamp(),
     };
-    let cookie = match browser.login_cookie(&flow) {
-        Ok(cookie) => cookie,
-        Err(error) => {
-            tracing::error!(error = %error, "cannot build the login cookie");
-            return internal();
-        }
-    };
+    let cookie = browser
+        .login_cookie(&flow)
+        .map_err(|error| anyhow::anyhow!("cannot build the login cookie: {error}"))?;
     see_other(&redirect.authorize_url, [cookie])
 }
 
+/// Every answer of the callback, success or failure, clears the login-flow cookie.
 pub async fn callback(
     State(state): State<AppState>,
     Query(query): Query<CallbackQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let Some((browser, people)) = configured(&state) else {
-        return not_configured();
+    let Ok((browser, _)) = configured(&state) else {
+        return not_configured().into_response();
     };
     let clear_flow = browser.clear_login_cookie();
-    let flow = match check_callback(browser, people, &query, &headers) {
-        Ok(flow) => flow,
-        Err(reason) => {
-            tracing::warn!(reason, "browser login failed");
-            return with_cookies(
-                problem(
-                    StatusCode::BAD_REQUEST,
-                    code::UNAUTHENTICATED,
-                    format!("sign-in failed ({reason}); start again at /auth/login"),
-                ),
-                [clear_flow],
-            );
-        }
-    };
-    let code = query.code.unwrap_or_default();
-    let claims = match people
-        .identity_provider()
-        .finish_login(code, flow.pending)
+    let response = finish_sign_in(&state, query, &headers)
         .await
-    {
-        Ok(claims) => claims,
-        Err(failure) => {
-            tracing::warn!(reason = failure.category(), error = %failure, "browser login failed");
-            let status = match failure {
-                LoginFailure::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            return with_cookies(
-                problem(
-                    status,
-                    code::UNAUTHENTICATED,
-                    format!(
-                        "sign-in failed ({}); start again at /auth/login",
-                        failure.category()
-                    ),
-                ),
-                [clear_flow],
-            );
-        }
-    };
-    let Some(identity) =
-        IdentityClaims::read(&claims, &people.identity_provider().settings().mapping)
-    else {
-        tracing::warn!(reason = "missing_subject", "browser login failed");
-        return with_cookies(
-            problem(
-                StatusCode::BAD_REQUEST,
-                code::UNAUTHENTICATED,
-                "sign-in failed (the ID token has no usable `sub`)",
-            ),
-            [clear_flow],
-        );
-    };
+        .unwrap_or_else(|error| {
+            if let HttpError::SignInFailed(reason) = &error {
+                tracing::warn!(reason = %reason, "browser login failed");
+            }
+            error.into_response()
+        });
+    with_cookies(response, [clear_flow])
+}
+
+/// The callback's work: check the flow, exchange the code, map the person,
+/// open the session (or record `user.login_failed`).
+async fn finish_sign_in(
+    state: &AppState,
+    query: CallbackQuery,
+    headers: &HeaderMap,
+) -> Result<Response, HttpError> {
+    let (browser, people) = configured(state)?;
+    let flow = check_callback(browser, people, &query, headers)
+        .map_err(|reason| HttpError::SignInFailed(reason.to_owned()))?;
+    let idp = people.identity_provider();
+    let claims = idp
+        .finish_login(query.code.unwrap_or_default(), flow.pending)
+        .await
+        .map_err(|failure| match failure {
+            LoginFailure::Unavailable(_) => {
+                tracing::warn!(error = %failure, "browser login: the identity provider is unavailable");
+                idp_unavailable()
+            }
+            _ => HttpError::SignInFailed(failure.category().to_owned()),
+        })?;
+    let identity = IdentityClaims::read(&claims, &idp.settings().mapping)
+        .ok_or_else(|| HttpError::SignInFailed("the ID token has no usable `sub`".into()))?;
     let credential = PersonCredential::AccessToken {
         expires_at: identity.expires_at,
     };
-    let outcome = match people.resolve(identity, credential).await {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            tracing::error!(error = %error, "browser login: database error");
-            return with_cookies(internal(), [clear_flow]);
-        }
-    };
+    let outcome = people
+        .resolve(identity, credential)
+        .await
+        .map_err(|error| anyhow::anyhow!("browser login: database error: {error}"))?;
     match outcome {
         PersonOutcome::Accepted {
             tenant,
@@ -153,10 +129,10 @@ pub async fn callback(
         } => {
             let actor = AuditActor::of_person(&person);
             let replaced =
-                cookie_value(&headers, SESSION_COOKIE).and_then(|v| session_secret::parse(&v));
+                cookie_value(headers, SESSION_COOKIE).and_then(|v| session_secret::parse(&v));
             let ttl = chrono::Duration::from_std(browser.settings().session_ttl)
                 .unwrap_or(chrono::Duration::hours(8));
-            match user_activity::sign_in(
+            let signed_in = user_activity::sign_in(
                 &state.db,
                 &state.live,
                 tenant.id,
@@ -166,19 +142,14 @@ pub async fn callback(
                 replaced,
             )
             .await
-            {
-                Ok(signed_in) => {
-                    tracing::info!(subject = %actor.id, tenant_id = %tenant.id, session_id = %signed_in.session.id, "person signed in");
-                    see_other(
-                        &flow.return_to,
-                        [clear_flow, browser.session_cookie(signed_in.cookie_value)],
-                    )
-                }
-                Err(error) => {
-                    tracing::error!(error = ?error, "browser login: cannot open the session");
-                    with_cookies(internal(), [clear_flow])
-                }
-            }
+            .map_err(|error| {
+                anyhow::anyhow!("browser login: cannot open the session: {error:?}")
+            })?;
+            tracing::info!(subject = %actor.id, tenant_id = %tenant.id, session_id = %signed_in.session.id, "person signed in");
+            see_other(
+                &flow.return_to,
+                [browser.session_cookie(signed_in.cookie_value)],
+            )
         }
         PersonOutcome::Refused {
             tenant,
@@ -200,61 +171,40 @@ pub async fn callback(
                     tracing::error!(error = ?error, "cannot record user.login_failed");
                 }
             }
-            with_cookies(
-                problem(StatusCode::FORBIDDEN, code::FORBIDDEN, refusal.message()),
-                [clear_flow],
-            )
+            Err(HttpError::Forbidden(refusal.message()))
         }
-        PersonOutcome::Invalid(reason) => {
-            tracing::warn!(reason, "browser login failed");
-            with_cookies(
-                problem(
-                    StatusCode::BAD_REQUEST,
-                    code::UNAUTHENTICATED,
-                    format!("sign-in failed ({reason})"),
-                ),
-                [clear_flow],
-            )
-        }
+        PersonOutcome::Invalid(reason) => Err(HttpError::SignInFailed(reason.to_string())),
     }
 }
 
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some((browser, _)) = configured(&state) else {
-        return not_configured();
-    };
-    if let Err(reason) = browser.check_csrf(&headers) {
-        return problem(StatusCode::FORBIDDEN, code::FORBIDDEN, reason);
-    }
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let (browser, _) = configured(&state)?;
+    browser
+        .check_csrf(&headers)
+        .map_err(|reason| HttpError::Forbidden(reason.to_string()))?;
     let clear = browser.clear_session_cookie();
     let Some(cookie) = cookie_value(&headers, SESSION_COOKIE) else {
-        return with_cookies(StatusCode::NO_CONTENT.into_response(), [clear]);
+        return Ok(with_cookies(StatusCode::NO_CONTENT.into_response(), [clear]));
     };
-    let principal = match state.authenticator.authenticate_session(&cookie).await {
-        Ok(principal) => principal,
-        Err(error) => {
-            tracing::error!(error = ?error, "logout: cannot read the session");
-            return internal();
-        }
-    };
+    let principal = state
+        .authenticator
+        .authenticate_session(&cookie)
+        .await
+        .map_err(|error| anyhow::anyhow!("logout: cannot read the session: {error:?}"))?;
     if let Principal::Tenant(caller) = &principal
         && let crate::auth::CallerIdentity::Person(person) = &caller.identity
         && let Some(session_id) = person.session_id()
     {
         let actor = AuditActor::of_person(person);
-        match user_activity::sign_out(&state.db, &state.live, caller.tenant_id, session_id, &actor)
+        user_activity::sign_out(&state.db, &state.live, caller.tenant_id, session_id, &actor)
             .await
-        {
-            Ok(_) => {
-                tracing::info!(subject = %actor.id, session_id = %session_id, "person signed out")
-            }
-            Err(error) => {
-                tracing::error!(error = ?error, "logout: cannot end the session");
-                return internal();
-            }
-        }
+            .map_err(|error| anyhow::anyhow!("logout: cannot end the session: {error:?}"))?;
+        tracing::info!(subject = %actor.id, session_id = %session_id, "person signed out");
     }
-    with_cookies(StatusCode::NO_CONTENT.into_response(), [clear])
+    Ok(with_cookies(StatusCode::NO_CONTENT.into_response(), [clear]))
 }
 
 /// Why a callback cannot even be attempted; `Ok` is the login in progress.
@@ -292,8 +242,12 @@ fn check_callback(
     Ok(flow)
 }
 
-fn configured(state: &AppState) -> Option<(&BrowserAuth, &crate::auth::People)> {
-    Some((state.browser.as_ref()?, state.authenticator.people()?))
+fn configured(state: &AppState) -> Result<(&BrowserAuth, &crate::auth::People), HttpError> {
+    state
+        .browser
+        .as_ref()
+        .zip(state.authenticator.people())
+        .ok_or_else(not_configured)
 }
 
 /// Only local paths: never an open redirect.
@@ -311,16 +265,18 @@ fn safe_return_to(requested: Option<&str>) -> String {
     }
 }
 
-fn see_other<const N: usize>(location: &str, cookies: [HeaderValue; N]) -> Response {
-    let Ok(location) = HeaderValue::from_str(location) else {
-        return internal();
-    };
+fn see_other<const N: usize>(
+    location: &str,
+    cookies: [HeaderValue; N],
+) -> Result<Response, HttpError> {
+    let location = HeaderValue::from_str(location)
+        .map_err(|error| anyhow::anyhow!("cannot redirect to {location:?}: {error}"))?;
     let mut response = StatusCode::SEE_OTHER.into_response();
     response.headers_mut().insert(header::LOCATION, location);
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    with_cookies(response, cookies)
+    Ok(with_cookies(response, cookies))
 }
 
 fn with_cookies<const N: usize>(mut response: Response, cookies: [HeaderValue; N]) -> Response {
@@ -330,20 +286,12 @@ fn with_cookies<const N: usize>(mut response: Response, cookies: [HeaderValue; N
     response
 }
 
-fn not_configured() -> Response {
-    problem(
-        StatusCode::NOT_FOUND,
-        code::NOT_FOUND,
-        "browser login is not configured on this server",
-    )
+fn not_configured() -> HttpError {
+    HttpError::NotFound("browser login is not configured on this server")
 }
 
-fn unavailable() -> Response {
-    problem(
-        StatusCode::SERVICE_UNAVAILABLE,
-        code::INTERNAL_SERVER_ERROR,
-        "the identity provider is unavailable; try again shortly",
-    )
+fn idp_unavailable() -> HttpError {
+    HttpError::Unavailable("the identity provider is unavailable; try again shortly".into())
 }
 
 #[cfg(test)]

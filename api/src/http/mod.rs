@@ -6,6 +6,7 @@
 
 pub mod browser;
 mod client_ip;
+mod error;
 mod extract;
 mod graphql;
 mod health;

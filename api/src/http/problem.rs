@@ -38,23 +38,29 @@ pub fn internal() -> Response {
 /// 503 with `Retry-After`: the database cannot be reached; the request may be
 /// retried unchanged (see `crate::error::unavailable`).
 pub fn unavailable() -> Response {
-    let mut response = problem(
-        StatusCode::SERVICE_UNAVAILABLE,
-        code::UNAVAILABLE,
-        crate::error::UNAVAILABLE_MESSAGE,
-    );
-    set_retry_after(&mut response);
-    response
+    super::error::HttpError::Unavailable(crate::error::UNAVAILABLE_MESSAGE.to_owned())
+        .into_response()
 }
 
 /// Seconds a client should wait before retrying a 503.
-const RETRY_AFTER_SECS: &str = "1";
+const RETRY_AFTER_SECS: u64 = 1;
 
+/// `Retry-After` of a 503.
 pub fn set_retry_after(response: &mut Response) {
-    response.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from_static(RETRY_AFTER_SECS),
-    );
+    insert_retry_after(response, RETRY_AFTER_SECS);
+}
+
+/// `Retry-After` of a 429 (rate limits, quotas).
+pub fn with_retry_after(mut response: Response, seconds: u64) -> Response {
+    insert_retry_after(&mut response, seconds);
+    response
+}
+
+/// The one place that writes `Retry-After` (whole seconds, at least one).
+fn insert_retry_after(response: &mut Response, seconds: u64) {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
 }
 
 pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {

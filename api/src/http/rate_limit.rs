@@ -6,7 +6,7 @@
 //! same status and header.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -74,9 +74,4 @@ pub fn status_of(response: &async_graphql::Response) -> Option<(StatusCode, u64)
     })
 }
 
-pub fn with_retry_after(mut response: Response, seconds: u64) -> Response {
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
-    response
-}
+pub use super::problem::with_retry_after;
