@@ -480,6 +480,24 @@ impl Connection {
         message: serde_json::Value,
         out: &mpsc::Sender<Outgoing>,
     ) -> Flow {
+        if self.principal.is_none() {
+            return Flow::Close(4401, "Unauthorized".into());
+        }
+        // A change announced before this message (the select may not have
+        // picked it yet) applies before the operation starts: a revoked key
+        // starts nothing, a shortened window holds from the first replay row.
+        loop {
+            let change = match self.changes.try_recv() {
+                Ok(change) => Ok(change),
+                Err(broadcast::error::TryRecvError::Lagged(missed)) => {
+                    Err(broadcast::error::RecvError::Lagged(missed))
+                }
+                Err(_) => break,
+            };
+            if let Some(reason) = self.on_change(change).await {
+                return Flow::Close(4403, reason.into());
+            }
+        }
         let Some(principal) = self.principal.clone() else {
             return Flow::Close(4401, "Unauthorized".into());
         };
