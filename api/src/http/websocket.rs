@@ -10,16 +10,22 @@
 //! `connection_ack`, 4403 missing/bad credential or a role that may not read,
 //! 4406 unsupported subprotocol, 4408 no `connection_init` in time, 4409 duplicate
 //! operation id, 4429 repeated `connection_init`, 1001 server shutting down,
-//! 1009 message too big, 1008 client not reading.
+//! 1008 client not reading, 1009 message too big, 1013 database unavailable at
+//! `connection_init`, 4500 internal error.
 //! An open connection closes with 4403 when its credential ends (see
-//! `ws_credential`): `credential revoked` for an API key, `token expired`,
-//! `token revoked` or `session ended` for a person.
+//! `ws_credential`; re-checked every `AUDITLOG_AUTH_RECHECK_SECS`, and at once
+//! when this process revokes the key): `credential revoked` for an API key,
+//! `token expired`, `token revoked` or `session ended` for a person. A changed
+//! retention window reaches the connection's subscriptions the same ways.
 //!
 //! Message sizes: before `connection_init` a message may have
 //! `AUDITLOG_WS_MAX_INIT_MESSAGE_BYTES` (64 KiB), checked on its length before
 //! it is parsed; after it `AUDITLOG_WS_MAX_MESSAGE_BYTES` (1 MiB), which is
 //! also the socket's own message and frame limit, so nothing larger is ever
 //! read whole. Either closes with 1009.
+//!
+//! This module reads and dispatches client messages; `ws_outgoing` sends
+//! (writer task, operation tasks); `ws_credential` re-checks the credential.
 //!
 //! Memory for slow readers (`limits::WsBuffers`): every outgoing result waits
 //! for room in its connection's and the process's budget and gives it back
@@ -39,11 +45,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use async_graphql::Value;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderValue;
 use axum::response::Response;
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::sync::{broadcast, watch};
@@ -51,10 +56,13 @@ use tokio::task::JoinHandle;
 
 use super::state::AppState;
 use super::ws_credential::{Checked, CredentialWatch, KEY_REVOKED, Presented};
+use super::ws_outgoing::{
+    Outgoing, bounded, close_message, run_operation, send_error, send_json, write_all,
+};
 use crate::auth::Principal;
 use crate::domain::{RetentionWindow, Role};
 use crate::error::code;
-use crate::limits::{Charge, ConnectionBuffer, CredentialKey, Scope, WsConnectionGuard};
+use crate::limits::{ConnectionBuffer, CredentialKey, Scope, WsConnectionGuard};
 use crate::live::Change;
 use crate::live::stream::{LiveRetention, Registered};
 
@@ -139,29 +147,6 @@ async fn close_only(mut socket: WebSocket, code: u16, reason: &'static str) {
     let _ = socket.send(close_message(code, reason)).await;
 }
 
-fn close_message(code: u16, reason: &str) -> Message {
-    Message::Close(Some(CloseFrame {
-        code,
-        reason: Utf8Bytes::from(reason),
-    }))
-}
-
-/// A message for the writer task, with the budget it holds until written.
-struct Outgoing {
-    message: Message,
-    /// `None` for small protocol messages (ack, pong, complete, errors).
-    _charge: Option<Charge>,
-}
-
-impl Outgoing {
-    fn uncharged(message: Message) -> Self {
-        Self {
-            message,
-            _charge: None,
-        }
-    }
-}
-
 /// Whether a read failed because a message or frame exceeded the socket's limits.
 fn is_too_big(error: &axum::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
@@ -230,27 +215,10 @@ impl Connection {
     }
 
     async fn run(mut self, socket: WebSocket) {
-        let (mut sink, mut incoming) = socket.split();
-        let (out, mut outgoing) = mpsc::channel::<Outgoing>(OUTGOING_BUFFER);
+        let (sink, mut incoming) = socket.split();
+        let (out, outgoing) = mpsc::channel::<Outgoing>(OUTGOING_BUFFER);
         let stall = self.buffer.stall();
-        let writer = tokio::spawn(async move {
-            while let Some(Outgoing { message, _charge }) = outgoing.recv().await {
-                let closing = matches!(message, Message::Close(_));
-                match bounded(stall, sink.send(message)).await {
-                    Some(Ok(())) if !closing => {}
-                    Some(_) => break,
-                    None => {
-                        // The client has not read for `stall`: give its memory back.
-                        tracing::info!("closing a WebSocket whose client stopped reading");
-                        let close = close_message(1008, "client not reading");
-                        let _ = bounded(Some(Duration::from_secs(1)), sink.send(close)).await;
-                        return;
-                    }
-                }
-                // The charge drops here: the socket has taken the message.
-            }
-            let _ = bounded(Some(Duration::from_secs(1)), sink.close()).await;
-        });
+        let writer = tokio::spawn(write_all(sink, outgoing, stall));
         let shutdown = self.state.live.shutdown_token();
         let init_deadline = tokio::time::sleep(self.state.ws_init_timeout);
         tokio::pin!(init_deadline);
@@ -555,7 +523,11 @@ impl Connection {
             self.state.schema.clone(),
             request,
             id.clone(),
-            self.protocol,
+            if self.protocol == Protocol::TransportWs {
+                "next"
+            } else {
+                "data"
+            },
             out.clone(),
             self.buffer.clone(),
         ));
@@ -569,94 +541,12 @@ impl Connection {
     }
 }
 
-/// Runs one operation and streams its results as `next`/`data` messages. An
-/// operation refused before execution (validation, auth) gets one `error`
-/// message; one that ran gets `complete` at its end.
-async fn run_operation(
-    schema: crate::graphql::AuditLogSchema,
-    request: async_graphql::Request,
-    id: String,
-    protocol: Protocol,
-    out: mpsc::Sender<Outgoing>,
-    buffer: ConnectionBuffer,
-) {
-    let mut responses = schema.execute_stream(request);
-    let mut first = true;
-    while let Some(response) = responses.next().await {
-        if first && response.data == Value::Null && !response.errors.is_empty() {
-            let errors = serde_json::to_value(&response.errors).unwrap_or_default();
-            send_json(
-                &out,
-                json!({ "type": "error", "id": id, "payload": errors }),
-            )
-            .await;
-            return;
-        }
-        first = false;
-        let kind = if protocol == Protocol::TransportWs {
-            "next"
-        } else {
-            "data"
-        };
-        let payload = serde_json::to_value(&response).unwrap_or_default();
-        drop(response);
-        let text = json!({ "type": kind, "id": id, "payload": payload }).to_string();
-        drop(payload);
-        // Wait for room: the stream (and its replay) is not polled meanwhile.
-        let Some(charge) = bounded(buffer.stall(), buffer.charge(text.len())).await else {
-            send_error(&out, &id, stalled_error()).await;
-            return;
-        };
-        let message = Outgoing {
-            message: Message::text(text),
-            _charge: charge,
-        };
-        if out.send(message).await.is_err() {
-            return;
-        }
-    }
-    send_json(&out, json!({ "type": "complete", "id": id })).await;
-}
-
-/// The error ending a subscription whose client stopped reading.
-fn stalled_error() -> serde_json::Value {
-    json!({
-        "message": "this subscription's client stopped reading and it was ended; \
-                    subscribe again with afterSequence set to the last sequence received",
-        "extensions": { "code": code::SUBSCRIBER_LAGGED },
-    })
-}
-
-/// `future`'s output, or `None` if `limit` passed first (`None`: no limit).
-async fn bounded<F: std::future::Future>(limit: Option<Duration>, future: F) -> Option<F::Output> {
-    match limit {
-        Some(limit) => tokio::time::timeout(limit, future).await.ok(),
-        None => Some(future.await),
-    }
-}
-
-/// An `error` message for operation `id` refused before it started.
-async fn send_error(out: &mpsc::Sender<Outgoing>, id: &str, error: serde_json::Value) {
-    send_json(
-        out,
-        json!({ "type": "error", "id": id, "payload": [error] }),
-    )
-    .await;
-}
-
 /// Sleeps until `deadline` (the select guard skips `None`).
 async fn sleep_until_or_never(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
     }
-}
-
-/// Queues a message; false once the connection is gone.
-async fn send_json(out: &mpsc::Sender<Outgoing>, value: serde_json::Value) -> bool {
-    out.send(Outgoing::uncharged(Message::text(value.to_string())))
-        .await
-        .is_ok()
 }
 
 /// `{"Authorization": "Bearer ..."}` (any key case), also inside `headers`.
