@@ -123,7 +123,56 @@ async fn a_shortened_retention_applies_to_open_subscriptions(backend: Backend) {
     ws.close().await;
 }
 
+/// A replay already running when the window shrinks sends no further expired
+/// event: only those already handed to the socket arrive (a few, held by the
+/// kernel's buffers; the connection's own queue is 64 KiB here), then the
+/// replay goes on with what is still retained.
+async fn a_shortened_retention_applies_to_a_running_replay(backend: Backend) {
+    const OLD: usize = 400;
+    let app = spawn_app_with(backend, |settings| {
+        settings.limits.ws_max_buffered_bytes = 64 * 1024;
+    })
+    .await;
+    let corp = app.create_tenant("corp", "ENTERPRISE").await;
+    let blob = "x".repeat(60_000);
+    for _ in 0..OLD / 40 {
+        let batch: Vec<_> = (0..40)
+            .map(|_| {
+                let mut old = event("old.event");
+                old["occurredAt"] = json!(rfc3339(base_time(0)));
+                old["payload"] = json!({ "blob": blob });
+                old
+            })
+            .collect();
+        app.record_ok(&corp.admin_key, json!(batch)).await;
+    }
+
+    let mut ws = WsClient::connect_and_init(&app.ws_url(), &corp.admin_key).await;
+    ws.subscribe("replay", SUBSCRIPTION, json!({ "after": 0 }))
+        .await;
+    assert_eq!(ws.next_event("replay").await["action"], "tenant.create");
+    assert_eq!(ws.next_event("replay").await["action"], "old.event");
+    set_retention(&app, Some(&corp.admin_key), 1).await.ok();
+    app.record_ok(&corp.admin_key, events("new.event", 1)).await;
+
+    let mut old_received = 1;
+    loop {
+        let delivered = ws.next_event("replay").await;
+        match delivered["action"].as_str() {
+            Some("old.event") => old_received += 1,
+            Some("new.event") => break,
+            _ => {}
+        }
+    }
+    assert!(
+        old_received < OLD,
+        "all {OLD} expired events were replayed after the window shrank"
+    );
+    ws.close().await;
+}
+
 backend_tests!(
     a_revoked_keys_socket_closes_at_once,
     a_shortened_retention_applies_to_open_subscriptions,
+    a_shortened_retention_applies_to_a_running_replay,
 );
