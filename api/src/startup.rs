@@ -95,6 +95,7 @@ impl Application {
             live: live.clone(),
             websockets: websockets.clone(),
             ws_init_timeout: std::time::Duration::from_secs(settings.ws_init_timeout_secs),
+            ws_auth_recheck: std::time::Duration::from_secs(settings.oidc.auth_recheck_secs.max(1)),
             browser,
             limits: RequestLimits::new(&settings.limits),
             trusted_proxies: settings.limits.trusted_proxies()?.into(),

@@ -122,6 +122,21 @@ impl WsClient {
             .unwrap_or_else(|e| panic!("cannot send {message}: {e}"));
     }
 
+    /// Sends `text` as it is (it need not be JSON).
+    pub async fn send_text(&mut self, text: String) {
+        let length = text.len();
+        self.socket
+            .send(Message::text(text))
+            .await
+            .unwrap_or_else(|e| panic!("cannot send a {length}-byte message: {e}"));
+    }
+
+    /// Sends `text`; false if the server reset the connection meanwhile (it
+    /// may close before it has read a message it refuses).
+    pub async fn try_send_text(&mut self, text: String) -> bool {
+        self.socket.send(Message::text(text)).await.is_ok()
+    }
+
     /// Starts operation `id` (`subscribe` in graphql-transport-ws).
     pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
         self.send(json!({ "type": "subscribe", "id": id, "payload": { "query": query, "variables": variables } }))

@@ -74,6 +74,41 @@ pub struct LimitsConfig {
         default_value_t = 50
     )]
     pub ws_max_connections_per_credential: usize,
+
+    /// Largest WebSocket message (and frame) accepted once a connection is
+    /// initialised, in bytes; a larger one closes the connection with 1009
+    /// before it is read whole. Also the ceiling the socket reads before
+    /// `connection_init`. Must be at least 1 KiB (no off value).
+    #[arg(long, env = "AUDITLOG_WS_MAX_MESSAGE_BYTES", default_value_t = 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..=64 * 1024 * 1024))]
+    pub ws_max_message_bytes: u64,
+
+    /// Largest message accepted before `connection_init` (unauthenticated), in
+    /// bytes; a larger one closes with 1009 without being parsed. At most
+    /// `AUDITLOG_WS_MAX_MESSAGE_BYTES`.
+    #[arg(long, env = "AUDITLOG_WS_MAX_INIT_MESSAGE_BYTES", default_value_t = 64 * 1024,
+          value_parser = clap::value_parser!(u64).range(256..=64 * 1024 * 1024))]
+    pub ws_max_init_message_bytes: u64,
+
+    /// Bytes of outgoing messages one WebSocket connection may hold queued for
+    /// a client that reads slowly; its operations wait beyond that. Must be
+    /// at least 64 KiB (no off value).
+    #[arg(long, env = "AUDITLOG_WS_MAX_BUFFERED_BYTES", default_value_t = 4 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(64 * 1024..=1024 * 1024 * 1024))]
+    pub ws_max_buffered_bytes: u64,
+
+    /// Bytes all WebSocket connections of the process may hold at once in
+    /// queued messages and replay batches (half each). Must be at least 1 MiB.
+    #[arg(long, env = "AUDITLOG_WS_MAX_BUFFERED_BYTES_TOTAL", default_value_t = 256 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024 * 1024..=64 * 1024 * 1024 * 1024))]
+    pub ws_max_buffered_bytes_total: u64,
+
+    /// Seconds a WebSocket may take to accept one message (a subscription's
+    /// next message waiting for buffer space, or the socket write itself);
+    /// after that the subscription ends with `SUBSCRIBER_LAGGED`, and a socket
+    /// write that stalls closes the connection. `0` is off.
+    #[arg(long, env = "AUDITLOG_WS_STALL_SECS", default_value_t = 30)]
+    pub ws_stall_secs: u64,
 }
 
 impl Default for LimitsConfig {
@@ -90,6 +125,11 @@ impl Default for LimitsConfig {
             db_statement_timeout_ms: 10_000,
             ws_max_subscriptions: 100,
             ws_max_connections_per_credential: 50,
+            ws_max_message_bytes: 1024 * 1024,
+            ws_max_init_message_bytes: 64 * 1024,
+            ws_max_buffered_bytes: 4 * 1024 * 1024,
+            ws_max_buffered_bytes_total: 256 * 1024 * 1024,
+            ws_stall_secs: 30,
         }
     }
 }

@@ -129,8 +129,8 @@ pub struct OidcConfig {
           value_parser = clap::value_parser!(u64).range(60..=30 * 86_400))]
     pub session_ttl_secs: u64,
 
-    /// How often a person's open WebSocket re-validates its token or session
-    /// (it also ends exactly when the token or session expires), in seconds.
+    /// How often an open WebSocket re-validates its API key, token or session
+    /// (a person's also ends exactly when the token or session expires), in seconds.
     #[arg(long, env = "AUDITLOG_AUTH_RECHECK_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub auth_recheck_secs: u64,

@@ -9,7 +9,8 @@ use super::query::READERS;
 use super::types::AuditEvent;
 use crate::domain::clock;
 use crate::error::ApiError;
-use crate::live::stream::{LiveRequest, Registered, subscribe};
+use crate::limits::ConnectionBuffer;
+use crate::live::stream::{LiveRequest, LiveRetention, Registered, subscribe};
 
 pub struct SubscriptionRoot;
 
@@ -31,13 +32,16 @@ impl SubscriptionRoot {
             return Err(ApiError::bad_input("`afterSequence` must not be negative").into());
         }
         let mut filter = filter.unwrap_or_default().into_domain()?;
-        // Replay never returns expired events (live ones are recent by construction).
+        // Replay never returns expired events; over WebSocket the window is
+        // re-read as it changes (`LiveRetention`).
         filter.retained_since = caller.retention.cutoff(clock::now());
         let request = LiveRequest {
             tenant_id: caller.tenant_id,
             filter,
             after_sequence,
             registered: ctx.data_opt::<Registered>().cloned(),
+            retention: ctx.data_opt::<LiveRetention>().cloned(),
+            buffer: ctx.data_opt::<ConnectionBuffer>().cloned(),
         };
         let events = subscribe(ctx.services().live.clone(), request).map(|item| {
             let row = item.map_err(ApiError::from)?;

@@ -21,6 +21,7 @@ mod timeout;
 mod websocket;
 mod ws_credential;
 mod ws_origin;
+mod ws_outgoing;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

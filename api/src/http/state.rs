@@ -25,6 +25,9 @@ pub struct AppState {
     pub live: Hub,
     /// A WebSocket must send `connection_init` within this time.
     pub ws_init_timeout: Duration,
+    /// How often an open WebSocket re-authenticates its credential
+    /// (`AUDITLOG_AUTH_RECHECK_SECS`; API keys and people alike).
+    pub ws_auth_recheck: Duration,
     /// Upgraded WebSocket connections, awaited at shutdown (axum's graceful
     /// shutdown no longer sees a connection once it is upgraded).
     pub websockets: TaskTracker,

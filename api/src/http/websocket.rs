@@ -9,10 +9,30 @@
 //! Close codes (graphql-transport-ws): 4400 invalid message, 4401 subscribe before
 //! `connection_ack`, 4403 missing/bad credential or a role that may not read,
 //! 4406 unsupported subprotocol, 4408 no `connection_init` in time, 4409 duplicate
-//! operation id, 4429 repeated `connection_init`, 1001 server shutting down.
-//! A person's connection (IdP token or browser session) also closes with 4403
-//! and the reason `token expired`, `token revoked` or `session ended` when its
-//! credential ends (see `ws_credential`).
+//! operation id, 4429 repeated `connection_init`, 1001 server shutting down,
+//! 1008 client not reading, 1009 message too big, 1013 database unavailable at
+//! `connection_init`, 4500 internal error.
+//! An open connection closes with 4403 when its credential ends (see
+//! `ws_credential`; re-checked every `AUDITLOG_AUTH_RECHECK_SECS`, and at once
+//! when this process revokes the key): `credential revoked` for an API key,
+//! `token expired`, `token revoked` or `session ended` for a person. A changed
+//! retention window reaches the connection's subscriptions the same ways.
+//!
+//! Message sizes: before `connection_init` a message may have
+//! `AUDITLOG_WS_MAX_INIT_MESSAGE_BYTES` (64 KiB), checked on its length before
+//! it is parsed; after it `AUDITLOG_WS_MAX_MESSAGE_BYTES` (1 MiB), which is
+//! also the socket's own message and frame limit, so nothing larger is ever
+//! read whole. Either closes with 1009.
+//!
+//! This module reads and dispatches client messages; `ws_outgoing` sends
+//! (writer task, operation tasks); `ws_credential` re-checks the credential.
+//!
+//! Memory for slow readers (`limits::WsBuffers`): every outgoing result waits
+//! for room in its connection's and the process's budget and gives it back
+//! once written to the socket; a replay holds one batch at a time per
+//! connection. A result that cannot get room within `AUDITLOG_WS_STALL_SECS`
+//! ends its subscription with `SUBSCRIBER_LAGGED`; a socket write that stalls
+//! that long closes the connection with 1008.
 //!
 //! Caps (`limits`): `connection_init` counts as one request of its credential
 //! (over the rate: close 4429 `Too many requests`); a credential holding
@@ -25,22 +45,26 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use async_graphql::Value;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderValue;
 use axum::response::Response;
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use serde_json::json;
 use tokio::sync::mpsc;
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
 use super::state::AppState;
-use super::ws_credential::{CredentialWatch, Presented};
+use super::ws_credential::{Checked, CredentialWatch, KEY_REVOKED, Presented};
+use super::ws_outgoing::{
+    Outgoing, bounded, close_message, run_operation, send_error, send_json, write_all,
+};
 use crate::auth::Principal;
-use crate::domain::Role;
+use crate::domain::{RetentionWindow, Role};
 use crate::error::code;
-use crate::limits::{CredentialKey, Scope, WsConnectionGuard};
-use crate::live::stream::Registered;
+use crate::limits::{ConnectionBuffer, CredentialKey, Scope, WsConnectionGuard};
+use crate::live::Change;
+use crate::live::stream::{LiveRetention, Registered};
 
 /// Longest wait for a new subscription to join its tenant feed before the
 /// connection reads on anyway.
@@ -97,9 +121,14 @@ pub fn upgrade(
     let tracker = state.websockets.clone();
     // tungstenite's default 128 KiB read and write buffers per socket made
     // 10,000 idle subscribers cost ~1.5 GiB; GraphQL messages here are small.
+    // The socket's own limits are the hard ceiling: a larger message or frame
+    // fails on its length, before it is buffered whole (closed with 1009 below).
+    let max_message = state.limits.ws_max_message_bytes;
     ws = ws
         .read_buffer_size(WS_BUFFER_BYTES)
-        .write_buffer_size(WS_BUFFER_BYTES);
+        .write_buffer_size(WS_BUFFER_BYTES)
+        .max_message_size(max_message)
+        .max_frame_size(max_message);
     ws.on_upgrade(move |socket| {
         tracker.track_future(async move {
             match protocol {
@@ -118,11 +147,17 @@ async fn close_only(mut socket: WebSocket, code: u16, reason: &'static str) {
     let _ = socket.send(close_message(code, reason)).await;
 }
 
-fn close_message(code: u16, reason: &str) -> Message {
-    Message::Close(Some(CloseFrame {
-        code,
-        reason: Utf8Bytes::from(reason),
-    }))
+/// Whether a read failed because a message or frame exceeded the socket's limits.
+fn is_too_big(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(tungstenite::Error::Capacity(_)) = current.downcast_ref::<tungstenite::Error>()
+        {
+            return true;
+        }
+        source = current.source();
+    }
+    false
 }
 
 /// What the connection loop does after handling one client message.
@@ -140,8 +175,14 @@ struct Connection {
     session_cookie: Option<String>,
     /// Set by a successful `connection_init`.
     principal: Option<Principal>,
-    /// Closes a person's connection when their token or session ends.
+    /// Closes the connection when its key, token or session ends.
     credential_watch: CredentialWatch,
+    /// Revocations and retention changes announced in this process.
+    changes: broadcast::Receiver<Change>,
+    /// The tenant's retention window, as its subscriptions see it.
+    retention: Option<watch::Sender<RetentionWindow>>,
+    /// This connection's share of the WebSocket memory budgets.
+    buffer: ConnectionBuffer,
     init_received: bool,
     operations: HashMap<String, JoinHandle<()>>,
     /// This connection's place among its credential's open connections.
@@ -155,6 +196,8 @@ impl Connection {
         header_authorization: Option<String>,
         session_cookie: Option<String>,
     ) -> Self {
+        let changes = state.live.changes().listen();
+        let buffer = state.limits.ws_buffers.connection();
         Self {
             protocol,
             state,
@@ -162,6 +205,9 @@ impl Connection {
             session_cookie,
             principal: None,
             credential_watch: CredentialWatch::none(),
+            changes,
+            retention: None,
+            buffer,
             init_received: false,
             operations: HashMap::new(),
             _connection_slot: None,
@@ -169,17 +215,10 @@ impl Connection {
     }
 
     async fn run(mut self, socket: WebSocket) {
-        let (mut sink, mut incoming) = socket.split();
-        let (out, mut outgoing) = mpsc::channel::<Message>(OUTGOING_BUFFER);
-        let writer = tokio::spawn(async move {
-            while let Some(message) = outgoing.recv().await {
-                let closing = matches!(message, Message::Close(_));
-                if sink.send(message).await.is_err() || closing {
-                    break;
-                }
-            }
-            let _ = sink.close().await;
-        });
+        let (sink, mut incoming) = socket.split();
+        let (out, outgoing) = mpsc::channel::<Outgoing>(OUTGOING_BUFFER);
+        let stall = self.buffer.stall();
+        let writer = tokio::spawn(write_all(sink, outgoing, stall));
         let shutdown = self.state.live.shutdown_token();
         let init_deadline = tokio::time::sleep(self.state.ws_init_timeout);
         tokio::pin!(init_deadline);
@@ -189,19 +228,32 @@ impl Connection {
             let credential_deadline = self.credential_watch.deadline();
             tokio::select! {
                 message = incoming.next() => match message {
+                    // Checked on the raw length: an unauthenticated client cannot make us parse much.
+                    Some(Ok(Message::Text(text))) if self.principal.is_none()
+                        && text.len() > self.state.limits.ws_max_init_message_bytes => {
+                        break Some((1009, "Message too big".into()));
+                    }
                     Some(Ok(Message::Text(text))) => match self.handle(text.as_str(), &out).await {
                         Flow::Continue => {}
                         Flow::Close(code, reason) => break Some((code, reason)),
                     },
                     Some(Ok(Message::Binary(_))) => break Some((4400, "Binary messages are not supported".into())),
+                    Some(Err(error)) if is_too_big(&error) => break Some((1009, "Message too big".into())),
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break None,
                     Some(Ok(_)) => {} // WebSocket-level ping/pong: answered by the library.
                 },
+                // The writer gave up on a client that does not read.
+                () = out.closed() => break None,
+                change = self.changes.recv(), if self.principal.is_some() => {
+                    if let Some(reason) = self.on_change(change).await {
+                        break Some((4403, reason.into()));
+                    }
+                }
                 () = &mut init_deadline, if self.principal.is_none() => {
                     break Some((4408, "Connection initialisation timeout".into()));
                 }
                 () = sleep_until_or_never(credential_deadline), if credential_deadline.is_some() => {
-                    if let Some(reason) = self.credential_watch.check(&self.state.authenticator).await {
+                    if let Some(reason) = self.recheck().await {
                         break Some((4403, reason.into()));
                     }
                 }
@@ -217,13 +269,16 @@ impl Connection {
             task.abort();
         }
         if let Some((code, reason)) = close {
-            let _ = out.send(close_message(code, &reason)).await;
+            // The queue may be full of results for a client that does not
+            // read; the close then waits at most as long as the writer does.
+            let close = Outgoing::uncharged(close_message(code, &reason));
+            let _ = bounded(stall, out.send(close)).await;
         }
         drop(out);
         let _ = writer.await;
     }
 
-    async fn handle(&mut self, text: &str, out: &mpsc::Sender<Message>) -> Flow {
+    async fn handle(&mut self, text: &str, out: &mpsc::Sender<Outgoing>) -> Flow {
         let Ok(message) = serde_json::from_str::<serde_json::Value>(text) else {
             return Flow::Close(4400, "Invalid message received: not JSON".into());
         };
@@ -269,7 +324,7 @@ impl Connection {
     async fn connection_init(
         &mut self,
         payload: Option<&serde_json::Value>,
-        out: &mpsc::Sender<Message>,
+        out: &mpsc::Sender<Outgoing>,
     ) -> Flow {
         if self.init_received {
             return Flow::Close(4429, "Too many initialisation requests".into());
@@ -320,21 +375,97 @@ impl Connection {
                 None => return Flow::Close(4429, "Too many connections".into()),
             }
         }
-        if let (Some(presented), Some(recheck)) = (presented, self.recheck_interval()) {
-            self.credential_watch = CredentialWatch::start(&principal, presented, recheck);
+        if let Some(presented) = presented {
+            self.credential_watch =
+                CredentialWatch::start(&principal, presented, self.state.ws_auth_recheck);
+        }
+        if let Principal::Tenant(caller) = &principal {
+            self.retention = Some(watch::channel(caller.retention).0);
         }
         self.principal = Some(principal);
         send_json(out, json!({ "type": "connection_ack" })).await;
         Flow::Continue
     }
 
-    /// How often a person's credential is re-checked (`None`: no IdP, no people).
-    fn recheck_interval(&self) -> Option<Duration> {
-        let people = self.state.authenticator.people()?;
-        Some(people.identity_provider().settings().recheck_every)
+    /// Authenticates the connection's credential again: the close reason if
+    /// it ended; otherwise its tenant's retention window now applies.
+    async fn recheck(&mut self) -> Option<&'static str> {
+        match self.credential_watch.check(&self.state.authenticator).await {
+            Checked::Ended(reason) => Some(reason),
+            Checked::Valid(principal) => {
+                if let Principal::Tenant(caller) = principal.as_ref() {
+                    self.apply_retention(caller.retention);
+                }
+                None
+            }
+            Checked::Unknown => None,
+        }
     }
 
-    async fn subscribe(&mut self, message: serde_json::Value, out: &mpsc::Sender<Message>) -> Flow {
+    /// Acts on a change announced in this process: the close reason if it
+    /// ends this connection.
+    async fn on_change(
+        &mut self,
+        change: Result<Change, broadcast::error::RecvError>,
+    ) -> Option<&'static str> {
+        let tenant_id = match &self.principal {
+            Some(Principal::Tenant(caller)) => caller.tenant_id,
+            _ => return None,
+        };
+        match change {
+            Ok(Change::KeyRevoked {
+                tenant_id: tenant,
+                key_id,
+            }) if tenant == tenant_id && self.credential_watch.key_id() == Some(key_id) => {
+                Some(KEY_REVOKED)
+            }
+            Ok(Change::RetentionChanged {
+                tenant_id: tenant,
+                window,
+            }) if tenant == tenant_id => {
+                self.apply_retention(window);
+                None
+            }
+            Ok(_) => None,
+            // Some changes were missed: one of them may concern us.
+            Err(broadcast::error::RecvError::Lagged(_)) => self.recheck().await,
+            Err(broadcast::error::RecvError::Closed) => None,
+        }
+    }
+
+    fn apply_retention(&self, window: RetentionWindow) {
+        if let Some(retention) = &self.retention {
+            retention.send_if_modified(|current| {
+                let changed = *current != window;
+                *current = window;
+                changed
+            });
+        }
+    }
+
+    async fn subscribe(
+        &mut self,
+        message: serde_json::Value,
+        out: &mpsc::Sender<Outgoing>,
+    ) -> Flow {
+        if self.principal.is_none() {
+            return Flow::Close(4401, "Unauthorized".into());
+        }
+        // A change announced before this message (the select may not have
+        // picked it yet) applies before the operation starts: a revoked key
+        // starts nothing, a shortened window holds from the first replay row.
+        loop {
+            let change = match self.changes.try_recv() {
+                Ok(change) => Ok(change),
+                Err(broadcast::error::TryRecvError::Lagged(missed)) => {
+                    Err(broadcast::error::RecvError::Lagged(missed))
+                }
+                Err(_) => break,
+            };
+            if let Some(reason) = self.on_change(change).await {
+                return Flow::Close(4403, reason.into());
+            }
+        }
         let Some(principal) = self.principal.clone() else {
             return Flow::Close(4401, "Unauthorized".into());
         };
@@ -381,12 +512,24 @@ impl Connection {
             return Flow::Continue;
         }
         let (registered, is_live) = Registered::new();
+        let mut request = request
+            .data(principal)
+            .data(registered)
+            .data(self.buffer.clone());
+        if let Some(retention) = &self.retention {
+            request = request.data(LiveRetention(retention.subscribe()));
+        }
         let task = tokio::spawn(run_operation(
             self.state.schema.clone(),
-            request.data(principal).data(registered),
+            request,
             id.clone(),
-            self.protocol,
+            if self.protocol == Protocol::TransportWs {
+                "next"
+            } else {
+                "data"
+            },
             out.clone(),
+            self.buffer.clone(),
         ));
         self.operations.insert(id, task);
         // Read the next message only once a live subscription follows its feed
@@ -398,62 +541,12 @@ impl Connection {
     }
 }
 
-/// Runs one operation and streams its results as `next`/`data` messages. An
-/// operation refused before execution (validation, auth) gets one `error`
-/// message; one that ran gets `complete` at its end.
-async fn run_operation(
-    schema: crate::graphql::AuditLogSchema,
-    request: async_graphql::Request,
-    id: String,
-    protocol: Protocol,
-    out: mpsc::Sender<Message>,
-) {
-    let mut responses = schema.execute_stream(request);
-    let mut first = true;
-    while let Some(response) = responses.next().await {
-        if first && response.data == Value::Null && !response.errors.is_empty() {
-            let errors = serde_json::to_value(&response.errors).unwrap_or_default();
-            send_json(
-                &out,
-                json!({ "type": "error", "id": id, "payload": errors }),
-            )
-            .await;
-            return;
-        }
-        first = false;
-        let kind = if protocol == Protocol::TransportWs {
-            "next"
-        } else {
-            "data"
-        };
-        let payload = serde_json::to_value(&response).unwrap_or_default();
-        if !send_json(&out, json!({ "type": kind, "id": id, "payload": payload })).await {
-            return;
-        }
-    }
-    send_json(&out, json!({ "type": "complete", "id": id })).await;
-}
-
-/// An `error` message for operation `id` refused before it started.
-async fn send_error(out: &mpsc::Sender<Message>, id: &str, error: serde_json::Value) {
-    send_json(
-        out,
-        json!({ "type": "error", "id": id, "payload": [error] }),
-    )
-    .await;
-}
-
 /// Sleeps until `deadline` (the select guard skips `None`).
 async fn sleep_until_or_never(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
     }
-}
-
-/// Queues a message; false once the connection is gone.
-async fn send_json(out: &mpsc::Sender<Message>, value: serde_json::Value) -> bool {
-    out.send(Message::text(value.to_string())).await.is_ok()
 }
 
 /// `{"Authorization": "Bearer ..."}` (any key case), also inside `headers`.

@@ -1,8 +1,17 @@
-//! [`CredentialWatch`]: ends a person's WebSocket when its credential ends.
+//! [`CredentialWatch`]: ends a WebSocket when its credential ends, and keeps
+//! its retention window current.
 //!
-//! An API key's connection lives as long as the client keeps it (as before).
-//! A person's credential expires or can be revoked, so a connection opened
-//! with one is watched: at the credential's expiry (a JWT's `exp`, an
+//! Every tenant connection is re-authenticated every
+//! `AUDITLOG_AUTH_RECHECK_SECS` (default 10 s) with the credential it opened
+//! with. An API key that was revoked (or whose role may no longer read)
+//! closes the connection with 4403 `credential revoked`; in the process that
+//! revoked it this happens at once (the connection hears
+//! [`crate::live::Change::KeyRevoked`]), in other processes at the next
+//! re-check (plus at most `AUDITLOG_AUTH_CACHE_MS`). Each successful re-check
+//! also yields the tenant's retention window in force, which the connection
+//! hands to its subscriptions.
+//!
+//! A person's credential also expires, so at the credential's expiry (a JWT's `exp`, an
 //! introspected token's `exp`, the session's `expires_at`) the connection is
 //! closed with 4403 and the reason `token expired` or `session ended`; in
 //! between, every `AUDITLOG_AUTH_RECHECK_SECS` the credential is authenticated
@@ -16,8 +25,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
-use crate::auth::{Authenticator, CallerIdentity, Person, Principal};
+use uuid::Uuid;
+
+use crate::auth::{Authenticator, CallerIdentity, Principal};
 use crate::domain::Role;
+
+/// The close reason of a connection whose API key was revoked.
+pub const KEY_REVOKED: &str = "credential revoked";
 
 /// The credential a connection authenticated with, kept to re-check it.
 #[derive(Clone)]
@@ -55,9 +69,21 @@ pub struct CredentialWatch {
 
 struct Watched {
     presented: Presented,
+    /// The API key's id; `None` for a person.
+    key_id: Option<Uuid>,
     expires_at: Option<DateTime<Utc>>,
     next_check: Instant,
     every: Duration,
+}
+
+/// What a re-check found.
+pub enum Checked {
+    /// The credential ended: close 4403 with this reason.
+    Ended(&'static str),
+    /// Still valid; the principal as authenticated now (its retention is current).
+    Valid(Box<Principal>),
+    /// Could not be asked (IdP or database down); try again at the next check.
+    Unknown,
 }
 
 impl CredentialWatch {
@@ -65,19 +91,30 @@ impl CredentialWatch {
         Self { watched: None }
     }
 
-    /// Watches `presented` if `principal` is a person (API keys are not watched).
+    /// Watches `presented` if `principal` is a tenant's caller (the operator
+    /// and refused callers never keep a connection).
     pub fn start(principal: &Principal, presented: Presented, every: Duration) -> Self {
-        let Some(person) = person_of(principal) else {
+        let Principal::Tenant(caller) = principal else {
             return Self::none();
+        };
+        let (key_id, expires_at) = match &caller.identity {
+            CallerIdentity::ApiKey { id, .. } => (Some(*id), None),
+            CallerIdentity::Person(person) => (None, person.expires_at()),
         };
         Self {
             watched: Some(Watched {
                 presented,
-                expires_at: person.expires_at(),
+                key_id,
+                expires_at,
                 next_check: Instant::now() + every,
                 every,
             }),
         }
+    }
+
+    /// The watched API key's id (`None`: a person, or nothing watched).
+    pub fn key_id(&self) -> Option<Uuid> {
+        self.watched.as_ref()?.key_id
     }
 
     /// When the connection must next be looked at; `None`: never.
@@ -90,12 +127,22 @@ impl CredentialWatch {
         Some(expiry.map_or(watched.next_check, |expiry| expiry.min(watched.next_check)))
     }
 
-    /// Called at [`Self::deadline`]: the close reason if the credential ended.
-    pub async fn check(&mut self, authenticator: &Authenticator) -> Option<&'static str> {
-        let watched = self.watched.as_mut()?;
+    /// Called at [`Self::deadline`], or at once when a change may concern
+    /// this connection: authenticates the credential again.
+    pub async fn check(&mut self, authenticator: &Authenticator) -> Checked {
+        let Some(watched) = self.watched.as_mut() else {
+            return Checked::Unknown;
+        };
         let session = matches!(watched.presented, Presented::Session(_));
+        let ended = if watched.key_id.is_some() {
+            KEY_REVOKED
+        } else if session {
+            "session ended"
+        } else {
+            "token revoked"
+        };
         if watched.expires_at.is_some_and(|at| at <= Utc::now()) {
-            return Some(if session {
+            return Checked::Ended(if session {
                 "session ended"
             } else {
                 "token expired"
@@ -103,27 +150,13 @@ impl CredentialWatch {
         }
         watched.next_check = Instant::now() + watched.every;
         match watched.presented.authenticate(authenticator).await {
-            Ok(principal) if may_read(&principal) => None,
-            Ok(_) => Some(if session {
-                "session ended"
-            } else {
-                "token revoked"
-            }),
+            Ok(principal) if may_read(&principal) => Checked::Valid(Box::new(principal)),
+            Ok(_) => Checked::Ended(ended),
             Err(error) => {
                 tracing::warn!(error = ?error, "cannot re-check a WebSocket's credential; keeping it until the next check");
-                None
+                Checked::Unknown
             }
         }
-    }
-}
-
-fn person_of(principal: &Principal) -> Option<&Person> {
-    match principal {
-        Principal::Tenant(caller) => match &caller.identity {
-            CallerIdentity::Person(person) => Some(person),
-            CallerIdentity::ApiKey { .. } => None,
-        },
-        _ => None,
     }
 }
 

@@ -1,4 +1,5 @@
-//! Rate limits, the per-tenant ingest quota and the WebSocket caps: the
+//! Rate limits, the per-tenant ingest quota, the WebSocket caps and buffer
+//! budgets ([`WsBuffers`]): the
 //! bookkeeping, independent of HTTP and GraphQL (which turn a [`Rejection`]
 //! into a 429, a `RATE_LIMITED`/`QUOTA_EXCEEDED` error or a close frame).
 //!
@@ -12,6 +13,7 @@ mod ingest_quota;
 mod keyed;
 mod rate;
 mod requests;
+mod ws_buffer;
 mod ws_connections;
 
 use std::time::Duration;
@@ -21,6 +23,7 @@ pub use ingest_quota::IngestQuota;
 pub use keyed::{KeyedLimiter, NRefusal};
 pub use rate::Rate;
 pub use requests::RequestLimits;
+pub use ws_buffer::{Charge, ConnectionBuffer, REPLAY_BATCH_MAX_BYTES, ReplaySlot, WsBuffers};
 pub use ws_connections::{WsConnectionGuard, WsConnections};
 
 /// What was limited; the `scope` label of the rejection counter (a closed set,

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::{CredentialKey, KeyedLimiter, Rejection, Scope, WsConnections};
+use super::{CredentialKey, KeyedLimiter, Rejection, Scope, WsBuffers, WsConnections};
 use crate::auth::Principal;
 use crate::config::LimitsConfig;
 
@@ -19,6 +19,12 @@ pub struct RequestLimits {
     pub ws_max_subscriptions: usize,
     /// Open WebSocket connections per credential.
     pub ws_connections: WsConnections,
+    /// Largest WebSocket message after `connection_init` (and the socket's ceiling).
+    pub ws_max_message_bytes: usize,
+    /// Largest WebSocket message before `connection_init`.
+    pub ws_max_init_message_bytes: usize,
+    /// Memory WebSocket connections may hold for slow readers.
+    pub ws_buffers: WsBuffers,
 }
 
 impl RequestLimits {
@@ -39,6 +45,19 @@ impl RequestLimits {
                 .then(|| Duration::from_secs(config.request_timeout_secs)),
             ws_max_subscriptions: config.ws_max_subscriptions,
             ws_connections: WsConnections::new(config.ws_max_connections_per_credential),
+            ws_max_message_bytes: usize::try_from(config.ws_max_message_bytes)
+                .unwrap_or(usize::MAX),
+            ws_max_init_message_bytes: usize::try_from(
+                config
+                    .ws_max_init_message_bytes
+                    .min(config.ws_max_message_bytes),
+            )
+            .unwrap_or(usize::MAX),
+            ws_buffers: WsBuffers::new(
+                config.ws_max_buffered_bytes,
+                config.ws_max_buffered_bytes_total,
+                (config.ws_stall_secs > 0).then(|| Duration::from_secs(config.ws_stall_secs)),
+            ),
         }
     }
 

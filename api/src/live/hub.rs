@@ -39,6 +39,8 @@ struct Inner {
     feeds: Mutex<HashMap<Uuid, Arc<Feed>>>,
     /// Cancelled at shutdown: every live stream then ends cleanly.
     shutdown: CancellationToken,
+    /// Revocations and retention changes, for open sockets.
+    changes: super::Changes,
 }
 
 struct Feed {
@@ -63,12 +65,18 @@ impl Hub {
                 settings,
                 feeds: Mutex::new(HashMap::new()),
                 shutdown: CancellationToken::new(),
+                changes: super::Changes::default(),
             }),
         }
     }
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.inner.db
+    }
+
+    /// Where revocations and retention changes of this process are announced.
+    pub fn changes(&self) -> &super::Changes {
+        &self.inner.changes
     }
 
     /// Ends every live stream of this process (graceful shutdown).

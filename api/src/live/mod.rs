@@ -8,6 +8,9 @@
 //! tenant's subscribers. A subscriber ([`stream`]) replays stored events after its
 //! `afterSequence`, then follows the broadcast, dropping what it already sent.
 //!
+//! [`Changes`] tells open sockets of this process about revoked keys and new
+//! retention windows (see `http::ws_credential`).
+//!
 //! Invariants:
 //! - a feed delivers a tenant's events in sequence order without gaps: it fetches
 //!   `(last_fetched, up_to]`, and sequences are committed in order;
@@ -17,8 +20,10 @@
 //! - a slow subscriber never blocks anyone: broadcast buffers are bounded, and a
 //!   subscriber that falls behind is ended with a resumable error.
 
+mod changes;
 mod hub;
 pub mod pg_listener;
 pub mod stream;
 
+pub use changes::{Change, Changes};
 pub use hub::{Hub, HubSettings};

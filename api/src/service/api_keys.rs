@@ -11,7 +11,7 @@ use crate::domain::Role;
 use crate::domain::clock;
 use crate::domain::secret::generate_key;
 use crate::error::{ApiError, ApiResult};
-use crate::live::Hub;
+use crate::live::{Change, Hub};
 use crate::store;
 
 pub const MAX_KEY_NAME: usize = 200;
@@ -92,6 +92,11 @@ pub async fn revoke(
     )
     .await?;
     txn.commit().await?;
+    // Sockets opened with this key close now (other processes: at their next re-check).
+    live.changes().announce(Change::KeyRevoked {
+        tenant_id: caller.tenant_id,
+        key_id: revoked.id,
+    });
     live.published(caller.tenant_id, sequence).await;
     Ok(revoked)
 }

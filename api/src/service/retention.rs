@@ -17,9 +17,9 @@ use crate::store::admin_audit::{self, AdminAction};
 use crate::auth::{ActorOfCaller, AuditActor, TenantCaller};
 use crate::domain::clock;
 use crate::domain::retention::RetentionChangeError;
-use crate::domain::{Plan, RetentionRules};
+use crate::domain::{Plan, RetentionRules, RetentionWindow};
 use crate::error::{ApiError, ApiResult};
-use crate::live::Hub;
+use crate::live::{Change, Hub};
 use crate::store;
 use crate::store::tenants::PolicyUpdate;
 
@@ -179,6 +179,8 @@ async fn locked(
 struct Staged {
     tenant: tenants::Model,
     sequence: i64,
+    /// The window in force once committed, for open subscriptions.
+    window: RetentionWindow,
 }
 
 /// Saves `update` and records `action` with `payload` in the tenant's log.
@@ -204,6 +206,10 @@ async fn stage_change(
     Ok(Staged {
         tenant: saved,
         sequence,
+        window: RetentionWindow {
+            days: update.retention_days,
+            legal_hold: update.legal_hold,
+        },
     })
 }
 
@@ -214,6 +220,11 @@ async fn commit_and_publish(
     staged: Staged,
 ) -> ApiResult<tenants::Model> {
     txn.commit().await?;
+    // Open subscriptions of this process apply the new window at once.
+    live.changes().announce(Change::RetentionChanged {
+        tenant_id: staged.tenant.id,
+        window: staged.window,
+    });
     live.published(staged.tenant.id, staged.sequence).await;
     Ok(staged.tenant)
 }

@@ -7,12 +7,14 @@
 //! - [`quota`]: events per minute per tenant and plan, `QUOTA_EXCEEDED`;
 //! - [`timeouts`]: the request timeout and PostgreSQL's statement timeout, `TIMEOUT`;
 //! - [`websocket`]: subscriptions per connection, connections per credential,
-//!   `Origin`, and the rate limit on `subscribe`.
+//!   `Origin`, and the rate limit on `subscribe`;
+//! - [`ws_messages`]: message size caps before and after `connection_init`.
 
 mod quota;
 mod rates;
 mod timeouts;
 mod websocket;
+mod ws_messages;
 
 use auditlog_tests::TestApp;
 use serde_json::{Value, json};
