@@ -381,6 +381,7 @@ impl Connection {
         }
         if let Principal::Tenant(caller) = &principal {
             self.retention = Some(watch::channel(caller.retention).0);
+            self.buffer = self.state.limits.ws_buffers.connection_of(caller.tenant_id);
         }
         self.principal = Some(principal);
         send_json(out, json!({ "type": "connection_ack" })).await;

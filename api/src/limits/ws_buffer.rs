@@ -16,14 +16,24 @@
 //! - replay batches: one per connection at a time, and as many per process as
 //!   fit the other half of the total at their largest ([`REPLAY_BATCH_MAX_BYTES`]).
 //!
+//! Fairness: the connections of one tenant together may hold at most
+//! [`TENANT_SHARE`] of each process budget, so clients that never read, all
+//! of one tenant (one credential may open many connections), cannot take the
+//! whole budget and make every other tenant's subscriptions wait.
+//!
 //! A wait is bounded by `AUDITLOG_WS_STALL_SECS` (the transport then ends the
 //! subscription with `SUBSCRIBER_LAGGED`), so a client that never reads can
 //! hold its share only that long. Nothing here knows of HTTP or GraphQL.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use uuid::Uuid;
+
+/// The part of each process budget one tenant's connections may hold together.
+pub const TENANT_SHARE: f64 = 0.25;
 
 /// Budgets count whole KiB, so a process budget of many GiB fits a `u32` permit count.
 const UNIT: u64 = 1024;
@@ -41,7 +51,19 @@ pub struct WsBuffers {
     outgoing_units: u32,
     outgoing: Arc<Semaphore>,
     replays: Arc<Semaphore>,
+    /// Capacities of a tenant's share (units of messages, replay slots).
+    tenant_outgoing_units: u32,
+    tenant_replay_slots: usize,
+    /// The shares of the tenants with open connections (dropped with the
+    /// last connection of a tenant, swept when a new share is made).
+    tenants: Arc<Mutex<HashMap<Uuid, Weak<TenantShare>>>>,
     stall: Option<Duration>,
+}
+
+/// One tenant's part of the process budgets, shared by its connections.
+struct TenantShare {
+    outgoing: Arc<Semaphore>,
+    replays: Arc<Semaphore>,
 }
 
 impl WsBuffers {
@@ -53,22 +75,52 @@ impl WsBuffers {
             .unwrap_or(usize::MAX)
             .clamp(1, Semaphore::MAX_PERMITS);
         let outgoing_units = units(half).max(1);
+        let share = |whole: f64| (whole * TENANT_SHARE).max(1.0);
         Self {
             per_connection_units: units(per_connection).max(1),
             outgoing_units,
             outgoing: Arc::new(Semaphore::new(outgoing_units as usize)),
             replays: Arc::new(Semaphore::new(replay_slots)),
+            // Float to integer casts saturate; the values are at least 1.
+            tenant_outgoing_units: share(f64::from(outgoing_units)) as u32,
+            tenant_replay_slots: share(replay_slots as f64) as usize,
+            tenants: Arc::default(),
             stall,
         }
     }
 
-    /// The budget of one new connection.
+    /// The budget of one new connection, before it is authenticated (its
+    /// operations cannot run yet; see [`Self::connection_of`]).
     pub fn connection(&self) -> ConnectionBuffer {
+        self.buffer(None)
+    }
+
+    /// The budget of a connection of `tenant_id`, inside the tenant's share.
+    pub fn connection_of(&self, tenant_id: Uuid) -> ConnectionBuffer {
+        self.buffer(Some(self.tenant_share(tenant_id)))
+    }
+
+    fn buffer(&self, tenant: Option<Arc<TenantShare>>) -> ConnectionBuffer {
         ConnectionBuffer {
             outgoing: Arc::new(Semaphore::new(self.per_connection_units as usize)),
             replay: Arc::new(Semaphore::new(1)),
+            tenant,
             process: self.clone(),
         }
+    }
+
+    fn tenant_share(&self, tenant_id: Uuid) -> Arc<TenantShare> {
+        let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(share) = tenants.get(&tenant_id).and_then(Weak::upgrade) {
+            return share;
+        }
+        tenants.retain(|_, share| share.strong_count() > 0);
+        let share = Arc::new(TenantShare {
+            outgoing: Arc::new(Semaphore::new(self.tenant_outgoing_units as usize)),
+            replays: Arc::new(Semaphore::new(self.tenant_replay_slots)),
+        });
+        tenants.insert(tenant_id, Arc::downgrade(&share));
+        share
     }
 
     /// How long one message may wait for room (`None`: unbounded).
@@ -82,6 +134,8 @@ impl WsBuffers {
 pub struct ConnectionBuffer {
     outgoing: Arc<Semaphore>,
     replay: Arc<Semaphore>,
+    /// The tenant's share; `None` before authentication.
+    tenant: Option<Arc<TenantShare>>,
     process: WsBuffers,
 }
 
@@ -89,6 +143,7 @@ pub struct ConnectionBuffer {
 #[derive(Debug)]
 pub struct Charge {
     _connection: OwnedSemaphorePermit,
+    _tenant: Option<OwnedSemaphorePermit>,
     _process: OwnedSemaphorePermit,
 }
 
@@ -96,14 +151,15 @@ pub struct Charge {
 #[derive(Debug)]
 pub struct ReplaySlot {
     _connection: OwnedSemaphorePermit,
+    _tenant: Option<OwnedSemaphorePermit>,
     _process: OwnedSemaphorePermit,
 }
 
 impl ConnectionBuffer {
     /// Waits for room for a message of `bytes`. A message larger than a whole
     /// budget takes all of it (it is then the only one queued), so it still
-    /// goes out. Connection first, then process: every caller takes them in
-    /// this order, so two never wait on each other. `None` only if a budget
+    /// goes out. Connection first, then tenant, then process: every caller
+    /// takes them in this order, so two never wait on each other. `None` only if a budget
     /// was closed, which never happens.
     pub async fn charge(&self, bytes: usize) -> Option<Charge> {
         let wanted = units(u64::try_from(bytes).unwrap_or(u64::MAX)).max(1);
@@ -113,6 +169,17 @@ impl ConnectionBuffer {
             .acquire_many_owned(wanted.min(self.process.per_connection_units))
             .await
             .ok()?;
+        let tenant = match &self.tenant {
+            Some(share) => Some(
+                share
+                    .outgoing
+                    .clone()
+                    .acquire_many_owned(wanted.min(self.process.tenant_outgoing_units))
+                    .await
+                    .ok()?,
+            ),
+            None => None,
+        };
         let process = self
             .process
             .outgoing
@@ -122,6 +189,7 @@ impl ConnectionBuffer {
             .ok()?;
         Some(Charge {
             _connection: connection,
+            _tenant: tenant,
             _process: process,
         })
     }
@@ -130,9 +198,14 @@ impl ConnectionBuffer {
     /// batch (`None`: as for [`Self::charge`]).
     pub async fn replay_slot(&self) -> Option<ReplaySlot> {
         let connection = self.replay.clone().acquire_owned().await.ok()?;
+        let tenant = match &self.tenant {
+            Some(share) => Some(share.replays.clone().acquire_owned().await.ok()?),
+            None => None,
+        };
         let process = self.process.replays.clone().acquire_owned().await.ok()?;
         Some(ReplaySlot {
             _connection: connection,
+            _tenant: tenant,
             _process: process,
         })
     }
@@ -152,6 +225,23 @@ fn units(bytes: u64) -> u32 {
 mod tests {
     use super::WsBuffers;
     use std::time::Duration;
+    use uuid::Uuid;
+
+    #[tokio::test]
+    async fn one_tenant_cannot_take_the_whole_process_budget() {
+        // 8 MiB in all: 4 MiB for messages, of which a tenant may hold 1 MiB.
+        let buffers = WsBuffers::new(1024 * 1024, 8 * 1024 * 1024, None);
+        let (greedy, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let first = buffers.connection_of(greedy);
+        let held = first.charge(1024 * 1024).await;
+        assert!(held.is_some());
+        let second = buffers.connection_of(greedy);
+        let waiting = tokio::time::timeout(Duration::from_millis(50), second.charge(64 * 1024));
+        assert!(waiting.await.is_err(), "the tenant's share is used up");
+        let elsewhere = buffers.connection_of(other);
+        let served = tokio::time::timeout(Duration::from_secs(5), elsewhere.charge(1024 * 1024));
+        assert!(served.await.is_ok_and(|charge| charge.is_some()));
+    }
 
     #[tokio::test]
     async fn a_full_connection_budget_waits_until_a_charge_is_dropped() {
