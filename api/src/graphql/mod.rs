@@ -4,9 +4,12 @@
 //! data, convert arguments into domain types, call `service`/`store`, and convert
 //! rows into output types. No SQL here, no HTTP here.
 
+mod complexity;
 mod context;
 pub mod cursor;
+mod document_scan;
 mod error_codes;
+mod guard;
 pub mod inputs;
 mod introspection;
 mod limits;
@@ -19,4 +22,5 @@ mod subscription;
 pub mod types;
 
 pub use context::Services;
+pub use document_scan::{DocumentLimits, ScanRefusal, scan as scan_document};
 pub use schema::{AuditLogSchema, SchemaLimits, build_schema};

@@ -387,6 +387,7 @@ impl Connection {
             id.clone(),
             self.protocol,
             out.clone(),
+            self.state.max_response_bytes,
         ));
         self.operations.insert(id, task);
         // Read the next message only once a live subscription follows its feed
@@ -407,6 +408,7 @@ async fn run_operation(
     id: String,
     protocol: Protocol,
     out: mpsc::Sender<Message>,
+    max_response_bytes: usize,
 ) {
     let mut responses = schema.execute_stream(request);
     let mut first = true;
@@ -426,7 +428,12 @@ async fn run_operation(
         } else {
             "data"
         };
-        let payload = serde_json::to_value(&response).unwrap_or_default();
+        // Each message within AUDITLOG_MAX_RESPONSE_BYTES, like an HTTP response.
+        let payload = super::response_cap::to_vec_capped(&response, max_response_bytes)
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .unwrap_or_else(|| {
+                json!({ "data": null, "errors": [super::response_cap::too_large_error(max_response_bytes)] })
+            });
         if !send_json(&out, json!({ "type": kind, "id": id, "payload": payload })).await {
             return;
         }

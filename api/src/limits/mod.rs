@@ -12,6 +12,7 @@ mod ingest_quota;
 mod keyed;
 mod rate;
 mod requests;
+mod response_budget;
 mod ws_connections;
 
 use std::time::Duration;
@@ -21,6 +22,7 @@ pub use ingest_quota::IngestQuota;
 pub use keyed::{KeyedLimiter, NRefusal};
 pub use rate::Rate;
 pub use requests::RequestLimits;
+pub use response_budget::{ResponseBudget, ResponseTooLarge};
 pub use ws_connections::{WsConnectionGuard, WsConnections};
 
 /// What was limited; the `scope` label of the rejection counter (a closed set,

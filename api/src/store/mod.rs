@@ -32,6 +32,9 @@ pub enum StoreError {
     /// `tenants.slug` is unique.
     #[error("a tenant with slug {0:?} already exists")]
     SlugTaken(String),
+    /// A read stopped because the request's response budget is spent.
+    #[error(transparent)]
+    ResponseTooLarge(#[from] crate::limits::ResponseTooLarge),
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
 }
@@ -47,6 +50,7 @@ impl From<StoreError> for crate::error::ApiError {
                 message: error.to_string(),
                 index: None,
             },
+            StoreError::ResponseTooLarge(exceeded) => Self::ResponseTooLarge(exceeded),
             StoreError::Database(db) => db.into(),
         }
     }
