@@ -107,12 +107,7 @@ pub async fn page(
 pub fn stored_size(row: &audit_events::Model) -> usize {
     const FIXED: usize = 512;
     let text = |value: &Option<String>| value.as_ref().map_or(0, String::len);
-    let payload = row.payload.as_ref().map_or(0, |payload| {
-        let mut counter = ByteCounter(0);
-        // Writing to a counter cannot fail; a failure would count what was written.
-        let _ = serde_json::to_writer(&mut counter, payload);
-        counter.0
-    });
+    let payload = row.payload.as_ref().map_or(0, json_size);
     FIXED
         + row.action.len()
         + row.actor_id.len()
@@ -125,6 +120,14 @@ pub fn stored_size(row: &audit_events::Model) -> usize {
         + text(&row.request_id)
         + text(&row.ip_address)
         + payload
+}
+
+/// The bytes `value` takes as JSON, counted without building the text.
+pub fn json_size(value: &serde_json::Value) -> usize {
+    let mut counter = ByteCounter(0);
+    // Writing to a counter cannot fail; a failure would count what was written.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 /// An `io::Write` that only counts.

@@ -7,8 +7,15 @@
 //! - [`quota`]: events per minute per tenant and plan, `QUOTA_EXCEEDED`;
 //! - [`timeouts`]: the request timeout and PostgreSQL's statement timeout, `TIMEOUT`;
 //! - [`websocket`]: subscriptions per connection, connections per credential,
-//!   `Origin`, and the rate limit on `subscribe`.
+//!   `Origin`, and the rate limit on `subscribe`;
+//! - [`documents`]: document nesting, tokens, fragment fan-out, directives,
+//!   complexity of pages and the response budget (issue 12);
+//! - [`document_fuzz`]: a bounded fuzz pass over hostile documents;
+//! - [`memory`]: the alias × page-size attack against a spawned process, RSS bounded.
 
+mod document_fuzz;
+mod documents;
+mod memory;
 mod quota;
 mod rates;
 mod timeouts;
