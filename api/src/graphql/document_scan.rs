@@ -101,7 +101,7 @@ pub fn scan(text: &str, limits: &DocumentLimits) -> Result<(), ScanRefusal> {
 /// bound makes variables obey the same documented limit as the document.
 pub fn variables_too_deep(variables: &async_graphql::Variables, max_nesting: usize) -> bool {
     use async_graphql::Value;
-    let mut pending: Vec<(&Value, usize)> = variables.iter().map(|(_, value)| (value, 1)).collect();
+    let mut pending: Vec<(&Value, usize)> = variables.values().map(|value| (value, 1)).collect();
     while let Some((value, depth)) = pending.pop() {
         let children: Box<dyn Iterator<Item = &Value>> = match value {
             Value::List(items) => Box::new(items.iter()),

@@ -57,7 +57,7 @@ pub struct Page {
 /// arrives, so a page that does not fit stops at the first row over it rather
 /// than after all of them were loaded.
 pub async fn page(
-    db: &(impl ConnectionTrait + StreamTrait + Send),
+    db: &(impl ConnectionTrait + StreamTrait),
     tenant_id: Uuid,
     filter: &EventFilter,
     page: &Page,
