@@ -25,7 +25,9 @@
 //! - one place (operation, variable definition, field, fragment spread, inline
 //!   fragment, fragment definition) has more than `max_directives` directives,
 //!   or the document more than `max_document_directives` (each one written
-//!   costs an error or more in the response).
+//!   costs an error or more in the response);
+//! - a field or directive has more than [`MAX_ARGUMENTS`] arguments (validation
+//!   compares the arguments of same-named fields pairwise).
 //!
 //! The walk stops at the first bound passed, so a document built to expand
 //! exponentially costs no more than `max_selections` steps to reject, and one
@@ -38,6 +40,9 @@ use async_graphql::{Name, Positioned, ServerError};
 
 use super::error_codes::coded_error;
 use crate::error::code;
+
+/// Most arguments one field or directive may have; the schema's most is 5.
+pub const MAX_ARGUMENTS: usize = 32;
 
 /// Deepest fragment nesting followed; cycles are refused by validation later.
 const MAX_NESTING: usize = 64;
@@ -105,6 +110,9 @@ impl SelectionLimit {
                 "the request has more than {} directives in one place",
                 self.max_directives
             ),
+            Exceeded::Arguments => format!(
+                "a field or directive of the request has more than {MAX_ARGUMENTS} arguments"
+            ),
             Exceeded::DocumentDirectives => format!(
                 "the request has more than {} directives",
                 self.max_document_directives
@@ -140,6 +148,7 @@ enum Exceeded {
     UnusedFragment(Name),
     Directives,
     DocumentDirectives,
+    Arguments,
     Aliases,
     Depth,
     IntrospectionDepth,
@@ -261,7 +270,8 @@ impl<'a> Counter<'a> {
 }
 
 /// Counts the directives as written (not expanded: each written one is
-/// validated once), per place and in total.
+/// validated once), per place and in total, and the arguments of each field
+/// and directive.
 fn count_directives(
     document: &ExecutableDocument,
     limits: &SelectionLimit,
@@ -274,6 +284,12 @@ fn count_directives(
         total += directives.len();
         if total > limits.max_document_directives {
             return Err(Exceeded::DocumentDirectives);
+        }
+        if directives
+            .iter()
+            .any(|directive| directive.node.arguments.len() > MAX_ARGUMENTS)
+        {
+            return Err(Exceeded::Arguments);
         }
         Ok(())
     };
@@ -295,7 +311,12 @@ fn count_directives(
         for selection in &set.items {
             place(selection.node.directives())?;
             match &selection.node {
-                Selection::Field(field) => sets.push(&field.node.selection_set.node),
+                Selection::Field(field) => {
+                    if field.node.arguments.len() > MAX_ARGUMENTS {
+                        return Err(Exceeded::Arguments);
+                    }
+                    sets.push(&field.node.selection_set.node);
+                }
                 Selection::InlineFragment(fragment) => {
                     sets.push(&fragment.node.selection_set.node);
                 }
