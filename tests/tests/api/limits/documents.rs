@@ -285,6 +285,17 @@ async fn fragment_fan_out_is_refused_at_once(backend: Backend) {
     timed(&app, &nested_inline, Value::Null, key)
         .await
         .assert_error_in(&["GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"]);
+    // Several at once (two stalled the service before): all answered, and
+    // `/healthz` meanwhile.
+    let attacks = (0..4).map(|i| {
+        let document = fan_out(28, i % 2 == 0);
+        let app = &app;
+        async move { timed(app, &document, Value::Null, key).await }
+    });
+    let (answers, ()) = futures::join!(futures::future::join_all(attacks), assert_alive(&app));
+    for answer in answers {
+        answer.assert_error("GRAPHQL_VALIDATION_FAILED");
+    }
     // A small fan-out of defined fragments is an ordinary document.
     timed(&app, &fan_out(3, true), Value::Null, key).await.ok();
     assert_alive(&app).await;
