@@ -98,6 +98,15 @@ async fn deep_documents_are_refused_before_parsing(backend: Backend) {
             assert_eq!(response.status, 200, "application/json: errors with 200");
         }
     }
+    // Too long, or too many tokens, for the scan.
+    for document in [
+        format!("{{ __typename }} # {}", "x".repeat(2 * 1024 * 1024)),
+        format!("{{ auditEvent(id: [{}]) {{ id }} }}", "1 ".repeat(60_000)),
+    ] {
+        timed(&app, &document, Value::Null, key)
+            .await
+            .assert_error("GRAPHQL_PARSE_FAILED");
+    }
     // Under graphql-response+json a refused document is a 400, like other request errors.
     let response = app
         .client

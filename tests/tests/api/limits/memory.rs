@@ -8,8 +8,8 @@
 //! Documented bound: the process's peak RSS (`VmHWM`) stays under
 //! [`RSS_BOUND_MIB`] MiB through seeding and every attack.
 
-use auditlog_tests::Backend;
 use auditlog_tests::process::ServerProcess;
+use auditlog_tests::{Backend, backend_tests};
 use serde_json::{Value, json};
 
 use super::documents::big_events;
@@ -54,9 +54,8 @@ async fn post(
         .unwrap_or(Value::Null)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn alias_page_attack_keeps_rss_bounded() {
-    let database = Backend::Sqlite.create_database().await;
+async fn alias_page_attack_keeps_rss_bounded(backend: Backend) {
+    let database = backend.create_database().await;
     let server = ServerProcess::start(
         SERVER,
         &database.url,
@@ -135,3 +134,5 @@ async fn alias_page_attack_keeps_rss_bounded() {
     drop(server);
     drop(database);
 }
+
+backend_tests!(alias_page_attack_keeps_rss_bounded);
