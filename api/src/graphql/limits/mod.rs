@@ -35,14 +35,15 @@
 
 use std::collections::HashSet;
 
-use async_graphql::parser::types::{Directive, ExecutableDocument, Field, Selection, SelectionSet};
-use async_graphql::{Name, Positioned, ServerError};
+use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
+use async_graphql::{Name, ServerError};
+
+mod places;
+
+pub use places::MAX_ARGUMENTS;
 
 use super::error_codes::coded_error;
 use crate::error::code;
-
-/// Most arguments one field or directive may have; the schema's most is 5.
-pub const MAX_ARGUMENTS: usize = 32;
 
 /// Deepest fragment nesting followed; cycles are refused by validation later.
 const MAX_NESTING: usize = 64;
@@ -70,30 +71,30 @@ pub struct SelectionLimit {
 
 /// Refuses `document` with `GRAPHQL_VALIDATION_FAILED` if it passes a bound.
 pub fn check(document: &ExecutableDocument, limits: &SelectionLimit) -> Result<(), ServerError> {
-    let exceeded = match count_directives(document, limits) {
-        Err(exceeded) => exceeded,
-        Ok(()) => {
-            let mut counter = Counter {
-                document,
-                selections: 0,
-                aliases: 0,
-                reached: HashSet::new(),
-                limits,
-            };
-            let walked = document.operations.iter().try_for_each(|(_, operation)| {
-                counter.walk(&operation.node.selection_set.node, Level::ROOT)
-            });
-            match walked.and_then(|()| counter.all_fragments_reached()) {
-                Ok(()) => return Ok(()),
-                Err(exceeded) => exceeded,
-            }
-        }
+    walk_document(document, limits).map_err(|exceeded| {
+        coded_error(
+            limits.message(exceeded),
+            None,
+            code::GRAPHQL_VALIDATION_FAILED,
+        )
+    })
+}
+
+/// Directives and arguments as written first (cheap, no expansion), then the
+/// expanded walk of every operation, then the fragments it never reached.
+fn walk_document(document: &ExecutableDocument, limits: &SelectionLimit) -> Result<(), Exceeded> {
+    places::check(document, limits)?;
+    let mut counter = Counter {
+        document,
+        selections: 0,
+        aliases: 0,
+        reached: HashSet::new(),
+        limits,
     };
-    Err(coded_error(
-        limits.message(exceeded),
-        None,
-        code::GRAPHQL_VALIDATION_FAILED,
-    ))
+    for (_, operation) in document.operations.iter() {
+        counter.walk(&operation.node.selection_set.node, Level::ROOT)?;
+    }
+    counter.all_fragments_reached()
 }
 
 impl SelectionLimit {
@@ -267,62 +268,4 @@ impl<'a> Counter<'a> {
             },
         )
     }
-}
-
-/// Counts the directives as written (not expanded: each written one is
-/// validated once), per place and in total, and the arguments of each field
-/// and directive.
-fn count_directives(
-    document: &ExecutableDocument,
-    limits: &SelectionLimit,
-) -> Result<(), Exceeded> {
-    let mut total = 0usize;
-    let mut place = |directives: &[Positioned<Directive>]| {
-        if directives.len() > limits.max_directives {
-            return Err(Exceeded::Directives);
-        }
-        total += directives.len();
-        if total > limits.max_document_directives {
-            return Err(Exceeded::DocumentDirectives);
-        }
-        if directives
-            .iter()
-            .any(|directive| directive.node.arguments.len() > MAX_ARGUMENTS)
-        {
-            return Err(Exceeded::Arguments);
-        }
-        Ok(())
-    };
-    // Selection sets as written, with an explicit stack: nesting is bounded by
-    // the document scan, but this walk need not rely on it.
-    let mut sets: Vec<&SelectionSet> = Vec::new();
-    for (_, operation) in document.operations.iter() {
-        place(&operation.node.directives)?;
-        for variable in &operation.node.variable_definitions {
-            place(&variable.node.directives)?;
-        }
-        sets.push(&operation.node.selection_set.node);
-    }
-    for fragment in document.fragments.values() {
-        place(&fragment.node.directives)?;
-        sets.push(&fragment.node.selection_set.node);
-    }
-    while let Some(set) = sets.pop() {
-        for selection in &set.items {
-            place(selection.node.directives())?;
-            match &selection.node {
-                Selection::Field(field) => {
-                    if field.node.arguments.len() > MAX_ARGUMENTS {
-                        return Err(Exceeded::Arguments);
-                    }
-                    sets.push(&field.node.selection_set.node);
-                }
-                Selection::InlineFragment(fragment) => {
-                    sets.push(&fragment.node.selection_set.node);
-                }
-                Selection::FragmentSpread(_) => {}
-            }
-        }
-    }
-    Ok(())
 }
