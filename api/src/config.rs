@@ -111,7 +111,8 @@ pub struct Settings {
     #[arg(long, env = "AUDITLOG_INTROSPECTION", action = clap::ArgAction::Set)]
     pub introspection: Option<bool>,
 
-    /// Bounds on one GraphQL request (depth, complexity, selections, aliases, directives).
+    /// Bounds on one GraphQL request (document size, tokens and nesting, depth,
+    /// complexity, selections, aliases, directives, response bytes).
     #[command(flatten)]
     pub query_limits: QueryLimitsConfig,
 

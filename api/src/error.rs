@@ -39,6 +39,7 @@ pub mod code {
     pub const TIMEOUT: &str = "TIMEOUT";
     pub const TOO_MANY_SUBSCRIPTIONS: &str = "TOO_MANY_SUBSCRIPTIONS";
     pub const UNAVAILABLE: &str = "UNAVAILABLE";
+    pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
 }
 
 /// What a client is told when the database cannot be reached: retry, and for
@@ -86,6 +87,10 @@ pub enum ApiError {
     /// was cancelled (its transaction rolled back).
     #[error("{0}")]
     Timeout(String),
+    /// The response would exceed `AUDITLOG_MAX_RESPONSE_BYTES`; nothing more
+    /// of it is built.
+    #[error(transparent)]
+    ResponseTooLarge(#[from] crate::store::ResponseTooLarge),
     /// The database cannot be reached or refuses work for now; retryable.
     /// Logged, never shown.
     #[error(transparent)]
@@ -113,6 +118,7 @@ impl ApiError {
             Self::SubscriberLagged(_) => code::SUBSCRIBER_LAGGED,
             Self::QuotaExceeded { .. } => code::QUOTA_EXCEEDED,
             Self::Timeout(_) => code::TIMEOUT,
+            Self::ResponseTooLarge(_) => code::RESPONSE_TOO_LARGE,
             Self::Unavailable(_) => code::UNAVAILABLE,
             // A database failure wrapped in context elsewhere is still one.
             Self::Internal(cause) if unavailable::is_unavailable_chain(cause) => code::UNAVAILABLE,
@@ -148,6 +154,7 @@ impl From<StoreError> for ApiError {
                 index: None,
             },
             StoreError::Invalid(message) => Self::Internal(anyhow::anyhow!(message)),
+            StoreError::ResponseTooLarge(exceeded) => Self::ResponseTooLarge(exceeded),
             StoreError::Database(db) => db.into(),
         }
     }

@@ -65,6 +65,8 @@ impl Application {
             pg_listener::spawn(settings.database_url.clone(), live.clone());
         }
         let key_cache = ApiKeyCache::new(std::time::Duration::from_millis(settings.auth_cache_ms));
+        let schema_limits =
+            SchemaLimits::from_config(&settings.query_limits, settings.introspection_enabled());
         let schema = build_schema(
             Services {
                 db: db.clone(),
@@ -78,7 +80,7 @@ impl Application {
                 ingest: GroupCommit::new(db.clone(), live.clone()),
                 key_cache: key_cache.clone(),
             },
-            SchemaLimits::from_config(&settings.query_limits, settings.introspection_enabled()),
+            schema_limits,
         );
         let (people, browser) = sign_in(&settings, &db, &cursor_key)?;
         let state = AppState {
@@ -101,6 +103,8 @@ impl Application {
             trusted_proxies: settings.limits.trusted_proxies()?.into(),
             websocket_origins: settings.oidc.websocket_origins()?.into(),
             readiness: crate::readiness::Readiness::new(db.clone()),
+            document_limits: schema_limits.document,
+            max_response_bytes: schema_limits.max_response_bytes,
         };
         let listener = TcpListener::bind(settings.listen)
             .await

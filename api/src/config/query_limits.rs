@@ -1,6 +1,6 @@
-//! Bounds on the work one GraphQL request may ask for (depth, complexity,
-//! selections, aliases, directives). Defaults only; `graphql::SchemaLimits`
-//! enforces them.
+//! Bounds on the work one GraphQL request may ask for (document size, tokens
+//! and nesting, depth, complexity, selections, aliases, directives, response
+//! bytes). Defaults only; `graphql::SchemaLimits` enforces them.
 
 use clap::Args;
 
@@ -14,8 +14,10 @@ pub struct QueryLimitsConfig {
     pub max_depth: u32,
 
     /// Highest complexity a document may have (one per field, times the page
-    /// size of a connection).
-    #[arg(long, env = "AUDITLOG_MAX_COMPLEXITY", default_value_t = 1000,
+    /// size of a list: `first`/`last` or 50 on `auditEvents`, 200 on each
+    /// facet list, 50 on `apiKeys`). A page of 500 events with every field
+    /// costs 14,001.
+    #[arg(long, env = "AUDITLOG_MAX_COMPLEXITY", default_value_t = 20_000,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_complexity: u32,
 
@@ -31,20 +33,54 @@ pub struct QueryLimitsConfig {
           value_parser = clap::value_parser!(u32).range(0..=100_000))]
     pub max_aliases: u32,
 
-    /// Most directives on one field.
+    /// Most directives in one place: an operation, a variable definition, a
+    /// field, a fragment spread, an inline fragment or a fragment definition.
     #[arg(long, env = "AUDITLOG_MAX_DIRECTIVES", default_value_t = 4,
           value_parser = clap::value_parser!(u32).range(1..=64))]
     pub max_directives: u32,
+
+    /// Most directives in one document, all places together.
+    #[arg(long, env = "AUDITLOG_MAX_DOCUMENT_DIRECTIVES", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_document_directives: u32,
+
+    /// Longest document (the `query` text), in bytes; checked before parsing.
+    #[arg(long, env = "AUDITLOG_MAX_DOCUMENT_BYTES", default_value_t = 1024 * 1024,
+          value_parser = clap::value_parser!(u32).range(1024..=4 * 1024 * 1024))]
+    pub max_document_bytes: u32,
+
+    /// Most tokens in one document (commas and comments not counted); checked
+    /// before parsing.
+    #[arg(long, env = "AUDITLOG_MAX_DOCUMENT_TOKENS", default_value_t = 50_000,
+          value_parser = clap::value_parser!(u32).range(100..=1_000_000))]
+    pub max_document_tokens: u32,
+
+    /// Deepest nesting of `{`, `[` and `(` together in a document, and of lists
+    /// and objects in `variables`; checked before parsing.
+    #[arg(long, env = "AUDITLOG_MAX_NESTING", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(8..=100))]
+    pub max_nesting: u32,
+
+    /// Most bytes of one response (an HTTP body, a WebSocket `next` message);
+    /// a larger one is refused with `RESPONSE_TOO_LARGE` instead of built.
+    #[arg(long, env = "AUDITLOG_MAX_RESPONSE_BYTES", default_value_t = 16 * 1024 * 1024,
+          value_parser = clap::value_parser!(u32).range(64 * 1024..=1024 * 1024 * 1024))]
+    pub max_response_bytes: u32,
 }
 
 impl Default for QueryLimitsConfig {
     fn default() -> Self {
         Self {
             max_depth: 12,
-            max_complexity: 1000,
+            max_complexity: 20_000,
             max_selections: 300,
             max_aliases: 100,
             max_directives: 4,
+            max_document_directives: 50,
+            max_document_bytes: 1024 * 1024,
+            max_document_tokens: 50_000,
+            max_nesting: 64,
+            max_response_bytes: 16 * 1024 * 1024,
         }
     }
 }

@@ -10,6 +10,7 @@ use super::cursor::CursorCodec;
 use crate::auth::Principal;
 use crate::domain::RetentionRules;
 use crate::limits::IngestQuota;
+use crate::store::ResponseBudget;
 use crate::live::Hub;
 
 /// Long-lived handles shared by every request.
@@ -30,6 +31,7 @@ pub struct Services {
 pub trait ContextExt {
     fn services(&self) -> &Services;
     fn principal(&self) -> &Principal;
+    fn response_budget(&self) -> ResponseBudget;
 }
 
 static ANONYMOUS: Principal = Principal::Anonymous;
@@ -44,5 +46,13 @@ impl ContextExt for Context<'_> {
     /// when there was no credential) is anonymous.
     fn principal(&self) -> &Principal {
         self.data_opt::<Principal>().unwrap_or(&ANONYMOUS)
+    }
+
+    /// The request's byte budget, attached by `guard::DocumentGuard` to every
+    /// request (without one, e.g. a schema built by hand, nothing is capped).
+    fn response_budget(&self) -> ResponseBudget {
+        self.data_opt::<ResponseBudget>()
+            .cloned()
+            .unwrap_or_else(|| ResponseBudget::new(usize::MAX))
     }
 }

@@ -12,6 +12,10 @@
 //! - a subscription sent over HTTP: `BAD_REQUEST` (subscriptions use the WebSocket);
 //! - anything else without a code: `BAD_USER_INPUT` if it is an input coercion
 //!   message, else `INTERNAL_SERVER_ERROR`.
+//!
+//! A response carries at most [`MAX_ERRORS`] errors: the rest are summed up in
+//! one last error, so a document cannot buy a response many times its size in
+//! error messages.
 
 use std::sync::Arc;
 
@@ -25,6 +29,9 @@ use async_graphql::{
 
 use crate::error::code;
 
+/// Errors kept in one response; later ones are counted in a last error.
+pub const MAX_ERRORS: usize = 100;
+
 pub struct ErrorCodes;
 
 impl ExtensionFactory for ErrorCodes {
@@ -37,6 +44,23 @@ impl ExtensionFactory for ErrorCodes {
 impl Extension for ErrorCodes {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
+        if response.errors.len() > MAX_ERRORS {
+            let omitted = response.errors.len() - MAX_ERRORS;
+            response.errors.truncate(MAX_ERRORS);
+            let code = response.errors[0]
+                .extensions
+                .as_ref()
+                .and_then(|extensions| extensions.get("code"))
+                .and_then(|value| match value {
+                    async_graphql::Value::String(code) => Some(code.clone()),
+                    _ => None,
+                });
+            response.errors.push(coded_error(
+                format!("{omitted} more errors omitted"),
+                None,
+                code.as_deref().unwrap_or(code::GRAPHQL_VALIDATION_FAILED),
+            ));
+        }
         for error in &mut response.errors {
             let fallback = if is_input_error(&error.message) {
                 code::BAD_USER_INPUT

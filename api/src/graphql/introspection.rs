@@ -2,19 +2,17 @@
 //!
 //! With introspection disabled, async-graphql drops `__schema` and `__type` from
 //! the schema but still answers them with `null` and no error, which tells
-//! neither a client nor an operator what happened. This extension, installed
-//! only when introspection is off (production mode's default), refuses a
+//! neither a client nor an operator what happened. [`refusal`], called by
+//! `guard` only when introspection is off (production mode's default), refuses a
 //! document whose operations select `__schema` or `__type` at the root (directly,
 //! in inline fragments or through fragment spreads) with `INTROSPECTION_DISABLED`,
 //! before validation or execution. `__typename` stays allowed: it is not
 //! introspection of the schema, and clients rely on it.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Name, Pos, ServerResult, Variables};
+use async_graphql::{Name, Pos, ServerError};
 
 use super::error_codes::coded_error;
 use crate::error::code;
@@ -22,37 +20,17 @@ use crate::error::code;
 /// The root fields that introspect the schema.
 const INTROSPECTION_FIELDS: [&str; 2] = ["__schema", "__type"];
 
-pub struct IntrospectionGate;
-
-impl ExtensionFactory for IntrospectionGate {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(IntrospectionGate)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for IntrospectionGate {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let mut visited = HashSet::new();
-        let found = document.operations.iter().find_map(|(_, operation)| {
-            introspection_field(&document, &operation.node.selection_set.node, &mut visited)
-        });
-        let Some(position) = found else {
-            return Ok(document);
-        };
-        Err(coded_error(
-            "introspection is disabled on this server",
-            Some(position),
-            code::INTROSPECTION_DISABLED,
-        ))
-    }
+/// `INTROSPECTION_DISABLED` if an operation of `document` introspects the schema.
+pub fn refusal(document: &ExecutableDocument) -> Option<ServerError> {
+    let mut visited = HashSet::new();
+    let position = document.operations.iter().find_map(|(_, operation)| {
+        introspection_field(document, &operation.node.selection_set.node, &mut visited)
+    })?;
+    Some(coded_error(
+        "introspection is disabled on this server",
+        Some(position),
+        code::INTROSPECTION_DISABLED,
+    ))
 }
 
 /// The position of the first `__schema`/`__type` selected at this (root) level.

@@ -4,10 +4,13 @@
 //! data, convert arguments into domain types, call `service`/`store`, and convert
 //! rows into output types. No SQL here, no HTTP here.
 
+mod complexity;
 mod context;
 mod enums;
 pub mod cursor;
+mod document_scan;
 mod error_codes;
+mod guard;
 pub mod inputs;
 mod introspection;
 mod limits;
@@ -21,5 +24,6 @@ mod subscription;
 pub mod types;
 
 pub use context::Services;
+pub use document_scan::{DocumentLimits, ScanRefusal, scan as scan_document};
 pub use schema::{AuditLogSchema, SchemaLimits, build_schema};
 pub use sdl::sdl;

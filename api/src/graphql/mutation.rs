@@ -29,6 +29,22 @@ impl MutationRoot {
         events: Vec<AuditEventInput>,
     ) -> Result<RecordAuditEventsPayload> {
         let caller = ctx.principal().tenant(&[Role::Admin, Role::Publisher])?;
+        // The stored events are echoed back: charge them before recording, so
+        // aliased batches stop at the response budget with nothing recorded
+        // by the alias refused.
+        let echoed: usize = events
+            .iter()
+            .map(|event| {
+                512 + event.action.len()
+                    + event
+                        .payload
+                        .as_ref()
+                        .map_or(0, |payload| crate::store::events::json_size(&payload.0))
+            })
+            .sum();
+        ctx.response_budget()
+            .charge(echoed)
+            .map_err(ApiError::from)?;
         // The HTTP request's `x-request-id`, when the caller sent one, is the
         // default `context.requestId` of the events it records.
         let request_id = ctx.data_opt::<CallerRequestId>();

@@ -19,6 +19,7 @@ pub struct QueryRoot;
 #[Object]
 impl QueryRoot {
     /// The caller's audit log, newest first, as a Relay connection.
+    #[graphql(complexity = "super::complexity::page(first, last, child_complexity)")]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
@@ -42,7 +43,8 @@ impl QueryRoot {
         let txn = store::tenant_scope::begin(&services.db, caller.tenant_id)
             .await
             .map_err(ApiError::from)?;
-        let rows = store::events::page(&txn, caller.tenant_id, &filter, &plan.page)
+        let budget = ctx.response_budget();
+        let rows = store::events::page(&txn, caller.tenant_id, &filter, &plan.page, &budget)
             .await
             .map_err(ApiError::from)?;
         txn.commit().await.map_err(ApiError::from)?;
@@ -61,6 +63,11 @@ impl QueryRoot {
             .await
             .map_err(ApiError::from)?;
         txn.commit().await.map_err(ApiError::from)?;
+        if let Some(row) = &row {
+            ctx.response_budget()
+                .charge(store::events::stored_size(row))
+                .map_err(ApiError::from)?;
+        }
         Ok(row.map(AuditEvent::try_from).transpose()?)
     }
 
@@ -114,6 +121,7 @@ impl QueryRoot {
     }
 
     /// The tenant's API keys (never their secrets), oldest first.
+    #[graphql(complexity = "super::complexity::unpaged_list(child_complexity)")]
     async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKey>> {
         let caller = ctx.principal().tenant(READERS)?;
         let txn = store::tenant_scope::begin(&ctx.services().db, caller.tenant_id)
@@ -133,9 +141,14 @@ impl QueryRoot {
 /// Parses a GraphQL `ID` that must be a UUID.
 pub fn parse_uuid(argument: &str, id: &ID) -> ApiResult<Uuid> {
     Uuid::parse_str(id.as_str()).map_err(|_| {
-        ApiError::bad_input(format!(
-            "`{argument}` must be a UUID, got {:?}",
-            id.as_str()
-        ))
+        // Quote no more of the input than a UUID's length: the message may be
+        // repeated once per alias.
+        let shown: String = id.as_str().chars().take(40).collect();
+        let more = if shown.len() < id.as_str().len() {
+            "…"
+        } else {
+            ""
+        };
+        ApiError::bad_input(format!("`{argument}` must be a UUID, got {shown:?}{more}"))
     })
 }

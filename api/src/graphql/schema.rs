@@ -3,8 +3,9 @@
 use async_graphql::Schema;
 
 use super::context::Services;
+use super::document_scan::DocumentLimits;
 use super::error_codes::ErrorCodes;
-use super::introspection::IntrospectionGate;
+use super::guard::DocumentGuard;
 use super::limits::SelectionLimit;
 use super::metrics::OperationMetrics;
 use super::mutation::MutationRoot;
@@ -26,8 +27,14 @@ pub struct SchemaLimits {
     pub max_selections: usize,
     /// Aliased fields per request (alias overloading), `__typename` included.
     pub max_aliases: usize,
-    /// Directives per field.
+    /// Directives in one place (operation, variable, field, spread, fragment).
     pub max_directives: usize,
+    /// Directives in one document.
+    pub max_document_directives: usize,
+    /// Size, tokens and nesting of the document's text (and variables' nesting).
+    pub document: DocumentLimits,
+    /// Bytes of one response.
+    pub max_response_bytes: usize,
     /// Answer `__schema`/`__type` and suggest field names in errors; off in
     /// production mode, where the schema is not advertised to scanners and
     /// introspection queries get `INTROSPECTION_DISABLED`.
@@ -44,6 +51,13 @@ impl SchemaLimits {
             max_selections: size(config.max_selections),
             max_aliases: size(config.max_aliases),
             max_directives: size(config.max_directives),
+            max_document_directives: size(config.max_document_directives),
+            document: DocumentLimits {
+                max_bytes: size(config.max_document_bytes),
+                max_tokens: size(config.max_document_tokens),
+                max_nesting: size(config.max_nesting),
+            },
+            max_response_bytes: size(config.max_response_bytes),
             introspection,
         }
     }
@@ -63,18 +77,21 @@ pub fn build_schema(services: Services, limits: SchemaLimits) -> AuditLogSchema 
         .limit_directives(limits.max_directives)
         .extension(ErrorCodes)
         .extension(OperationMetrics::default())
-        .extension(SelectionLimit {
-            max_selections: limits.max_selections,
-            max_aliases: limits.max_aliases,
-            max_depth: limits.max_depth,
+        .extension(DocumentGuard {
+            document: limits.document,
+            selections: SelectionLimit {
+                max_selections: limits.max_selections,
+                max_aliases: limits.max_aliases,
+                max_depth: limits.max_depth,
+                max_directives: limits.max_directives,
+                max_document_directives: limits.max_document_directives,
+            },
+            introspection: limits.introspection,
+            max_response_bytes: limits.max_response_bytes,
         });
     if !limits.introspection {
-        // Registered last, so its check of the parsed document runs first: an
-        // introspection query is refused as such, whatever its size.
-        builder = builder
-            .disable_introspection()
-            .disable_suggestions()
-            .extension(IntrospectionGate);
+        // `DocumentGuard` refuses introspection queries with a clear code.
+        builder = builder.disable_introspection().disable_suggestions();
     }
     builder.finish()
 }

@@ -214,7 +214,9 @@ pub struct RecordAuditEventsPayload {
 
 #[derive(SimpleObject, Clone, Debug)]
 pub struct AuditEventFacets {
+    #[graphql(complexity = "super::complexity::facet_list(child_complexity)")]
     pub actions: Vec<ValueCount>,
+    #[graphql(complexity = "super::complexity::facet_list(child_complexity)")]
     pub actors: Vec<ActorCount>,
 }
 

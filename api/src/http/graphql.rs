@@ -143,7 +143,7 @@ pub async fn get_handler(
             );
         }
     };
-    if is_mutation(&request) {
+    if is_mutation(&request, &state.document_limits) {
         return with_media_type(
             method_not_allowed("mutations must be sent with POST"),
             media_type,
@@ -168,40 +168,48 @@ async fn execute(
     let unavailable = has_unavailable_error(&response);
     let not_executed =
         media_type == ResponseMediaType::GraphQLResponseJson && is_request_error(&response);
+    let cap = state.max_response_bytes;
     let body = if not_executed {
-        serde_json::to_vec(&RequestErrorBody {
-            errors: &response.errors,
-            extensions: &response.extensions,
-        })
+        super::response_cap::to_vec_capped(
+            &RequestErrorBody {
+                errors: &response.errors,
+                extensions: &response.extensions,
+            },
+            cap,
+        )
     } else {
-        serde_json::to_vec(&response)
+        super::response_cap::to_vec_capped(&response, cap)
     };
-    match body {
-        Ok(body) => {
-            let status = if unavailable {
-                StatusCode::SERVICE_UNAVAILABLE
-            } else if let Some((status, _)) = limited {
-                status
-            } else if not_executed {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::OK
-            };
-            let mut response = with_media_type((status, body).into_response(), media_type);
-            if unavailable {
-                super::problem::set_retry_after(&mut response);
-            }
-            match limited {
-                Some((_, retry_after)) if !unavailable => {
-                    super::rate_limit::with_retry_after(response, retry_after)
-                }
-                _ => response,
-            }
+    // Over the cap (or not serializable, logged): the request ran, but its
+    // data is replaced by one error, as if a field error had nulled it all.
+    let Some(body) = body else {
+        let body = serde_json::json!({
+            "data": null,
+            "errors": [super::response_cap::too_large_error(cap)],
+        });
+        return with_media_type(
+            (StatusCode::OK, body.to_string()).into_response(),
+            media_type,
+        );
+    };
+    let status = if unavailable {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if let Some((status, _)) = limited {
+        status
+    } else if not_executed {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut response = with_media_type((status, body).into_response(), media_type);
+    if unavailable {
+        super::problem::set_retry_after(&mut response);
+    }
+    match limited {
+        Some((_, retry_after)) if !unavailable => {
+            super::rate_limit::with_retry_after(response, retry_after)
         }
-        Err(error) => {
-            tracing::error!(error = %error, "cannot serialize a GraphQL response");
-            super::problem::internal()
-        }
+        _ => response,
     }
 }
 
@@ -281,9 +289,13 @@ fn parse_request_body(body: &[u8]) -> Result<async_graphql::Request, String> {
 }
 
 /// Whether the operation the request would run is a mutation (or a subscription,
-/// which GET cannot serve either). Unparsable documents are left to execution,
-/// which reports them as GraphQL errors.
-fn is_mutation(request: &async_graphql::Request) -> bool {
+/// which GET cannot serve either). Documents the pre-parse scan refuses (whose
+/// parse could exhaust the stack) and unparsable ones are left to execution,
+/// which refuses them with a GraphQL error before running anything.
+fn is_mutation(request: &async_graphql::Request, limits: &crate::graphql::DocumentLimits) -> bool {
+    if crate::graphql::scan_document(&request.query, limits).is_err() {
+        return false;
+    }
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return false;
     };

@@ -16,6 +16,7 @@ pub mod metrics;
 mod problem;
 mod rate_limit;
 pub mod request_id;
+mod response_cap;
 mod state;
 mod timeout;
 mod websocket;

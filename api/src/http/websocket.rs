@@ -531,6 +531,7 @@ impl Connection {
             },
             out.clone(),
             self.buffer.clone(),
+            self.state.max_response_bytes,
         ));
         self.operations.insert(id, task);
         // Read the next message only once a live subscription follows its feed

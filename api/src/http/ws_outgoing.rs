@@ -73,6 +73,7 @@ pub(super) async fn run_operation(
     next_kind: &'static str,
     out: mpsc::Sender<Outgoing>,
     buffer: ConnectionBuffer,
+    max_response_bytes: usize,
 ) {
     let mut responses = schema.execute_stream(request);
     let mut first = true;
@@ -87,7 +88,12 @@ pub(super) async fn run_operation(
             return;
         }
         first = false;
-        let payload = serde_json::to_value(&response).unwrap_or_default();
+        // Each message within AUDITLOG_MAX_RESPONSE_BYTES, like an HTTP response.
+        let payload = super::response_cap::to_vec_capped(&response, max_response_bytes)
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .unwrap_or_else(|| {
+                json!({ "data": null, "errors": [super::response_cap::too_large_error(max_response_bytes)] })
+            });
         drop(response);
         let text = json!({ "type": next_kind, "id": id, "payload": payload }).to_string();
         drop(payload);

@@ -21,10 +21,13 @@ pub mod dialect;
 pub mod events;
 pub mod instance;
 pub mod registry;
+mod response_budget;
 pub mod retention_leases;
 pub mod tenant_scope;
 pub mod tenants;
 pub mod user_sessions;
+
+pub use response_budget::{ResponseBudget, ResponseTooLarge};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -38,6 +41,9 @@ pub enum StoreError {
     /// e.g. a self-audit event that does not parse.
     #[error("{0}")]
     Invalid(String),
+    /// A read stopped because the request's response budget is spent.
+    #[error(transparent)]
+    ResponseTooLarge(#[from] ResponseTooLarge),
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
 }

@@ -5,11 +5,15 @@
 
 use chrono::{DateTime, Utc};
 use entity::audit_events::{self, Column};
+use futures::TryStreamExt;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, StreamTrait,
+};
 use uuid::Uuid;
 
 use super::EventFilter;
+use crate::store::ResponseBudget;
 use crate::store::StoreError;
 
 /// A place in the newest-first order of a tenant's log.
@@ -48,14 +52,20 @@ pub struct Page {
 }
 
 /// Events of the page in the order walked (newest first for `Older`).
+///
+/// Rows are streamed and each is charged to `budget` (its stored size) as it
+/// arrives, so a page that does not fit stops at the first row over it rather
+/// than after all of them were loaded.
 pub async fn page(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     tenant_id: Uuid,
     filter: &EventFilter,
     page: &Page,
+    budget: &ResponseBudget,
 ) -> Result<Vec<audit_events::Model>, StoreError> {
+    let backend = ConnectionTrait::get_database_backend(db);
     let mut query = audit_events::Entity::find()
-        .filter(filter.condition(db.get_database_backend(), tenant_id))
+        .filter(filter.condition(backend, tenant_id))
         .limit(page.limit);
     let key = || Expr::tuple([Expr::col(Column::OccurredAt), Expr::col(Column::Id)]);
     let at = |p: Position| Expr::tuple([Expr::val(p.occurred_at), Expr::val(p.id)]);
@@ -83,7 +93,55 @@ pub async fn page(
                 .order_by_asc(Column::Id);
         }
     }
-    Ok(query.all(db).await?)
+    let mut rows = Vec::new();
+    let mut stream = query.stream(db).await?;
+    while let Some(row) = stream.try_next().await? {
+        budget.charge(stored_size(&row))?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// About the bytes `row` takes in a response: its strings and its payload as
+/// JSON, plus a fixed allowance for ids, timestamps and field names.
+pub fn stored_size(row: &audit_events::Model) -> usize {
+    const FIXED: usize = 512;
+    let text = |value: &Option<String>| value.as_ref().map_or(0, String::len);
+    let payload = row.payload.as_ref().map_or(0, json_size);
+    FIXED
+        + row.action.len()
+        + row.actor_id.len()
+        + text(&row.actor_name)
+        + text(&row.actor_email)
+        + text(&row.target_type)
+        + text(&row.target_id)
+        + text(&row.target_name)
+        + text(&row.user_agent)
+        + text(&row.request_id)
+        + text(&row.ip_address)
+        + payload
+}
+
+/// The bytes `value` takes as JSON, counted without building the text.
+pub fn json_size(value: &serde_json::Value) -> usize {
+    let mut counter = ByteCounter(0);
+    // Writing to a counter cannot fail; a failure would count what was written.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}
+
+/// An `io::Write` that only counts.
+struct ByteCounter(usize);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// One event of the tenant; `None` also when it occurred before `retained_since`

@@ -9,7 +9,14 @@
 //! - [`websocket`]: subscriptions per connection, connections per credential,
 //!   `Origin`, and the rate limit on `subscribe`;
 //! - [`ws_messages`]: message size caps before and after `connection_init`.
+//! - [`documents`]: document nesting, tokens, fragment fan-out, directives,
+//!   complexity of pages and the response budget (issue 12);
+//! - [`document_fuzz`]: a bounded fuzz pass over hostile documents;
+//! - [`memory`]: the alias × page-size attack against a spawned process, RSS bounded.
 
+mod document_fuzz;
+mod documents;
+mod memory;
 mod quota;
 mod rates;
 mod timeouts;
