@@ -62,7 +62,7 @@ pub fn build_schema(services: Services, limits: SchemaLimits) -> AuditLogSchema 
         .limit_recursive_depth(32)
         .limit_directives(limits.max_directives)
         .extension(ErrorCodes)
-        .extension(OperationMetrics::default())
+        .extension(OperationMetrics)
         .extension(SelectionLimit {
             max_selections: limits.max_selections,
             max_aliases: limits.max_aliases,
