@@ -37,6 +37,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<[IpNet]>,
     /// Origins a WebSocket upgrade may come from (empty: any); see `ws_origin`.
     pub websocket_origins: Arc<[String]>,
+    /// `AUDITLOG_METRICS_TOKEN`: unlocks `/metrics` on the main port (`None`: no route).
+    pub metrics_token: Option<Arc<str>>,
     /// `/readyz`: database round trip and migration state.
     pub readiness: crate::readiness::Readiness,
 }

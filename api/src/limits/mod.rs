@@ -20,7 +20,7 @@ pub use credential::CredentialKey;
 pub use ingest_quota::IngestQuota;
 pub use keyed::{KeyedLimiter, NRefusal};
 pub use rate::Rate;
-pub use requests::RequestLimits;
+pub use requests::{RequestLimits, client_bucket};
 pub use ws_connections::{WsConnectionGuard, WsConnections};
 
 /// What was limited; the `scope` label of the rejection counter (a closed set,
