@@ -165,13 +165,18 @@ impl MutationRoot {
                 tenant_id: parse_uuid("tenantId", id)?,
             },
             (Principal::Operator, None) => {
-                return Err(ApiError::Forbidden("the operator must name the tenant (tenantId)".into()).into());
+                return Err(ApiError::Forbidden(
+                    "the operator must name the tenant (tenantId)".into(),
+                )
+                .into());
             }
             (principal, None) => LegalHoldRequester::Tenant(principal.tenant(&[Role::Admin])?),
             (principal, Some(_)) => {
                 // Everyone but the operator fails here, with the usual code.
                 principal.operator()?;
-                return Err(ApiError::Forbidden("only the operator may name a tenant".into()).into());
+                return Err(
+                    ApiError::Forbidden("only the operator may name a tenant".into()).into(),
+                );
             }
         };
         let services = ctx.services();
