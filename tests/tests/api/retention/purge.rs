@@ -292,7 +292,7 @@ async fn the_service_purges_on_its_schedule(backend: Backend) {
     );
     // The pass is visible to operators on /metrics (the recorder is shared by
     // every app of this test process, so counts are lower bounds).
-    let metrics = app.get("/metrics", "text/plain", None).await.text;
+    let metrics = app.metrics().await;
     let at_least = |series: &str, minimum: f64| {
         let value = prometheus::sample(&metrics, series);
         assert!(
