@@ -42,7 +42,7 @@ BEGIN
       v_deleted bigint;
     BEGIN
       IF p_tenant IS DISTINCT FROM NULLIF(current_setting('app.tenant_id', true), '')::uuid THEN
-        RAISE EXCEPTION 'auditlog_purge_expired_events: % is not this transaction''s tenant', p_tenant
+        RAISE EXCEPTION 'auditlog_purge_expired_events: %% is not this transaction''s tenant', p_tenant
           USING ERRCODE = '42501';
       END IF;
       SELECT legal_hold, retention_days INTO v_hold, v_days FROM tenants WHERE id = p_tenant;
