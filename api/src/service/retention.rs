@@ -112,7 +112,7 @@ pub async fn set_legal_hold(
         return Err(ApiError::Forbidden(format!(
             "legal hold is not available on the {} plan, whose retention is fixed; \
              the platform operator may set it",
-            current.plan.as_db()
+            current.plan.as_db().to_uppercase()
         )));
     }
     if current.legal_hold == enabled && current.legal_hold_reason == stored_reason {
