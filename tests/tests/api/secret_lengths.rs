@@ -7,6 +7,9 @@ use auditlog_api::startup::Application;
 use auditlog_tests::{Backend, spawn_app_with};
 use serde_json::Value;
 
+/// Puts one short secret into the settings.
+type Configure = fn(&mut Settings);
+
 fn production(url: &str) -> Settings {
     let mut settings = Settings::for_database(url.to_owned());
     settings.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
@@ -18,7 +21,7 @@ fn production(url: &str) -> Settings {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn production_refuses_short_secrets_and_names_them() {
     let database = Backend::Sqlite.create_database().await;
-    let cases: [(&str, fn(&mut Settings)); 3] = [
+    let cases: [(&str, Configure); 3] = [
         ("AUDITLOG_OPERATOR_TOKEN", |s| {
             s.operator_token = Some("x".into())
         }),
