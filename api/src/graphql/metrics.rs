@@ -3,7 +3,7 @@
 //! The `operation` label is never client-chosen: operation names, aliases and
 //! anything else a client writes are ignored. It is the name of the
 //! operation's root field when it selects exactly one (`auditEvents`,
-//! `recordEvents`, `__schema`, ...), `multiple` when it selects several, and
+//! `recordAuditEvents`, `__schema`, ...), `multiple` when it selects several, and
 //! `other` when its root holds fragments or a name the schema does not know.
 //! So the series count is bounded by the schema's root fields plus two,
 //! whatever clients send.

@@ -142,3 +142,33 @@ async fn production_refuses_a_service_role_that_may_update_events() {
     assert!(message.contains("may UPDATE audit_events"), "{message}");
     assert!(message.contains("refusing to start"), "{message}");
 }
+
+/// Migration 8 reverts (the service's role gets UPDATE and DELETE back, the
+/// function goes) and applies again, as the owner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_append_only_migration_reverts_and_reapplies() {
+    use migration::{Migrator, MigratorTrait};
+
+    let app = spawn_app(Backend::Postgres).await;
+    let owner = database::connect(app.owner_database_url()).await;
+    let state = || async {
+        let row = owner
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT has_table_privilege('auditlog_app', 'audit_events', 'UPDATE'), \
+                        has_table_privilege('auditlog_app', 'audit_events', 'DELETE'), \
+                        to_regproc('auditlog_purge_expired_events') IS NOT NULL",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        (0..3)
+            .map(|index| row.try_get_by_index::<bool>(index).unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(state().await, [false, false, true]);
+    Migrator::down(&owner, Some(1)).await.unwrap();
+    assert_eq!(state().await, [true, true, false]);
+    Migrator::up(&owner, None).await.unwrap();
+    assert_eq!(state().await, [false, false, true]);
+}
