@@ -52,18 +52,15 @@ pub async fn serve(
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut listener = listener;
+    let mut signal = pin!(signal);
     // Dropping the receiver tells connections to shut down; the closing of
     // every `close_rx` clone tells this loop they have.
     let (signal_tx, signal_rx) = watch::channel(());
-    tokio::spawn(async move {
-        signal.await;
-        drop(signal_rx);
-    });
     let (close_tx, close_rx) = watch::channel(());
     loop {
         let (stream, remote) = tokio::select! {
             accepted = axum::serve::Listener::accept(&mut listener) => accepted,
-            () = signal_tx.closed() => break,
+            () = &mut signal => break,
         };
         let admitted = match policy.admission.admit(remote.ip()) {
             Ok(admitted) => admitted,
@@ -85,6 +82,7 @@ pub async fn serve(
             close_rx.clone(),
         ));
     }
+    drop(signal_rx);
     drop(close_rx);
     drop(listener);
     close_tx.closed().await;
