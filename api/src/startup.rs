@@ -25,9 +25,6 @@ use crate::service::group_commit::GroupCommit;
 use crate::{db, db_roles, shutdown, store};
 use sea_orm::DbBackend;
 
-/// Connections the metrics listener serves at once: scrapers are few.
-const METRICS_MAX_CONNECTIONS: usize = 64;
-
 pub struct Application {
     listener: TcpListener,
     router: Router,
@@ -199,7 +196,11 @@ impl Application {
                 return std::future::pending().await;
             };
             let policy = ConnectionPolicy {
-                admission: Admission::new(METRICS_MAX_CONNECTIONS, 0, Arc::from(Vec::new())),
+                admission: Admission::new(
+                    crate::http::metrics::MAX_CONNECTIONS,
+                    0,
+                    Arc::from(Vec::new()),
+                ),
                 ..connections
             };
             crate::http::serve::serve(listener, metrics_router, policy, std::future::pending())

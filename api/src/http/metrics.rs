@@ -34,6 +34,9 @@ use sea_orm::DbBackend;
 use super::state::AppState;
 use crate::domain::secret::tokens_match;
 
+/// Connections a metrics listener serves at once: scrapers are few.
+pub const MAX_CONNECTIONS: usize = 64;
+
 static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// The process's Prometheus handle, installing the recorder on first use.
@@ -146,8 +149,20 @@ pub async fn serve_standalone(
     let bound = listener.local_addr()?;
     let router =
         axum::Router::new().route("/metrics", axum::routing::get(|| async { exposition() }));
+    // The same hygiene as the service's ports (README, "Connections").
+    let defaults = crate::config::ConnectionsConfig::default();
+    let policy = super::serve::ConnectionPolicy {
+        header_read_timeout: defaults.header_read_timeout(),
+        keep_alive_timeout: defaults.keep_alive_timeout(),
+        admission: super::serve::Admission::new(
+            MAX_CONNECTIONS,
+            0,
+            std::sync::Arc::from(Vec::new()),
+        ),
+    };
     tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, router).await {
+        let serve = super::serve::serve(listener, router, policy, std::future::pending());
+        if let Err(error) = serve.await {
             tracing::error!(error = %error, "the /metrics listener stopped");
         }
     });
