@@ -9,14 +9,20 @@ use clap::Args;
 
 use crate::domain::RetentionRules;
 
+mod connections;
 mod database_roles;
 mod limits;
+mod metrics;
 mod oidc;
 mod query_limits;
+mod secrets;
+pub use connections::ConnectionsConfig;
 pub use database_roles::DatabaseRolesConfig;
 pub use limits::LimitsConfig;
+pub use metrics::{MetricsConfig, MetricsListen};
 pub use oidc::OidcConfig;
 pub use query_limits::QueryLimitsConfig;
+pub use secrets::MIN_SECRET_CHARS;
 
 /// Everything the HTTP service needs to start. Every field has a flag and an
 /// environment variable; secrets are only ever read from the environment or a flag
@@ -138,6 +144,12 @@ pub struct Settings {
     /// The owner connection for migrations and the RLS-bypass override (PostgreSQL).
     #[command(flatten)]
     pub database_roles: DatabaseRolesConfig,
+    /// Header-read and keep-alive timeouts, connection caps.
+    #[command(flatten)]
+    pub connections: ConnectionsConfig,
+    /// Where `/metrics` is served (its own listener; the main port only with a token).
+    #[command(flatten)]
+    pub metrics: MetricsConfig,
 }
 
 /// The operator's retention policy; shared by the service and `auditlog-worker`,
@@ -276,6 +288,8 @@ impl Settings {
             oidc: OidcConfig::default(),
             limits: LimitsConfig::default(),
             database_roles: DatabaseRolesConfig::default(),
+            connections: ConnectionsConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -309,6 +323,8 @@ impl std::fmt::Debug for Settings {
             .field("oidc", &self.oidc.redacted())
             .field("limits", &self.limits)
             .field("database_roles", &self.database_roles)
+            .field("connections", &self.connections)
+            .field("metrics", &self.metrics)
             .finish()
     }
 }

@@ -10,6 +10,8 @@
 //!   row-level security — a superuser, `BYPASSRLS`, or (a member of) the owner
 //!   of the tables — and in production mode refuses to start, saying why,
 //!   unless `AUDITLOG_ALLOW_RLS_BYPASS` is set; development mode only warns.
+//!   The same goes for a role that may UPDATE or DELETE `audit_events`
+//!   (append-only for the service since migration 8).
 //!
 //! Nothing here runs on SQLite, which has no roles.
 
@@ -66,14 +68,17 @@ async fn schema_is_current(db: &DatabaseConnection) -> bool {
         .all(|migration| applied.contains(migration.name()))
 }
 
-/// What lets the connected role bypass row-level security (empty: nothing).
+/// What lets the connected role bypass row-level security or rewrite the
+/// append-only audit log (empty: nothing).
 pub async fn bypass_reasons(db: &DatabaseConnection) -> anyhow::Result<(String, Vec<String>)> {
     let sql = format!(
         "SELECT r.rolname::text, r.rolsuper, r.rolbypassrls, \
            EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
                    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
                    WHERE n.nspname = current_schema() AND c.relname IN ({SERVICE_TABLES}) \
-                     AND pg_catalog.pg_has_role(r.oid, c.relowner, 'MEMBER')) \
+                     AND pg_catalog.pg_has_role(r.oid, c.relowner, 'MEMBER')), \
+           COALESCE(pg_catalog.has_table_privilege(r.oid, to_regclass('audit_events'), 'UPDATE'), false), \
+           COALESCE(pg_catalog.has_table_privilege(r.oid, to_regclass('audit_events'), 'DELETE'), false) \
          FROM pg_catalog.pg_roles r WHERE r.rolname = current_user"
     );
     let row = db
@@ -91,6 +96,14 @@ pub async fn bypass_reasons(db: &DatabaseConnection) -> anyhow::Result<(String, 
     }
     if row.try_get_by_index::<bool>(3)? {
         reasons.push("it owns the tables (or may act as their owner)".to_owned());
+    }
+    // The log is append-only for the service (migration 8): only the purge
+    // function deletes. (Before the first migration there is no table: false.)
+    if row.try_get_by_index::<bool>(4)? {
+        reasons.push("it may UPDATE audit_events".to_owned());
+    }
+    if row.try_get_by_index::<bool>(5)? {
+        reasons.push("it may DELETE from audit_events outside the purge function".to_owned());
     }
     Ok((name, reasons))
 }
@@ -127,8 +140,9 @@ pub async fn check(settings: &Settings, db: &DatabaseConnection) -> anyhow::Resu
         return Ok(());
     }
     let problem = format!(
-        "the PostgreSQL role \"{role}\" of DATABASE_URL could bypass row-level security ({}), \
-         so tenant isolation would rest on the application alone",
+        "the PostgreSQL role \"{role}\" of DATABASE_URL could bypass row-level security or \
+         rewrite the audit log ({}), so tenant isolation and an append-only log would rest on \
+         the application alone",
         reasons.join("; ")
     );
     if settings.is_development() || settings.database_roles.allow_rls_bypass {

@@ -1,7 +1,7 @@
 //! [`Application`]: connect, migrate, bind, serve — shared by `main` and the tests.
 
-use std::future::IntoFuture;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
@@ -11,11 +11,12 @@ use tokio_util::task::TaskTracker;
 use crate::auth::ApiKeyCache;
 use crate::auth::oidc::IdentityProvider;
 use crate::auth::{Authenticator, People};
-use crate::config::Settings;
+use crate::config::{MetricsListen, Settings};
 use crate::domain::secret::random_alphanumeric;
 use crate::graphql::cursor::CursorCodec;
 use crate::graphql::{SchemaLimits, Services, build_schema};
 use crate::http::browser::BrowserAuth;
+use crate::http::serve::{Admission, ConnectionPolicy};
 use crate::http::{AppState, router};
 use crate::limits::{IngestQuota, RequestLimits};
 use crate::live::{Hub, HubSettings, pg_listener};
@@ -27,6 +28,10 @@ use sea_orm::DbBackend;
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// Timeouts and caps of the main port's connections.
+    connections: ConnectionPolicy,
+    /// The metrics listener (`AUDITLOG_METRICS_LISTEN`) and its routes; `None`: off.
+    metrics: Option<(TcpListener, Router)>,
     /// Shut down with the server so live subscriptions complete cleanly.
     live: Hub,
     websockets: TaskTracker,
@@ -41,6 +46,7 @@ impl Application {
     /// Everything up to a bound socket, so callers know the port before serving
     /// (`127.0.0.1:0` picks a free one).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        settings.check_secret_lengths()?;
         let retention = settings.retention.rules()?;
         let db = db::connect(&settings).await?;
         crate::durability::check(&db, &settings).await?;
@@ -102,6 +108,7 @@ impl Application {
             limits: RequestLimits::new(&settings.limits),
             trusted_proxies: settings.limits.trusted_proxies()?.into(),
             websocket_origins: settings.oidc.websocket_origins()?.into(),
+            metrics_token: settings.metrics.token().map(Arc::from),
             readiness: crate::readiness::Readiness::new(db.clone()),
             document_limits: schema_limits.document,
             max_response_bytes: schema_limits.max_response_bytes,
@@ -109,6 +116,27 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let metrics = match settings.metrics.metrics_listen {
+            MetricsListen::Off => None,
+            MetricsListen::At(address) => {
+                let metrics_listener = TcpListener::bind(address).await.with_context(|| {
+                    format!("cannot listen on {address} for /metrics (AUDITLOG_METRICS_LISTEN)")
+                })?;
+                Some((
+                    metrics_listener,
+                    crate::http::metrics::router(state.clone()),
+                ))
+            }
+        };
+        let connections = ConnectionPolicy {
+            header_read_timeout: settings.connections.header_read_timeout(),
+            keep_alive_timeout: settings.connections.keep_alive_timeout(),
+            admission: Admission::new(
+                settings.connections.max_connections,
+                settings.connections.max_connections_per_ip,
+                state.trusted_proxies.clone(),
+            ),
+        };
         let purge = if settings.in_process_purge {
             let purge_settings =
                 PurgeSettings::from_config(&settings.retention, &settings.purge, "auditlog")?;
@@ -120,6 +148,8 @@ impl Application {
         Ok(Self {
             listener,
             router: router(state),
+            connections,
+            metrics,
             live,
             websockets,
             purge,
@@ -134,33 +164,66 @@ impl Application {
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
+    /// Where `/metrics` is served, when its listener is on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
+    }
+
     /// Serves until SIGTERM or Ctrl-C, then stops accepting connections,
     /// finishes in-flight requests (and so their batches), completes live
     /// subscriptions and waits for WebSockets to close, all within the grace
     /// period; past it the process exits anyway with an error (see `shutdown`).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let live = self.live.clone();
-        let grace = self.shutdown_grace;
+        let Self {
+            listener,
+            router,
+            connections,
+            metrics,
+            live,
+            websockets,
+            purge,
+            shutdown_grace: grace,
+        } = self;
+        let hub = live.clone();
         let (deadline_tx, mut deadline_rx) = tokio::sync::oneshot::channel();
-        // Connection info gives the per-IP rate limit the peer address.
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let serve = axum::serve(self.listener, service)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                let _ = deadline_tx.send(tokio::time::Instant::now() + grace);
-                // Ends live streams: WebSocket operations send `complete`, then close 1001.
-                live.shutdown();
-            })
-            .into_future();
-        let deadline = shutdown::serve_within_grace(serve, &mut deadline_rx, grace).await?;
+        let serve = crate::http::serve::serve(listener, router, connections.clone(), async move {
+            shutdown_signal().await;
+            let _ = deadline_tx.send(tokio::time::Instant::now() + grace);
+            // Ends live streams: WebSocket operations send `complete`, then close 1001.
+            hub.shutdown();
+        });
+        // The metrics listener runs as long as the main server and is dropped
+        // with it (never on its own task, so an aborted server takes it along).
+        let metrics = async move {
+            let Some((listener, metrics_router)) = metrics else {
+                return std::future::pending().await;
+            };
+            let policy = ConnectionPolicy {
+                admission: Admission::new(
+                    crate::http::metrics::MAX_CONNECTIONS,
+                    0,
+                    Arc::from(Vec::new()),
+                ),
+                ..connections
+            };
+            crate::http::serve::serve(listener, metrics_router, policy, std::future::pending())
+                .await
+        };
+        let deadline = tokio::select! {
+            deadline = shutdown::serve_within_grace(serve, &mut deadline_rx, grace) => deadline?,
+            result = metrics => {
+                result.context("the /metrics listener failed")?;
+                anyhow::bail!("the /metrics listener stopped")
+            }
+        };
         // WebSocket connections are closing (their streams ended); let them finish.
-        self.websockets.close();
-        let websockets_closed = tokio::time::timeout_at(deadline, self.websockets.wait())
+        websockets.close();
+        let websockets_closed = tokio::time::timeout_at(deadline, websockets.wait())
             .await
             .is_ok();
-        if let Some(purge) = self.purge {
+        if let Some(purge) = purge {
             purge.stop().await;
         }
         anyhow::ensure!(

@@ -12,7 +12,10 @@
 //!   `auditlog_app` role and, if it holds tenant data, gets the same policy;
 //!   a data migration that must touch every tenant's rows runs as the owner,
 //!   which `FORCE ROW LEVEL SECURITY` binds too: it sets `app.tenant_id` per
-//!   tenant, or lifts `FORCE` for the table inside its own transaction.
+//!   tenant, or lifts `FORCE` for the table inside its own transaction;
+//! - `audit_events` is append-only for `auditlog_app` (INSERT and SELECT;
+//!   deletion only through the purge function of
+//!   `m20261202_000008_append_only_events`): never grant it UPDATE or DELETE.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -25,6 +28,7 @@ mod m20261126_000004_create_instance_settings;
 mod m20261126_000005_add_retention_policy;
 mod m20261126_000006_create_user_sessions;
 mod m20261126_000007_row_level_security;
+mod m20261202_000008_append_only_events;
 
 pub struct Migrator;
 
@@ -39,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_add_retention_policy::Migration),
             Box::new(m20261126_000006_create_user_sessions::Migration),
             Box::new(m20261126_000007_row_level_security::Migration),
+            Box::new(m20261202_000008_append_only_events::Migration),
         ]
     }
 }

@@ -6,7 +6,7 @@ mod operations;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use auditlog_api::config::{LimitsConfig, Settings};
+use auditlog_api::config::{LimitsConfig, MetricsListen, Settings};
 use auditlog_api::startup::Application;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
@@ -23,6 +23,9 @@ pub struct TestApp {
     pub address: String,
     /// The operator token the server was started with (may call `createTenant`).
     pub operator_token: String,
+    /// Base URL of the metrics listener (`AUDITLOG_METRICS_LISTEN`, a free
+    /// port in tests), e.g. `http://127.0.0.1:41235`; `None` when turned off.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub backend: Backend,
     server: JoinHandle<()>,
@@ -44,6 +47,8 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     // Migrations run as the schema owner; the service as its own role.
     settings.database_roles.migration_database_url = Some(database.owner_url.clone());
     settings.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    // `/metrics` lives on its own listener, on a free port of its own.
+    settings.metrics.metrics_listen = MetricsListen::At(SocketAddr::from(([127, 0, 0, 1], 0)));
     settings.operator_token = Some(operator_token.clone());
     // No purge on a wall-clock schedule in tests: retention tests run passes
     // explicitly (or turn the in-process scheduler on with a schedule of their own).
@@ -52,6 +57,10 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     // rate limits, quotas and WebSocket caps are off unless a test sets them
     // (`tests/api/limits/`). Timeouts keep their defaults.
     settings.limits = LimitsConfig::unlimited();
+    // Likewise the connection caps (`tests/api/connections.rs` sets them);
+    // the header-read and keep-alive timeouts keep their defaults.
+    settings.connections.max_connections = 0;
+    settings.connections.max_connections_per_ip = 0;
     // The throwaway cluster runs with fsync and synchronous_commit off for
     // speed; the durability tests turn this back off.
     settings.allow_unsafe_durability = true;
@@ -64,6 +73,9 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
         )
     });
     let address = format!("http://{}", application.local_addr());
+    let metrics_address = application
+        .metrics_addr()
+        .map(|address| format!("http://{address}"));
     let server = tokio::spawn(async move {
         if let Err(e) = application.run_until_stopped().await {
             eprintln!("the server under test stopped with an error: {e:#}");
@@ -72,12 +84,16 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
 
     let client = reqwest::Client::builder()
         .no_proxy()
+        // Give up pooled connections before the server's keep-alive timeout
+        // (5 s) closes them, so no request races a closing connection.
+        .pool_idle_timeout(Duration::from_secs(2))
         .timeout(Duration::from_secs(120))
         .build()
         .unwrap_or_else(|e| panic!("cannot build the HTTP client: {e}"));
     TestApp {
         address,
         operator_token,
+        metrics_address,
         client,
         backend,
         server,
@@ -178,6 +194,22 @@ impl TestApp {
                 .unwrap_or_else(|e| panic!("GET /graphql failed: {e}")),
         )
         .await
+    }
+
+    /// The `/metrics` text from the metrics listener (the recorder is shared by
+    /// every app of the test process, so counts are lower bounds).
+    pub async fn metrics(&self) -> String {
+        let Some(base) = &self.metrics_address else {
+            panic!("this app was started without a metrics listener");
+        };
+        let response = self
+            .client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET /metrics failed: {e}"));
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "GET /metrics");
+        response.text().await.unwrap_or_default()
     }
 
     /// The URL of this app's own database as the service connects (on PostgreSQL

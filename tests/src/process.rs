@@ -23,6 +23,8 @@ impl ServerProcess {
         command
             .env("DATABASE_URL", database_url)
             .env("AUDITLOG_LISTEN", "127.0.0.1:0")
+            // Many processes at once: each its own free metrics port.
+            .env("AUDITLOG_METRICS_LISTEN", "127.0.0.1:0")
             .env("RUST_LOG", "warn")
             // Limits off, as in `spawn_app` (a test may turn them on in `extra_env`).
             .env("AUDITLOG_RATE_LIMIT_PER_CREDENTIAL", "0")
@@ -31,6 +33,8 @@ impl ServerProcess {
             .env("AUDITLOG_ENTERPRISE_INGEST_PER_MINUTE", "0")
             .env("AUDITLOG_WS_MAX_SUBSCRIPTIONS", "0")
             .env("AUDITLOG_WS_MAX_CONNECTIONS_PER_CREDENTIAL", "0")
+            .env("AUDITLOG_MAX_CONNECTIONS", "0")
+            .env("AUDITLOG_MAX_CONNECTIONS_PER_IP", "0")
             // The throwaway cluster runs with fsync off; `extra_env` may say otherwise.
             .env("AUDITLOG_ALLOW_UNSAFE_DURABILITY", "true")
             // The harness's service role may not migrate; its owner may.

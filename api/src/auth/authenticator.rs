@@ -18,6 +18,10 @@ use crate::domain::secret::{PresentedKey, parse_key, secret_matches, tokens_matc
 use crate::domain::{Plan, RetentionRules, RetentionWindow, Role};
 use crate::store::{self, StoreError};
 
+/// SHA-256 of no secret anyone holds (hex of 32 zero bytes): the decoy that
+/// unknown slugs are checked against.
+const DECOY_SECRET_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
 #[derive(Clone)]
 pub struct Authenticator {
     db: DatabaseConnection,
@@ -189,6 +193,7 @@ impl Authenticator {
         let Some(tenant_id) =
             store::registry::tenant_id_by_slug(&self.db, presented.tenant_slug).await?
         else {
+            self.decoy_key_lookup(&presented).await?;
             return Ok(Principal::Invalid);
         };
         let txn = store::tenant_scope::begin(&self.db, tenant_id).await?;
@@ -205,6 +210,23 @@ impl Authenticator {
             txn.commit().await?;
         }
         Ok(principal)
+    }
+
+    /// The work of a key lookup for a slug no tenant has, so that its answer
+    /// takes as long as for a known tenant's wrong key and response times do
+    /// not tell which tenant slugs exist: the same transaction, the same two
+    /// queries (they find nothing under the nil tenant id) and a hash check
+    /// against a decoy. Counted in `auditlog_auth_decoy_lookups_total`.
+    async fn decoy_key_lookup(&self, presented: &PresentedKey<'_>) -> Result<(), StoreError> {
+        let nobody = Uuid::nil();
+        let txn = store::tenant_scope::begin(&self.db, nobody).await?;
+        let tenant = store::tenants::find_by_id(&txn, nobody).await?;
+        let key = store::api_keys::find_by_prefix(&txn, nobody, presented.prefix).await?;
+        std::hint::black_box((tenant, key));
+        std::hint::black_box(secret_matches(presented.secret, DECOY_SECRET_HASH));
+        txn.commit().await?;
+        metrics::counter!("auditlog_auth_decoy_lookups_total").increment(1);
+        Ok(())
     }
 
     /// The principal of a valid key (`None`: invalid), and the key's id if its

@@ -73,6 +73,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
     // Scripts and tests wait for this line to know the (possibly chosen) port.
     println!("auditlog listening on http://{}", app.local_addr());
+    if let Some(metrics) = app.metrics_addr() {
+        println!("auditlog metrics on http://{metrics}/metrics");
+    }
     app.run_until_stopped().await
 }
 

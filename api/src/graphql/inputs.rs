@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::new_event::{RawEvent, RawTarget};
 use super::enums::{GqlActorType, GqlOutcome};
-use crate::domain::IpAddress;
+use crate::domain::{IpAddress, timestamp};
 use crate::error::{ApiError, ApiResult};
 use crate::store::events::EventFilter;
 
@@ -54,6 +54,15 @@ impl AuditEventFilter {
             .map(|ip| IpAddress::parse(&ip))
             .transpose()
             .map_err(|reason| ApiError::bad_input(format!("filter.ipAddress: {reason}")))?;
+        for (name, at) in [
+            ("occurredAfter", self.occurred_after),
+            ("occurredBefore", self.occurred_before),
+        ] {
+            if let Some(at) = at {
+                timestamp::storable(at)
+                    .map_err(|reason| ApiError::bad_input(format!("filter.{name}: {reason}")))?;
+            }
+        }
         if let (Some(after), Some(before)) = (self.occurred_after, self.occurred_before)
             && after > before
         {

@@ -1,71 +1,126 @@
-//! Counts and times every GraphQL operation by operation type, name and outcome.
+//! Counts and times every GraphQL operation by its root field and outcome.
 //!
-//! Hooked at the operation (`execute`), not per field: a per-field hook runs for
-//! every one of the hundreds of fields of a page and showed up in profiles. The
-//! client-chosen operation name is kept only if it is a plain identifier of at
-//! most 64 characters, and at most [`MAX_NAMES`] distinct names are labelled
-//! per process (later ones count as `other`), so clients cannot blow up the
-//! number of series.
+//! The `operation` label is never client-chosen: operation names, aliases and
+//! anything else a client writes are ignored. It is the name of the
+//! operation's root field when it selects exactly one (`auditEvents`,
+//! `recordAuditEvents`, `__schema`, ...), `multiple` when it selects several, and
+//! `other` when its root holds fragments or a name the schema does not know.
+//! So the series count is bounded by the schema's root fields plus two,
+//! whatever clients send.
+//!
+//! Hooked at the operation (`parse_query` to see the document, `execute` to
+//! time it), not per field: a per-field hook runs for every one of the
+//! hundreds of fields of a page and showed up in profiles.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use async_graphql::Response;
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
-
-/// Distinct operation names labelled per process.
-const MAX_NAMES: usize = 200;
+use async_graphql::Positioned;
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
+};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
+use async_graphql::registry::Registry;
+use async_graphql::{Response, ServerResult, Variables};
 
 #[derive(Default)]
-pub struct OperationMetrics {
-    names: Arc<Mutex<HashSet<String>>>,
-}
+pub struct OperationMetrics;
 
 impl ExtensionFactory for OperationMetrics {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OperationMetricsExtension {
-            names: self.names.clone(),
-        })
+        Arc::new(OperationMetricsExtension::default())
     }
 }
 
+/// One request's extension: the label of each operation of its document.
+#[derive(Default)]
 struct OperationMetricsExtension {
-    names: Arc<Mutex<HashSet<String>>>,
+    /// `(operation name, label)` per operation; the name only picks the
+    /// operation `execute` runs, it never becomes a label.
+    labels: Mutex<Vec<(Option<String>, String)>>,
 }
 
 impl OperationMetricsExtension {
-    fn label(&self, name: Option<&str>) -> String {
-        let Some(name) = name else {
-            return "anonymous".into();
+    fn label_for(&self, operation_name: Option<&str>) -> String {
+        let labels = self.labels.lock().unwrap_or_else(PoisonError::into_inner);
+        let chosen = match operation_name {
+            Some(name) => labels.iter().find(|(n, _)| n.as_deref() == Some(name)),
+            None if labels.len() == 1 => labels.first(),
+            None => None,
         };
-        let plain = !name.is_empty()
-            && name.len() <= 64
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !plain {
+        chosen.map_or_else(|| "other".to_owned(), |(_, label)| label.clone())
+    }
+}
+
+/// The label of one operation (see the module docs).
+fn root_field_label(
+    registry: &Registry,
+    root_type: Option<&str>,
+    selections: &[Positioned<Selection>],
+) -> String {
+    let Some(root) = root_type.and_then(|name| registry.types.get(name)) else {
+        return "other".into();
+    };
+    let mut names: Vec<&str> = Vec::new();
+    for selection in selections {
+        let Selection::Field(field) = &selection.node else {
+            return "other".into();
+        };
+        let name = field.node.name.node.as_str();
+        let known = root.field_by_name(name).is_some()
+            || matches!(name, "__typename" | "__schema" | "__type");
+        if !known {
             return "other".into();
         }
-        let mut names = self
-            .names
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if names.contains(name) || (names.len() < MAX_NAMES && names.insert(name.to_owned())) {
-            name.to_owned()
-        } else {
-            "other".into()
+        if !names.contains(&name) {
+            names.push(name);
         }
     }
+    match names.as_slice() {
+        [single] => (*single).to_owned(),
+        _ => "multiple".into(),
+    }
+}
+
+fn labels_of(registry: &Registry, document: &ExecutableDocument) -> Vec<(Option<String>, String)> {
+    document
+        .operations
+        .iter()
+        .map(|(name, operation)| {
+            let root_type = match operation.node.ty {
+                OperationType::Query => Some(registry.query_type.as_str()),
+                OperationType::Mutation => registry.mutation_type.as_deref(),
+                OperationType::Subscription => registry.subscription_type.as_deref(),
+            };
+            let items = &operation.node.selection_set.node.items;
+            let label = root_field_label(registry, root_type, items);
+            (name.map(|n| n.to_string()), label)
+        })
+        .collect()
 }
 
 #[async_trait::async_trait]
 impl Extension for OperationMetricsExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        *self.labels.lock().unwrap_or_else(PoisonError::into_inner) =
+            labels_of(&ctx.schema_env.registry, &document);
+        Ok(document)
+    }
+
     async fn execute(
         &self,
         ctx: &ExtensionContext<'_>,
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        let operation = self.label(operation_name);
+        let operation = self.label_for(operation_name);
         let started = Instant::now();
         let response = next.run(ctx, operation_name).await;
         let outcome = if response.errors.is_empty() {

@@ -10,13 +10,14 @@ use super::types::{
     ApiKey, AuditEvent, CreatedApiKey, CreatedTenant, RecordAuditEventsPayload, RetentionPolicy,
     Tenant,
 };
-use crate::auth::AuditActor;
+use crate::auth::{AuditActor, Principal};
 use crate::domain::new_event::RawEvent;
 use super::enums::{GqlPlan, GqlRole};
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::http::request_id::CallerRequestId;
 use crate::service;
+use crate::service::retention::LegalHoldRequester;
 
 pub struct MutationRoot;
 
@@ -166,19 +167,41 @@ impl MutationRoot {
 
     /// Puts the tenant on legal hold (nothing expires while on) or lifts it.
     /// Audited as `legal_hold.enable`, `legal_hold.update` or `legal_hold.disable`.
+    /// ADMIN of an ENTERPRISE tenant, for its own tenant (TEAM: `FORBIDDEN`,
+    /// its retention is fixed); or the operator, for `tenantId` on any plan.
     async fn set_legal_hold(
         &self,
         ctx: &Context<'_>,
         enabled: bool,
         reason: Option<String>,
+        #[graphql(desc = "Operator only: the tenant to hold; tenant callers omit it.")]
+        tenant_id: Option<ID>,
     ) -> Result<RetentionPolicy> {
-        let caller = ctx.principal().tenant(&[Role::Admin])?;
+        let requester = match (ctx.principal(), &tenant_id) {
+            (Principal::Operator, Some(id)) => LegalHoldRequester::Operator {
+                tenant_id: parse_uuid("tenantId", id)?,
+            },
+            (Principal::Operator, None) => {
+                return Err(ApiError::Forbidden(
+                    "the operator must name the tenant (tenantId)".into(),
+                )
+                .into());
+            }
+            (principal, None) => LegalHoldRequester::Tenant(principal.tenant(&[Role::Admin])?),
+            (principal, Some(_)) => {
+                // Everyone but the operator fails here, with the usual code.
+                principal.operator()?;
+                return Err(
+                    ApiError::Forbidden("only the operator may name a tenant".into()).into(),
+                );
+            }
+        };
         let services = ctx.services();
         let row = service::retention::set_legal_hold(
             &services.db,
             &services.live,
             &services.retention,
-            caller,
+            requester,
             enabled,
             reason,
         )

@@ -76,7 +76,7 @@ pub fn build_schema(services: Services, limits: SchemaLimits) -> AuditLogSchema 
         .limit_recursive_depth(32)
         .limit_directives(limits.max_directives)
         .extension(ErrorCodes)
-        .extension(OperationMetrics::default())
+        .extension(OperationMetrics)
         .extension(DocumentGuard {
             document: limits.document,
             selections: SelectionLimit {

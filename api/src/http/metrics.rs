@@ -1,5 +1,11 @@
 //! `GET /metrics` in Prometheus text format, and the HTTP request metrics.
 //!
+//! Where it is served (README: "Metrics"): on its own listener
+//! (`AUDITLOG_METRICS_LISTEN`, loopback by default; [`router`]), and on the
+//! main port only when `AUDITLOG_METRICS_TOKEN` is set, to requests bearing
+//! that token ([`render_with_token`]). The series describe every tenant's
+//! traffic, so they are never public.
+//!
 //! One recorder per process (the `metrics` facade is global): the first
 //! `Application` installs it, later ones (tests start several) share it.
 //! Labels are bounded by the schema and routes, never taken from client input
@@ -19,13 +25,17 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use sea_orm::DbBackend;
 
 use super::state::AppState;
+use crate::domain::secret::tokens_match;
+
+/// Connections a metrics listener serves at once: scrapers are few.
+pub const MAX_CONNECTIONS: usize = 64;
 
 static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -59,6 +69,38 @@ pub async fn render(State(state): State<AppState>) -> Response {
     metrics::gauge!("auditlog_db_pool_connections", "state" => "open").set(f64::from(open));
     metrics::gauge!("auditlog_db_pool_connections", "state" => "idle").set(idle as f64);
     exposition()
+}
+
+/// `GET /metrics` on the main port: only with `Authorization: Bearer <token>`
+/// matching `AUDITLOG_METRICS_TOKEN` (compared in constant time); else 401.
+pub async fn render_with_token(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    let authorized = match (&state.metrics_token, presented) {
+        (Some(expected), Some(presented)) => tokens_match(presented, expected),
+        _ => false,
+    };
+    if !authorized {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "a metrics token is required",
+        )
+            .into_response();
+    }
+    render(State(state)).await
+}
+
+/// The metrics listener's routes: `GET /metrics` and nothing else.
+pub fn router(state: AppState) -> axum::Router {
+    handle();
+    axum::Router::new()
+        .route("/metrics", axum::routing::get(render))
+        .with_state(state)
 }
 
 /// Every series of this process in Prometheus text format.
@@ -107,8 +149,20 @@ pub async fn serve_standalone(
     let bound = listener.local_addr()?;
     let router =
         axum::Router::new().route("/metrics", axum::routing::get(|| async { exposition() }));
+    // The same hygiene as the service's ports (README, "Connections").
+    let defaults = crate::config::ConnectionsConfig::default();
+    let policy = super::serve::ConnectionPolicy {
+        header_read_timeout: defaults.header_read_timeout(),
+        keep_alive_timeout: defaults.keep_alive_timeout(),
+        admission: super::serve::Admission::new(
+            MAX_CONNECTIONS,
+            0,
+            std::sync::Arc::from(Vec::new()),
+        ),
+    };
     tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, router).await {
+        let serve = super::serve::serve(listener, router, policy, std::future::pending());
+        if let Err(error) = serve.await {
             tracing::error!(error = %error, "the /metrics listener stopped");
         }
     });

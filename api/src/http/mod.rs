@@ -17,6 +17,7 @@ mod problem;
 mod rate_limit;
 pub mod request_id;
 mod response_cap;
+pub mod serve;
 mod state;
 mod timeout;
 mod websocket;
@@ -37,6 +38,11 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
     metrics::handle();
+    // `/metrics` lives on its own listener; here only behind a token.
+    let metrics_route: Router<AppState> = match state.metrics_token {
+        Some(_) => Router::new().route("/metrics", get(metrics::render_with_token)),
+        None => Router::new(),
+    };
     Router::new()
         .route(
             "/graphql",
@@ -57,7 +63,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
-        .route("/metrics", get(metrics::render))
+        .merge(metrics_route)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(metrics::track))
         // Spans carry the method, the path (never the query string: GET

@@ -45,6 +45,8 @@ pub struct AppState {
     pub document_limits: crate::graphql::DocumentLimits,
     /// `AUDITLOG_MAX_RESPONSE_BYTES`: the most one response may serialize to.
     pub max_response_bytes: usize,
+    /// `AUDITLOG_METRICS_TOKEN`: unlocks `/metrics` on the main port (`None`: no route).
+    pub metrics_token: Option<Arc<str>>,
     /// `/readyz`: database round trip and migration state.
     pub readiness: crate::readiness::Readiness,
 }

@@ -22,7 +22,7 @@ pub use credential::CredentialKey;
 pub use ingest_quota::IngestQuota;
 pub use keyed::{KeyedLimiter, NRefusal};
 pub use rate::Rate;
-pub use requests::RequestLimits;
+pub use requests::{RequestLimits, client_bucket};
 pub use ws_buffer::{Charge, ConnectionBuffer, REPLAY_BATCH_MAX_BYTES, ReplaySlot, WsBuffers};
 pub use ws_connections::{WsConnectionGuard, WsConnections};
 

@@ -64,19 +64,8 @@ impl RequestLimits {
     /// One request from `client`; IPv6 clients are counted per /64, the block
     /// one subscriber usually holds.
     pub fn check_ip(&self, client: IpAddr) -> Result<(), Rejection> {
-        let key = match client {
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => IpAddr::V4(v4),
-                None => {
-                    let mut segments = v6.segments();
-                    segments[4..].fill(0);
-                    IpAddr::from(segments)
-                }
-            },
-            v4 @ IpAddr::V4(_) => v4,
-        };
         self.per_ip
-            .check(&key)
+            .check(&client_bucket(client))
             .map_err(|wait| Rejection::new(Scope::Ip, wait))
     }
 
@@ -89,6 +78,22 @@ impl RequestLimits {
         self.per_credential
             .check(&key)
             .map_err(|wait| Rejection::new(Scope::Credential, wait))
+    }
+}
+
+/// The unit per-IP limits count: an IPv4 address (IPv4-mapped IPv6 included),
+/// or an IPv6 /64, the block one subscriber usually holds.
+pub fn client_bucket(client: IpAddr) -> IpAddr {
+    match client {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::from(segments)
+            }
+        },
+        v4 @ IpAddr::V4(_) => v4,
     }
 }
 

@@ -197,6 +197,13 @@ async fn batch(
         txn.rollback().await?;
         return Ok(Batch::Held);
     };
+    if tenant
+        .as_ref()
+        .is_some_and(|tenant| tenant.retention_days > policy.days.as_i32())
+    {
+        // The database's purge function bounds deletion by the stored period.
+        store::tenants::lower_stored_retention(&txn, tenant_id, policy.days).await?;
+    }
     let count =
         store::events::delete_expired_batch(&txn, tenant_id, policy.cutoff, settings.batch_size)
             .await?;

@@ -61,15 +61,31 @@ pub async fn set_retention_days(
     commit_and_publish(txn, live, staged).await
 }
 
-/// `setLegalHold`: while on, nothing of the tenant expires.
+/// Who asks for a legal-hold change: it decides which tenant, and whether
+/// the plan must allow it.
+pub enum LegalHoldRequester<'a> {
+    /// A tenant's ADMIN, for its own tenant: only on plans whose retention
+    /// may change (legal hold would otherwise lift a fixed retention).
+    Tenant(&'a TenantCaller),
+    /// The platform operator, for any tenant and plan.
+    Operator { tenant_id: Uuid },
+}
+
+/// `setLegalHold`: while on, nothing of the tenant expires. A TEAM tenant's
+/// own admins are refused with `FORBIDDEN` (its retention is fixed); the
+/// operator may hold any tenant.
 pub async fn set_legal_hold(
     db: &DatabaseConnection,
     live: &Hub,
     rules: &RetentionRules,
-    caller: &TenantCaller,
+    requester: LegalHoldRequester<'_>,
     enabled: bool,
     reason: Option<String>,
 ) -> ApiResult<tenants::Model> {
+    let (tenant_id, actor) = match &requester {
+        LegalHoldRequester::Tenant(caller) => (caller.tenant_id, AuditActor::of_caller(caller)),
+        LegalHoldRequester::Operator { tenant_id } => (*tenant_id, AuditActor::operator()),
+    };
     let reason = reason
         .map(|reason| reason.trim().to_owned())
         .filter(|reason| !reason.is_empty());
@@ -89,8 +105,16 @@ pub async fn set_legal_hold(
     }
     let stored_reason = if enabled { reason.clone() } else { None };
     let now = clock::now();
-    let txn = store::tenant_scope::begin(db, caller.tenant_id).await?;
-    let (tenant, current) = locked(&txn, rules, caller.tenant_id).await?;
+    let txn = store::tenant_scope::begin(db, tenant_id).await?;
+    let (tenant, current) = locked(&txn, rules, tenant_id).await?;
+    if matches!(requester, LegalHoldRequester::Tenant(_)) && !rules.may_change(current.plan) {
+        txn.rollback().await?;
+        return Err(ApiError::Forbidden(format!(
+            "legal hold is not available on the {} plan, whose retention is fixed; \
+             the platform operator may set it",
+            current.plan.as_db().to_uppercase()
+        )));
+    }
     if current.legal_hold == enabled && current.legal_hold_reason == stored_reason {
         txn.rollback().await?;
         return Ok(tenant);
@@ -111,7 +135,6 @@ pub async fn set_legal_hold(
         updated_at: now,
         ..current.clone()
     };
-    let actor = AuditActor::of_caller(caller);
     let staged = stage_change(&txn, &tenant, &update, &actor, action, payload).await?;
     commit_and_publish(txn, live, staged).await
 }

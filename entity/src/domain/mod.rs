@@ -15,6 +15,7 @@ pub mod new_event;
 pub mod retention;
 pub mod secret;
 pub mod tenant_slug;
+pub mod timestamp;
 
 pub use action::Action;
 pub use audit_actor::AuditActor;

@@ -131,6 +131,8 @@ impl NewEvent {
             }
         }
         let occurred_at = raw.occurred_at.unwrap_or(now).trunc_subsecs(6);
+        let occurred_at = super::timestamp::storable(occurred_at)
+            .map_err(|reason| invalid("occurredAt", reason))?;
         if occurred_at > now + MAX_CLOCK_SKEW {
             return Err(invalid(
                 "occurredAt",

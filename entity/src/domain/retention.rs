@@ -136,13 +136,19 @@ impl RetentionRules {
         }
     }
 
+    /// Whether a tenant on `plan` may change its own retention (and so put
+    /// itself on legal hold, which suspends retention): not on TEAM.
+    pub fn may_change(&self, plan: Plan) -> bool {
+        plan != Plan::Team
+    }
+
     /// Parses a period requested by a tenant on `plan`.
     pub fn parse_requested(
         &self,
         plan: Plan,
         requested: i64,
     ) -> Result<RetentionDays, RetentionChangeError> {
-        if plan == Plan::Team {
+        if !self.may_change(plan) {
             return Err(RetentionChangeError::FixedByPlan {
                 plan: "TEAM",
                 days: self.team.0,

@@ -106,3 +106,22 @@ pub async fn save_policy(
         .await?;
     Ok(rows.into_iter().next())
 }
+
+/// Lowers the tenant's stored period to `days`, the period in force, when the
+/// operator's configuration has put it below what is stored (TEAM's fixed
+/// period, or ENTERPRISE's maximum, lowered). On PostgreSQL the purge function
+/// never deletes events younger than the stored period, so it must not lag
+/// behind the configuration; a stored period at or below `days` is kept.
+pub async fn lower_stored_retention(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    days: RetentionDays,
+) -> Result<(), StoreError> {
+    tenants::Entity::update_many()
+        .col_expr(Column::RetentionDays, Expr::val(days.as_i32()))
+        .filter(Column::Id.eq(id))
+        .filter(Column::RetentionDays.gt(days.as_i32()))
+        .exec(txn)
+        .await?;
+    Ok(())
+}

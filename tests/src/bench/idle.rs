@@ -35,6 +35,9 @@ pub async fn serve(database_url: &str) {
     // 10,000 connections from one address with one key: the per-IP rate and
     // connections-per-credential caps are not what this scenario measures.
     settings.limits = auditlog_api::config::LimitsConfig::unlimited();
+    settings.connections.max_connections = 0;
+    settings.connections.max_connections_per_ip = 0;
+    settings.metrics.metrics_listen = auditlog_api::config::MetricsListen::Off;
     let application = Application::build(settings)
         .await
         .expect("the server starts");

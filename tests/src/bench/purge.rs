@@ -39,12 +39,13 @@ pub async fn purge(scale: &Scale, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
     let writers = create_tenants(&app, "purge-writers", 1, "ENTERPRISE")
         .await
         .remove(0);
+    // TEAM tenants are put on hold by the operator only.
     service_graphql(
         &app,
-        &held.key,
+        &app.operator_token,
         body(
-            "mutation { setLegalHold(enabled: true, reason: \"benchmark baseline\") { legalHold } }",
-            json!({}),
+            "mutation($id: ID!) { setLegalHold(tenantId: $id, enabled: true, reason: \"benchmark baseline\") { legalHold } }",
+            json!({ "id": held.id.to_string() }),
         ),
     )
     .await;

@@ -3,6 +3,7 @@
 
 mod batches;
 mod reads;
+mod timestamps;
 mod transport;
 mod values;
 

@@ -6,7 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api_keys;
+mod append_only;
 mod bad_input;
+mod connections;
 mod facets;
 mod faults;
 mod filter_model;
@@ -21,6 +23,7 @@ mod isolation;
 mod limits;
 mod live;
 mod logs;
+mod metrics_exposure;
 mod oidc;
 mod pagination;
 mod query_filters;
@@ -30,6 +33,8 @@ mod retention;
 mod roles;
 mod row_level_security;
 mod scanners;
+mod secret_lengths;
 mod sequences;
 mod tenants;
 mod topology;
+mod unknown_slugs;

@@ -23,14 +23,17 @@ use crate::live::SUBSCRIPTION;
 const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
 const WORKER: &str = env!("CARGO_BIN_EXE_auditlog-worker-for-tests");
 const MIGRATION: &str = env!("CARGO_BIN_EXE_migration-for-tests");
-const OPERATOR: &str = "topology-operator-token";
+const OPERATOR: &str = "topology-operator-token-of-at-least-32-characters";
 
 fn replica_env() -> Vec<(&'static str, &'static str)> {
     vec![
         ("AUDITLOG_AUTO_MIGRATE", "false"),
         ("AUDITLOG_IN_PROCESS_PURGE", "false"),
         ("AUDITLOG_OPERATOR_TOKEN", OPERATOR),
-        ("AUDITLOG_CURSOR_KEY", "topology-cursor-key"),
+        (
+            "AUDITLOG_CURSOR_KEY",
+            "topology-cursor-key-of-at-least-32-characters",
+        ),
     ]
 }
 

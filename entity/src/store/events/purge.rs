@@ -3,11 +3,20 @@
 //! A batch selects at most `limit` expired events through the
 //! `(tenant_id, occurred_at, id)` index and deletes them by primary key
 //! `(tenant_id, id)`, so it touches only what it deletes and never scans the log.
+//!
+//! On PostgreSQL the service's role may not DELETE events (the log is
+//! append-only for it): the batch calls `auditlog_purge_expired_events`, a
+//! `SECURITY DEFINER` function of the schema owner that does the same
+//! deletion, re-checks the tenant's legal hold and never goes below its stored
+//! retention period (migration `m20261202_000008_append_only_events`). SQLite,
+//! which has no roles, deletes directly.
 
 use chrono::{DateTime, Utc};
 use entity::audit_events::{self, Column};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
+};
 use uuid::Uuid;
 
 use crate::store::StoreError;
@@ -38,6 +47,9 @@ pub async fn delete_expired_batch(
     cutoff: DateTime<Utc>,
     limit: u64,
 ) -> Result<u64, StoreError> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        return purge_through_function(txn, tenant_id, cutoff, limit).await;
+    }
     let expired = Query::select()
         .column(Column::Id)
         .from(audit_events::Entity)
@@ -53,4 +65,26 @@ pub async fn delete_expired_batch(
         .and_where(Expr::col(Column::Id).in_subquery(expired))
         .to_owned();
     Ok(txn.execute(&statement).await?.rows_affected())
+}
+
+/// The PostgreSQL batch: the owner's purge function does the deleting.
+async fn purge_through_function(
+    txn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    cutoff: DateTime<Utc>,
+    limit: u64,
+) -> Result<u64, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT auditlog_purge_expired_events($1, $2, $3)",
+            [tenant_id.into(), cutoff.into(), limit.into()],
+        ))
+        .await?;
+    let deleted: i64 = match row {
+        Some(row) => row.try_get_by_index(0)?,
+        None => 0,
+    };
+    Ok(u64::try_from(deleted).unwrap_or(0))
 }

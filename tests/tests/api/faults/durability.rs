@@ -17,6 +17,7 @@ async fn run_to_exit(database_url: &str, env: &[(&str, &str)]) -> (Option<i32>, 
     command
         .env("DATABASE_URL", database_url)
         .env("AUDITLOG_LISTEN", "127.0.0.1:0")
+        .env("AUDITLOG_METRICS_LISTEN", "127.0.0.1:0")
         .env("AUDITLOG_IN_PROCESS_PURGE", "false")
         .kill_on_drop(true);
     for (key, value) in env {

@@ -30,7 +30,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 pub const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
-pub const OPERATOR: &str = "faults-operator-token";
+pub const OPERATOR: &str = "faults-operator-token-of-at-least-32-characters";
 pub const RECORD: &str =
     "mutation($e:[AuditEventInput!]!){ recordAuditEvents(events:$e){ events { id sequence } } }";
 
@@ -40,7 +40,10 @@ pub fn server_env() -> Vec<(&'static str, &'static str)> {
     vec![
         ("AUDITLOG_OPERATOR_TOKEN", OPERATOR),
         ("AUDITLOG_IN_PROCESS_PURGE", "false"),
-        ("AUDITLOG_CURSOR_KEY", "faults-cursor-key"),
+        (
+            "AUDITLOG_CURSOR_KEY",
+            "faults-cursor-key-of-at-least-32-characters",
+        ),
         ("AUDITLOG_ALLOW_UNSAFE_DURABILITY", "false"),
     ]
 }

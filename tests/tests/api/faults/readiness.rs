@@ -23,7 +23,10 @@ async fn readiness_waits_for_migrations(backend: Backend) {
         &database.url,
         &[
             ("AUDITLOG_AUTO_MIGRATE", "false"),
-            ("AUDITLOG_CURSOR_KEY", "readiness-cursor-key"),
+            (
+                "AUDITLOG_CURSOR_KEY",
+                "readiness-cursor-key-of-at-least-32-characters",
+            ),
             ("AUDITLOG_IN_PROCESS_PURGE", "false"),
         ],
     )

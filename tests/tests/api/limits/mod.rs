@@ -110,14 +110,7 @@ pub async fn stored(app: &TestApp, key: &str, action: &str) -> usize {
         .len()
 }
 
-/// The `/metrics` text.
+/// The `/metrics` text (from the metrics listener).
 pub async fn metrics(app: &TestApp) -> String {
-    app.client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("GET /metrics failed: {e}"))
-        .text()
-        .await
-        .unwrap_or_default()
+    app.metrics().await
 }

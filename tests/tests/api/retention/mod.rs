@@ -63,6 +63,25 @@ pub async fn set_legal_hold(
     .await
 }
 
+/// `setLegalHold` by the operator for `tenant_id` (the only way on TEAM).
+pub async fn operator_legal_hold(
+    app: &TestApp,
+    tenant_id: &str,
+    enabled: bool,
+    reason: Option<&str>,
+) -> GqlResponse {
+    let query = format!(
+        "mutation($id: ID!, $enabled: Boolean!, $reason: String) {{ \
+         setLegalHold(tenantId: $id, enabled: $enabled, reason: $reason) {{ {POLICY_FIELDS} }} }}"
+    );
+    app.graphql(
+        &query,
+        json!({ "id": tenant_id, "enabled": enabled, "reason": reason }),
+        Some(&app.operator_token),
+    )
+    .await
+}
+
 pub async fn change_plan(
     app: &TestApp,
     bearer: Option<&str>,

@@ -5,7 +5,10 @@
 use auditlog_tests::{Backend, backend_tests, spawn_app, spawn_app_with};
 use serde_json::json;
 
-use super::{change_plan, events_with_action, set_legal_hold, set_retention, tenant_policy};
+use super::{
+    change_plan, events_with_action, operator_legal_hold, set_legal_hold, set_retention,
+    tenant_policy,
+};
 use crate::helpers::instant;
 
 async fn each_plan_shows_its_policy(backend: Backend) {
@@ -153,7 +156,7 @@ async fn only_admins_change_the_policy(backend: Backend) {
 
 async fn legal_hold_changes_are_audited(backend: Backend) {
     let app = spawn_app(backend).await;
-    let tenant = app.create_tenant("team-co", "TEAM").await;
+    let tenant = app.create_tenant("big-co", "ENTERPRISE").await;
     let key = Some(tenant.admin_key.as_str());
 
     let on = set_legal_hold(&app, key, true, Some("  litigation 2026-17 ")).await;
@@ -197,17 +200,17 @@ async fn legal_hold_changes_are_audited(backend: Backend) {
             (
                 json!("legal_hold.enable"),
                 json!({ "legalHold": { "old": false, "new": true },
-                        "reason": { "old": null, "new": "litigation 2026-17" }, "retentionDays": 7 })
+                        "reason": { "old": null, "new": "litigation 2026-17" }, "retentionDays": 90 })
             ),
             (
                 json!("legal_hold.update"),
                 json!({ "legalHold": { "old": true, "new": true },
-                        "reason": { "old": "litigation 2026-17", "new": "litigation 2026-18" }, "retentionDays": 7 })
+                        "reason": { "old": "litigation 2026-17", "new": "litigation 2026-18" }, "retentionDays": 90 })
             ),
             (
                 json!("legal_hold.disable"),
                 json!({ "legalHold": { "old": true, "new": false },
-                        "reason": { "old": "litigation 2026-18", "new": "case closed" }, "retentionDays": 7 })
+                        "reason": { "old": "litigation 2026-18", "new": "case closed" }, "retentionDays": 90 })
             ),
         ]
     );
@@ -215,6 +218,43 @@ async fn legal_hold_changes_are_audited(backend: Backend) {
     set_legal_hold(&app, key, true, Some(&too_long))
         .await
         .assert_error("BAD_USER_INPUT");
+}
+
+/// Issue 12, finding 10: legal hold suspends retention, so a TEAM tenant
+/// (fixed 7 days) may not hold itself; ENTERPRISE admins and the operator may.
+async fn team_admins_cannot_set_legal_hold_but_the_operator_can(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let team = app.create_tenant("team-co", "TEAM").await;
+    let enterprise = app.create_tenant("big-co", "ENTERPRISE").await;
+
+    let refused = set_legal_hold(&app, Some(&team.admin_key), true, Some("escape")).await;
+    refused.assert_error("FORBIDDEN");
+    assert!(refused.error_message().contains("TEAM"), "{}", refused.text);
+    let policy = tenant_policy(&app, &team.admin_key).await;
+    assert_eq!(policy["retention"]["legalHold"], false);
+    assert!(
+        events_with_action(&app, &team.admin_key, "legal_hold.enable")
+            .await
+            .is_empty()
+    );
+
+    let held = set_legal_hold(&app, Some(&enterprise.admin_key), true, Some("audit")).await;
+    assert_eq!(held.field("setLegalHold")["legalHold"], true);
+
+    let held = operator_legal_hold(&app, &team.id, true, Some("court order")).await;
+    assert_eq!(held.field("setLegalHold")["legalHold"], true);
+    let audited = events_with_action(&app, &team.admin_key, "legal_hold.enable").await;
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0]["actor"]["id"], "operator");
+    // Lifting it is the operator's too.
+    set_legal_hold(&app, Some(&team.admin_key), false, None)
+        .await
+        .assert_error("FORBIDDEN");
+    // Only the operator may name a tenant.
+    let query = "mutation($id: ID!) { setLegalHold(tenantId: $id, enabled: true) { legalHold } }";
+    app.graphql(query, json!({ "id": team.id }), Some(&enterprise.admin_key))
+        .await
+        .assert_error("FORBIDDEN");
 }
 
 async fn change_tenant_plan_is_operator_only_and_resets_retention(backend: Backend) {
@@ -325,6 +365,7 @@ backend_tests!(
     out_of_range_retention_is_rejected,
     only_admins_change_the_policy,
     legal_hold_changes_are_audited,
+    team_admins_cannot_set_legal_hold_but_the_operator_can,
     change_tenant_plan_is_operator_only_and_resets_retention,
     operator_configuration_sets_the_policy,
 );

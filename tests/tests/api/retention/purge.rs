@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{days_ago, events_with_action, set_legal_hold, set_retention};
+use super::{days_ago, events_with_action, operator_legal_hold, set_retention};
 use crate::helpers::instant;
 
 /// Ages (days) of the planted events, two of each, all a day or more away from
@@ -146,7 +146,7 @@ async fn legal_hold_stops_purging_and_lifting_it_resumes(backend: Backend) {
     let held_id = tenant_uuid(&held.id);
     database::plant(&db, held_id, "entry.old", days_ago(30), 20).await;
     database::plant(&db, tenant_uuid(&free.id), "entry.old", days_ago(30), 20).await;
-    set_legal_hold(&app, Some(&held.admin_key), true, Some("litigation"))
+    operator_legal_hold(&app, &held.id, true, Some("litigation"))
         .await
         .field("setLegalHold");
     let before = database::stored_count(&db, held_id).await;
@@ -161,7 +161,7 @@ async fn legal_hold_stops_purging_and_lifting_it_resumes(backend: Backend) {
             .is_empty()
     );
 
-    set_legal_hold(&app, Some(&held.admin_key), false, None)
+    operator_legal_hold(&app, &held.id, false, None)
         .await
         .field("setLegalHold");
     let report = purger(&db, purge_settings(7)).run_pass().await.unwrap();
@@ -292,7 +292,7 @@ async fn the_service_purges_on_its_schedule(backend: Backend) {
     );
     // The pass is visible to operators on /metrics (the recorder is shared by
     // every app of this test process, so counts are lower bounds).
-    let metrics = app.get("/metrics", "text/plain", None).await.text;
+    let metrics = app.metrics().await;
     let at_least = |series: &str, minimum: f64| {
         let value = prometheus::sample(&metrics, series);
         assert!(
