@@ -7,8 +7,6 @@ use std::net::SocketAddr;
 
 use clap::Args;
 
-use crate::domain::RetentionRules;
-
 mod connections;
 mod database_roles;
 mod limits;
@@ -16,6 +14,8 @@ mod metrics;
 mod oidc;
 mod query_limits;
 mod secrets;
+pub use crate::store::connection::redact_url;
+pub use auditlog_worker::config::{PurgeConfig, RetentionConfig};
 pub use connections::ConnectionsConfig;
 pub use database_roles::DatabaseRolesConfig;
 pub use limits::LimitsConfig;
@@ -152,80 +152,6 @@ pub struct Settings {
     pub metrics: MetricsConfig,
 }
 
-/// The operator's retention policy; shared by the service and `auditlog-worker`,
-/// which must be started with the same values.
-#[derive(Clone, Debug, Args)]
-pub struct RetentionConfig {
-    /// Days TEAM tenants keep their events (fixed for them).
-    #[arg(long, env = "AUDITLOG_TEAM_RETENTION_DAYS", default_value_t = 7)]
-    pub team_retention_days: i64,
-    /// Days ENTERPRISE tenants keep their events unless their admins choose otherwise.
-    #[arg(long, env = "AUDITLOG_ENTERPRISE_RETENTION_DAYS", default_value_t = 90)]
-    pub enterprise_retention_days: i64,
-    /// Shortest period ENTERPRISE admins may choose.
-    #[arg(long, env = "AUDITLOG_RETENTION_MIN_DAYS", default_value_t = 1)]
-    pub retention_min_days: i64,
-    /// Longest period ENTERPRISE admins may choose.
-    #[arg(long, env = "AUDITLOG_RETENTION_MAX_DAYS", default_value_t = 3650)]
-    pub retention_max_days: i64,
-}
-
-impl Default for RetentionConfig {
-    fn default() -> Self {
-        Self {
-            team_retention_days: 7,
-            enterprise_retention_days: 90,
-            retention_min_days: 1,
-            retention_max_days: 3650,
-        }
-    }
-}
-
-impl RetentionConfig {
-    /// The validated policy; an error names the inconsistent setting.
-    pub fn rules(&self) -> anyhow::Result<RetentionRules> {
-        RetentionRules::new(
-            self.team_retention_days,
-            self.enterprise_retention_days,
-            self.retention_min_days,
-            self.retention_max_days,
-        )
-        .map_err(|reason| anyhow::anyhow!("invalid retention configuration: {reason}"))
-    }
-}
-
-/// How the retention purge runs (in the service or in `auditlog-worker`).
-#[derive(Clone, Debug, Args)]
-pub struct PurgeConfig {
-    /// When purge passes start: a cron expression with seconds
-    /// (`sec min hour day-of-month month day-of-week`, UTC).
-    #[arg(
-        long,
-        env = "AUDITLOG_PURGE_SCHEDULE",
-        default_value = "0 */15 * * * *"
-    )]
-    pub purge_schedule: String,
-    /// Events deleted per batch; each batch is its own short transaction.
-    #[arg(long, env = "AUDITLOG_PURGE_BATCH_SIZE", default_value_t = 1000,
-          value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    pub purge_batch_size: u64,
-    /// Seconds a worker's lease on a tenant lasts without renewal (renewed every
-    /// batch); a crashed worker's tenants are taken over after this long.
-    #[arg(long, env = "AUDITLOG_PURGE_LEASE_SECS", default_value_t = 60,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub purge_lease_secs: u64,
-}
-
-impl Default for PurgeConfig {
-    fn default() -> Self {
-        Self {
-            purge_schedule: "0 */15 * * * *".into(),
-            purge_batch_size: 1000,
-            purge_lease_secs: 60,
-        }
-    }
-}
-
 /// Which defaults apply: production is safe to expose; development is
 /// convenient on a laptop.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -326,51 +252,5 @@ impl std::fmt::Debug for Settings {
             .field("connections", &self.connections)
             .field("metrics", &self.metrics)
             .finish()
-    }
-}
-
-/// Hides the password of a `scheme://user:password@host/db` URL.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}://{}:***{}", &url[..scheme_end], user, &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{RetentionConfig, redact_url};
-    use crate::domain::RetentionRules;
-
-    #[test]
-    fn default_retention_config_is_the_default_policy() {
-        assert_eq!(
-            RetentionConfig::default().rules().ok(),
-            Some(RetentionRules::default())
-        );
-        let inverted = RetentionConfig {
-            retention_min_days: 10,
-            retention_max_days: 5,
-            ..RetentionConfig::default()
-        };
-        assert!(inverted.rules().is_err());
-    }
-
-    #[test]
-    fn redacts_password_only() {
-        assert_eq!(
-            redact_url("postgres://app:s3cret@db:5432/audit"),
-            "postgres://app:***@db:5432/audit"
-        );
-        assert_eq!(
-            redact_url("sqlite://auditlog.db?mode=rwc"),
-            "sqlite://auditlog.db?mode=rwc"
-        );
     }
 }

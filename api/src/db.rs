@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, RuntimeErr};
 
-use crate::config::{Settings, redact_url};
+use crate::config::Settings;
+use crate::store::connection::{self, redact_url};
 
 /// How long the worker's pool waits for a connection (the service's is
 /// `AUDITLOG_DB_ACQUIRE_TIMEOUT_MS`).
@@ -61,39 +61,22 @@ pub async fn connect_url(
     connect_with(database_url, max_connections, WORKER_ACQUIRE_TIMEOUT, None).await
 }
 
-/// The pool reconnects by itself: a connection that fails its check before use
-/// is replaced, and while the database is down each acquisition gives up after
-/// `acquire_timeout` (an `UNAVAILABLE` error, see `error::unavailable`).
-/// `statement_timeout` is PostgreSQL's (`None`: none; SQLite has no such setting).
+/// A pool on `database_url` (see `entity::store::connection`), with the URL,
+/// password redacted, in the error.
 pub async fn connect_with(
     database_url: &str,
     max_connections: u32,
     acquire_timeout: Duration,
     statement_timeout: Option<Duration>,
 ) -> anyhow::Result<DatabaseConnection> {
-    let mut options = ConnectOptions::new(database_url.to_owned());
-    options
-        .max_connections(max_connections)
-        .min_connections(1)
-        .connect_timeout(acquire_timeout)
-        .acquire_timeout(acquire_timeout)
-        .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|options| {
-            options
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(Duration::from_secs(30))
-                .foreign_keys(true)
-        });
-    if let Some(timeout) = statement_timeout {
-        let value = format!("{}ms", timeout.as_millis().max(1));
-        options.map_sqlx_postgres_opts(move |options| {
-            options.options([("statement_timeout", value.as_str())])
-        });
-    }
-    Database::connect(options)
-        .await
-        .with_context(|| format!("cannot connect to {}", redact_url(database_url)))
+    connection::connect_with(
+        database_url,
+        max_connections,
+        acquire_timeout,
+        statement_timeout,
+    )
+    .await
+    .with_context(|| format!("cannot connect to {}", redact_url(database_url)))
 }
 
 /// Applies every pending migration at start: on PostgreSQL over a connection

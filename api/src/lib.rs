@@ -26,11 +26,9 @@ pub mod http;
 pub mod limits;
 pub mod live;
 pub mod readiness;
-pub mod retention;
 pub mod service;
 pub mod shutdown;
 pub mod startup;
-pub mod telemetry;
 
 // The data layer, under the names the modules here have always used.
 pub use entity::{domain, store};

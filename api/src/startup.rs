@@ -20,9 +20,10 @@ use crate::http::serve::{Admission, ConnectionPolicy};
 use crate::http::{AppState, router};
 use crate::limits::{IngestQuota, RequestLimits};
 use crate::live::{Hub, HubSettings, pg_listener};
-use crate::retention::{PurgeScheduler, PurgeSettings, Purger};
 use crate::service::group_commit::GroupCommit;
 use crate::{db, db_roles, shutdown, store};
+use auditlog_worker::purge::{PurgeScheduler, PurgeSettings, Purger};
+pub use auditlog_worker::signals::shutdown_signal;
 use sea_orm::DbBackend;
 
 pub struct Application {
@@ -140,7 +141,7 @@ impl Application {
         let purge = if settings.in_process_purge {
             let purge_settings =
                 PurgeSettings::from_config(&settings.retention, &settings.purge, "auditlog")?;
-            let purger = Purger::new(db, live.clone(), purge_settings);
+            let purger = Purger::new(db, Arc::new(live.clone()), purge_settings);
             Some(PurgeScheduler::start(purger, &settings.purge.purge_schedule).await?)
         } else {
             None
@@ -254,33 +255,4 @@ fn sign_in(
     let identity_provider = IdentityProvider::new(oidc)?;
     identity_provider.warm_up();
     Ok((Some(People::new(db.clone(), identity_provider)), browser))
-}
-
-/// Resolves on SIGTERM or Ctrl-C (also used by `auditlog-worker`).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::warn!(error = %error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(error = %error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutdown signal received; finishing in-flight requests");
 }

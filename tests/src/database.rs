@@ -15,9 +15,9 @@ use std::time::Duration;
 use auditlog_api::domain::new_event::RawEvent;
 use auditlog_api::domain::{ActorType, NewEvent, RetentionRules, clock};
 use auditlog_api::live::{Hub, HubSettings};
-use auditlog_api::retention::pass::unique_holder;
-use auditlog_api::retention::{PurgeSettings, Purger};
 use auditlog_api::store;
+use auditlog_worker::purge::pass::unique_holder;
+use auditlog_worker::purge::{PurgeSettings, Purger};
 use chrono::{DateTime, Utc};
 use entity::audit_events;
 use sea_orm::{
@@ -174,7 +174,7 @@ pub fn purge_settings(batch_size: u64) -> PurgeSettings {
 pub fn purger(db: &DatabaseConnection, settings: PurgeSettings) -> Purger {
     Purger::new(
         db.clone(),
-        Hub::new(db.clone(), HubSettings::default()),
+        std::sync::Arc::new(Hub::new(db.clone(), HubSettings::default())),
         settings,
     )
 }

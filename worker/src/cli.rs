@@ -2,12 +2,21 @@
 
 use std::process::ExitCode;
 
-use auditlog_api::config::{PurgeConfig, RetentionConfig, redact_url};
-use auditlog_api::live::{Hub, HubSettings};
-use auditlog_api::retention::{PassReport, PurgeScheduler, PurgeSettings, Purger};
-use auditlog_api::startup::shutdown_signal;
-use auditlog_api::{db, db_roles, telemetry};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use entity::store::connection::{connect_with, redact_url};
+use entity::store::role_check::warn_if_bypassing;
+
+use crate::config::{PurgeConfig, RetentionConfig};
+use crate::purge::{NotifyOtherProcesses, PassReport, PurgeScheduler, PurgeSettings, Purger};
+use crate::signals::shutdown_signal;
+use crate::telemetry;
+
+/// How long the worker's pool waits for a connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Parser)]
 #[command(
@@ -88,11 +97,18 @@ pub async fn run() -> ExitCode {
 /// The purger of this process, on the configured database.
 async fn purger(settings: &WorkerSettings) -> anyhow::Result<Purger> {
     let purge = PurgeSettings::from_config(&settings.retention, &settings.purge, "worker")?;
-    let db = db::connect_url(&settings.database_url, settings.db_max_connections).await?;
-    db_roles::warn_if_bypassing(&db).await;
-    // Publishing a `retention.purge` event NOTIFYs the service's replicas on
-    // PostgreSQL; this hub itself has no subscribers.
-    let live = Hub::new(db.clone(), HubSettings::default());
+    let db = connect_with(
+        &settings.database_url,
+        settings.db_max_connections,
+        ACQUIRE_TIMEOUT,
+        None,
+    )
+    .await
+    .with_context(|| format!("cannot connect to {}", redact_url(&settings.database_url)))?;
+    warn_if_bypassing(&db).await;
+    // A `retention.purge` event NOTIFYs the service's processes on PostgreSQL;
+    // this process has no subscribers of its own.
+    let live = Arc::new(NotifyOtherProcesses(db.clone()));
     Ok(Purger::new(db, live, purge))
 }
 
@@ -124,7 +140,7 @@ pub async fn run_scheduled(settings: WorkerSettings) -> anyhow::Result<ExitCode>
     tracing::info!(settings = ?settings, "auditlog-worker starting");
     let purger = purger(&settings).await?;
     if let Some(address) = settings.metrics_listen {
-        let bound = auditlog_api::http::metrics::serve_standalone(address).await?;
+        let bound = crate::metrics::serve(address).await?;
         println!("auditlog-worker metrics on http://{bound}/metrics");
     }
     let scheduler = PurgeScheduler::start(purger, &settings.purge.purge_schedule).await?;

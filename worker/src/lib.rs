@@ -1,16 +1,30 @@
-//! `auditlog-worker`: the retention worker of auditlog, as a library (for the
-//! binary and for tests that run it in-process) plus the `auditlog-worker` binary.
+//! `auditlog-worker`: the background jobs of auditlog, as a library and the
+//! `auditlog-worker` binary.
 //!
-//! The purge itself — lease, batches, `retention.purge` reports — lives in
-//! `auditlog_api::retention`, so the `auditlog` service can run the very same
-//! pass in-process (`AUDITLOG_IN_PROCESS_PURGE`). This crate owns the worker
-//! process around it: its command line and settings ([`cli`]), the run modes
-//! (`run`: on the cron schedule until SIGTERM/Ctrl-C; `run-once`: one pass),
-//! and clean shutdown after the batch in flight.
+//! Owns: the retention purge ([`purge`]: passes, per-tenant leases and
+//! batches, the `retention.purge` reports, the cron schedule), the settings
+//! the jobs share with the service ([`config`]), and the runtime pieces every
+//! auditlog process needs ([`telemetry`], [`signals`], the Prometheus
+//! recorder and the worker's own `/metrics` listener in [`metrics`]). The
+//! `auditlog` service depends on this crate and runs the same jobs
+//! in-process (`AUDITLOG_IN_PROCESS_PURGE`); the binary runs them alone
+//! ([`cli`]: `run` on the schedule until SIGTERM/Ctrl-C, `run-once`).
 //!
-//! Invariant: the worker never serves HTTP and never migrates the schema; it
-//! only deletes expired events and records what it deleted.
+//! Architecture invariants:
+//! - depends on `entity` (the data layer) and never on `auditlog-api`: no web
+//!   framework, no GraphQL, no identity provider (`cargo tree -p
+//!   auditlog-worker -e normal` shows no axum, async-graphql, openidconnect);
+//! - never serves the API and never migrates the schema; it only deletes
+//!   expired events and records what it deleted.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+// The data layer under the names its modules use.
+use entity::{domain, store};
+
 pub mod cli;
+pub mod config;
+pub mod metrics;
+pub mod purge;
+pub mod signals;
+pub mod telemetry;

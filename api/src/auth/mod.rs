@@ -18,9 +18,9 @@ mod person;
 mod principal;
 pub mod session_secret;
 
+pub use crate::domain::AuditActor;
 pub use authenticator::{AuthError, Authenticator};
 pub use key_cache::ApiKeyCache;
 pub use people::People;
 pub use person::{Person, PersonCredential};
-pub use crate::domain::AuditActor;
 pub use principal::{ActorOfCaller, CallerIdentity, Principal, TenantCaller};

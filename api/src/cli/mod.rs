@@ -16,7 +16,9 @@ use crate::domain::secret::display_prefix;
 use crate::error::ApiError;
 use crate::live::{Hub, HubSettings};
 use crate::startup::Application;
-use crate::{db, service, telemetry};
+use auditlog_worker::telemetry;
+
+use crate::{db, service};
 
 /// Runs the command line (`auditlog` and the test suite's copy of it).
 pub async fn run() -> ExitCode {

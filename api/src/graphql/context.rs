@@ -10,8 +10,8 @@ use super::cursor::CursorCodec;
 use crate::auth::Principal;
 use crate::domain::RetentionRules;
 use crate::limits::IngestQuota;
-use crate::store::ResponseBudget;
 use crate::live::Hub;
+use crate::store::ResponseBudget;
 
 /// Long-lived handles shared by every request.
 pub struct Services {

@@ -6,8 +6,8 @@
 use async_graphql::{InputObject, Json};
 use chrono::{DateTime, Utc};
 
-use crate::domain::new_event::{RawEvent, RawTarget};
 use super::enums::{GqlActorType, GqlOutcome};
+use crate::domain::new_event::{RawEvent, RawTarget};
 use crate::domain::{IpAddress, timestamp};
 use crate::error::{ApiError, ApiResult};
 use crate::store::events::EventFilter;

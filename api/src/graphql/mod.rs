@@ -6,9 +6,9 @@
 
 mod complexity;
 mod context;
-mod enums;
 pub mod cursor;
 mod document_scan;
+mod enums;
 mod error_codes;
 mod guard;
 pub mod inputs;

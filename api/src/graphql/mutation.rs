@@ -4,6 +4,7 @@
 use async_graphql::{Context, ID, Object, Result};
 
 use super::context::ContextExt;
+use super::enums::{GqlPlan, GqlRole};
 use super::inputs::AuditEventInput;
 use super::query::parse_uuid;
 use super::types::{
@@ -11,9 +12,8 @@ use super::types::{
     Tenant,
 };
 use crate::auth::{AuditActor, Principal};
-use crate::domain::new_event::RawEvent;
-use super::enums::{GqlPlan, GqlRole};
 use crate::domain::Role;
+use crate::domain::new_event::RawEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::http::request_id::CallerRequestId;
 use crate::service;

@@ -7,9 +7,9 @@ use async_graphql::{ID, Json, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{api_keys, audit_events, tenants};
 
+use super::enums::{GqlActorType, GqlOutcome, GqlPlan, GqlRole};
 use crate::domain::clock;
 use crate::domain::secret::display_prefix;
-use super::enums::{GqlActorType, GqlOutcome, GqlPlan, GqlRole};
 use crate::domain::{ActorType, IpAddress, Outcome, Plan, RetentionRules, RetentionWindow, Role};
 use crate::error::ApiError;
 

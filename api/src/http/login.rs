@@ -187,7 +187,10 @@ pub async fn logout(
         .map_err(|reason| HttpError::Forbidden(reason.to_string()))?;
     let clear = browser.clear_session_cookie();
     let Some(cookie) = cookie_value(&headers, SESSION_COOKIE) else {
-        return Ok(with_cookies(StatusCode::NO_CONTENT.into_response(), [clear]));
+        return Ok(with_cookies(
+            StatusCode::NO_CONTENT.into_response(),
+            [clear],
+        ));
     };
     let principal = state
         .authenticator
@@ -204,7 +207,10 @@ pub async fn logout(
             .map_err(|error| anyhow::anyhow!("logout: cannot end the session: {error:?}"))?;
         tracing::info!(subject = %actor.id, session_id = %session_id, "person signed out");
     }
-    Ok(with_cookies(StatusCode::NO_CONTENT.into_response(), [clear]))
+    Ok(with_cookies(
+        StatusCode::NO_CONTENT.into_response(),
+        [clear],
+    ))
 }
 
 /// Why a callback cannot even be attempted; `Ok` is the login in progress.

@@ -21,14 +21,13 @@
 //! `auditlog_live_subscribers`, `auditlog_db_pool_connections{state}`,
 //! `auditlog_rate_limit_rejections_total{scope}` (see `limits::Scope`).
 
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DbBackend;
 
 use super::state::AppState;
@@ -37,19 +36,10 @@ use crate::domain::secret::tokens_match;
 /// Connections a metrics listener serves at once: scrapers are few.
 pub const MAX_CONNECTIONS: usize = 64;
 
-static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-
-/// The process's Prometheus handle, installing the recorder on first use.
+/// The process's Prometheus handle (installed by the first caller; see
+/// `auditlog_worker::metrics`).
 pub fn handle() -> Option<&'static PrometheusHandle> {
-    RECORDER
-        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
-            Ok(handle) => Some(handle),
-            Err(error) => {
-                tracing::warn!(error = %error, "metrics recorder not installed; /metrics will be empty");
-                None
-            }
-        })
-        .as_ref()
+    auditlog_worker::metrics::recorder()
 }
 
 pub async fn render(State(state): State<AppState>) -> Response {
@@ -134,37 +124,4 @@ pub async fn track(request: Request, next: Next) -> Response {
     metrics::histogram!("auditlog_http_request_duration_seconds", "route" => route, "method" => method)
         .record(started.elapsed().as_secs_f64());
     response
-}
-
-/// Serves only `GET /metrics` on `address`: for `auditlog-worker`, which has no
-/// other HTTP surface. Returns the bound address (port 0 picks one).
-pub async fn serve_standalone(
-    address: std::net::SocketAddr,
-) -> anyhow::Result<std::net::SocketAddr> {
-    use anyhow::Context;
-    handle();
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .with_context(|| format!("cannot listen on {address} for /metrics"))?;
-    let bound = listener.local_addr()?;
-    let router =
-        axum::Router::new().route("/metrics", axum::routing::get(|| async { exposition() }));
-    // The same hygiene as the service's ports (README, "Connections").
-    let defaults = crate::config::ConnectionsConfig::default();
-    let policy = super::serve::ConnectionPolicy {
-        header_read_timeout: defaults.header_read_timeout(),
-        keep_alive_timeout: defaults.keep_alive_timeout(),
-        admission: super::serve::Admission::new(
-            MAX_CONNECTIONS,
-            0,
-            std::sync::Arc::from(Vec::new()),
-        ),
-    };
-    tokio::spawn(async move {
-        let serve = super::serve::serve(listener, router, policy, std::future::pending());
-        if let Err(error) = serve.await {
-            tracing::error!(error = %error, "the /metrics listener stopped");
-        }
-    });
-    Ok(bound)
 }

@@ -225,3 +225,12 @@ impl Hub {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
+
+/// The in-process purge reports its `retention.purge` events here, like any
+/// other writer of this process.
+#[async_trait::async_trait]
+impl auditlog_worker::purge::Published for Hub {
+    async fn published(&self, tenant_id: Uuid, last_sequence: i64) {
+        Hub::published(self, tenant_id, last_sequence).await;
+    }
+}

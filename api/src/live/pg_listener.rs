@@ -7,9 +7,9 @@
 
 use std::time::Duration;
 
+use crate::store::events::notify::{CHANNEL, parse_payload};
 use sea_orm::sqlx::postgres::PgListener;
 use tokio::task::JoinHandle;
-use crate::store::events::notify::{CHANNEL, parse_payload};
 
 use super::Hub;
 

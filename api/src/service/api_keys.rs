@@ -5,7 +5,6 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::store::admin_audit::{self, AdminAction};
 use crate::auth::{ActorOfCaller, AuditActor, TenantCaller};
 use crate::domain::Role;
 use crate::domain::clock;
@@ -13,6 +12,7 @@ use crate::domain::secret::generate_key;
 use crate::error::{ApiError, ApiResult};
 use crate::live::{Change, Hub};
 use crate::store;
+use crate::store::admin_audit::{self, AdminAction};
 
 pub const MAX_KEY_NAME: usize = 200;
 

@@ -13,7 +13,6 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::store::admin_audit::{self, AdminAction};
 use crate::auth::{ActorOfCaller, AuditActor, TenantCaller};
 use crate::domain::clock;
 use crate::domain::retention::RetentionChangeError;
@@ -21,6 +20,7 @@ use crate::domain::{Plan, RetentionRules, RetentionWindow};
 use crate::error::{ApiError, ApiResult};
 use crate::live::{Change, Hub};
 use crate::store;
+use crate::store::admin_audit::{self, AdminAction};
 use crate::store::tenants::PolicyUpdate;
 
 /// Longest accepted legal-hold reason, in characters.

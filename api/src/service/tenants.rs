@@ -5,7 +5,6 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::store::admin_audit::{self, AdminAction};
 use crate::auth::AuditActor;
 use crate::domain::clock;
 use crate::domain::secret::generate_key;
@@ -13,6 +12,7 @@ use crate::domain::{Plan, RetentionRules, Role, TenantSlug};
 use crate::error::{ApiError, ApiResult};
 use crate::live::Hub;
 use crate::store;
+use crate::store::admin_audit::{self, AdminAction};
 
 pub const MAX_TENANT_NAME: usize = 200;
 

@@ -12,8 +12,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::{AuditActor, NewEvent};
 use crate::domain::new_event::{RawEvent, RawTarget};
+use crate::domain::{AuditActor, NewEvent};
 use crate::store;
 
 pub struct AdminAction<'a> {

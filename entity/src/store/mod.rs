@@ -17,12 +17,14 @@
 
 pub mod admin_audit;
 pub mod api_keys;
+pub mod connection;
 pub mod dialect;
 pub mod events;
 pub mod instance;
 pub mod registry;
 mod response_budget;
 pub mod retention_leases;
+pub mod role_check;
 pub mod tenant_scope;
 pub mod tenants;
 pub mod user_sessions;

@@ -302,7 +302,9 @@ async fn every_tenant_table_forces_row_level_security_on_an_unprivileged_role() 
             );
         }
     }
-    let (role, reasons) = auditlog_api::db_roles::bypass_reasons(&db).await.unwrap();
+    let (role, reasons) = entity::store::role_check::bypass_reasons(&db)
+        .await
+        .unwrap();
     assert_eq!(role, "auditlog_app_login");
     assert!(reasons.is_empty(), "{reasons:?}");
 }

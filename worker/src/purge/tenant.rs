@@ -25,11 +25,9 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::PurgeSettings;
-use crate::auth::AuditActor;
+use super::{Published, PurgeError, PurgeResult};
 use crate::domain::clock;
-use crate::domain::{Plan, RetentionDays, RetentionRules, RetentionWindow};
-use crate::error::{ApiError, ApiResult};
-use crate::live::Hub;
+use crate::domain::{AuditActor, Plan, RetentionDays, RetentionRules, RetentionWindow};
 use crate::store::admin_audit::{self, AdminAction};
 use crate::store::{self, retention_leases};
 
@@ -69,12 +67,12 @@ enum Batch {
 #[tracing::instrument(name = "purge_tenant", skip_all, fields(tenant_id = %tenant_id))]
 pub async fn purge_tenant(
     db: &DatabaseConnection,
-    live: &Hub,
+    live: &dyn Published,
     settings: &PurgeSettings,
     stop: &CancellationToken,
     tenant_id: Uuid,
     now: DateTime<Utc>,
-) -> ApiResult<TenantOutcome> {
+) -> PurgeResult<TenantOutcome> {
     let txn = store::tenant_scope::begin(db, tenant_id).await?;
     let Some(tenant) = store::tenants::find_by_id(&txn, tenant_id).await? else {
         // Gone since the registry listed it: nothing of it is left to purge.
@@ -114,7 +112,7 @@ pub async fn purge_tenant(
 }
 
 /// Frees `holder`'s lease of the tenant, in a transaction scoped to it.
-async fn release(db: &DatabaseConnection, tenant_id: Uuid, holder: &str) -> ApiResult<()> {
+async fn release(db: &DatabaseConnection, tenant_id: Uuid, holder: &str) -> PurgeResult<()> {
     let txn = store::tenant_scope::begin(db, tenant_id).await?;
     retention_leases::release(&txn, tenant_id, holder).await?;
     txn.commit().await?;
@@ -123,13 +121,13 @@ async fn release(db: &DatabaseConnection, tenant_id: Uuid, holder: &str) -> ApiR
 
 async fn purge_leased(
     db: &DatabaseConnection,
-    live: &Hub,
+    live: &dyn Published,
     settings: &PurgeSettings,
     stop: &CancellationToken,
     tenant: &tenants::Model,
     mut policy: InForce,
     now: DateTime<Utc>,
-) -> ApiResult<TenantOutcome> {
+) -> PurgeResult<TenantOutcome> {
     let mut deleted = 0;
     while !stop.is_cancelled() {
         match batch(db, settings, tenant.id, now).await? {
@@ -175,7 +173,7 @@ async fn batch(
     settings: &PurgeSettings,
     tenant_id: Uuid,
     now: DateTime<Utc>,
-) -> ApiResult<Batch> {
+) -> PurgeResult<Batch> {
     let txn = store::tenant_scope::begin(db, tenant_id).await?;
     let renewed = retention_leases::renew(
         &txn,
@@ -217,11 +215,11 @@ async fn batch(
 /// Records `retention.purge` for every unreported deletion; returns whether it did.
 async fn report(
     db: &DatabaseConnection,
-    live: &Hub,
+    live: &dyn Published,
     settings: &PurgeSettings,
     tenant: &tenants::Model,
     policy: InForce,
-) -> ApiResult<bool> {
+) -> PurgeResult<bool> {
     let txn = store::tenant_scope::begin(db, tenant.id).await?;
     let at = clock::now();
     let unreported =
@@ -256,10 +254,9 @@ fn policy_in_force(
     rules: &RetentionRules,
     tenant: &tenants::Model,
     now: DateTime<Utc>,
-) -> ApiResult<Option<InForce>> {
-    let plan = Plan::from_db(&tenant.plan).ok_or_else(|| {
-        ApiError::Internal(anyhow::anyhow!("stored plan {:?} is unknown", tenant.plan))
-    })?;
+) -> PurgeResult<Option<InForce>> {
+    let plan =
+        Plan::from_db(&tenant.plan).ok_or_else(|| PurgeError::UnknownPlan(tenant.plan.clone()))?;
     let window = RetentionWindow {
         days: rules.effective_days(plan, tenant.retention_days),
         legal_hold: tenant.legal_hold,

@@ -14,12 +14,11 @@ use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
 use super::tenant::{TenantOutcome, purge_tenant};
+use super::{Published, PurgeResult};
 use crate::config::{PurgeConfig, RetentionConfig};
 use crate::domain::RetentionRules;
 use crate::domain::clock;
 use crate::domain::secret::random_alphanumeric;
-use crate::error::ApiResult;
-use crate::live::Hub;
 use crate::store;
 
 /// Tenants read per query while walking them all.
@@ -92,7 +91,7 @@ pub struct Purger {
 struct Inner {
     db: DatabaseConnection,
     /// Told about each `retention.purge` event, like any writer's events.
-    live: Hub,
+    live: Arc<dyn Published>,
     settings: PurgeSettings,
     /// Cancelled by [`Purger::stop`]: the pass ends after the batch in flight.
     stop: CancellationToken,
@@ -101,7 +100,7 @@ struct Inner {
 }
 
 impl Purger {
-    pub fn new(db: DatabaseConnection, live: Hub, settings: PurgeSettings) -> Self {
+    pub fn new(db: DatabaseConnection, live: Arc<dyn Published>, settings: PurgeSettings) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db,
@@ -132,19 +131,19 @@ impl Purger {
     }
 
     /// Runs one pass, after the one in progress (if any) has finished.
-    pub async fn run_pass(&self) -> ApiResult<PassReport> {
+    pub async fn run_pass(&self) -> PurgeResult<PassReport> {
         let _running = self.inner.running.lock().await;
         self.pass().await
     }
 
     /// Runs one pass unless one is already running (then returns `None`): a
     /// schedule that fires while a long pass is still going does not pile up.
-    pub async fn try_run_pass(&self) -> Option<ApiResult<PassReport>> {
+    pub async fn try_run_pass(&self) -> Option<PurgeResult<PassReport>> {
         let _running = self.inner.running.try_lock().ok()?;
         Some(self.pass().await)
     }
 
-    async fn pass(&self) -> ApiResult<PassReport> {
+    async fn pass(&self) -> PurgeResult<PassReport> {
         let started = Instant::now();
         let result = self.look_at_every_tenant().await;
         super::metrics::pass_finished(result.as_ref().ok(), started.elapsed());
@@ -152,7 +151,7 @@ impl Purger {
     }
 
     #[tracing::instrument(name = "purge_pass", skip_all, fields(holder = %self.inner.settings.holder))]
-    async fn look_at_every_tenant(&self) -> ApiResult<PassReport> {
+    async fn look_at_every_tenant(&self) -> PurgeResult<PassReport> {
         let started = Instant::now();
         let now = clock::now();
         let mut report = PassReport::default();
@@ -172,7 +171,7 @@ impl Purger {
                 report.tenants += 1;
                 let outcome = purge_tenant(
                     &self.inner.db,
-                    &self.inner.live,
+                    self.inner.live.as_ref(),
                     &self.inner.settings,
                     &self.inner.stop,
                     tenant_id,
@@ -199,7 +198,7 @@ impl Purger {
     }
 }
 
-fn tally(report: &mut PassReport, tenant_id: uuid::Uuid, outcome: ApiResult<TenantOutcome>) {
+fn tally(report: &mut PassReport, tenant_id: uuid::Uuid, outcome: PurgeResult<TenantOutcome>) {
     match outcome {
         Ok(TenantOutcome::OnHold) => report.tenants_on_hold += 1,
         Ok(TenantOutcome::NothingExpired) => {}

@@ -1,0 +1,76 @@
+//! Connecting to the database: the pool options per backend, shared by the
+//! service and the worker.
+//!
+//! SQLite is the embedded default. It gets WAL journaling (readers never block the
+//! writer), `synchronous=FULL` (an acknowledged event survives a power cut), a busy
+//! timeout (concurrent writers queue instead of failing) and foreign keys on.
+//! PostgreSQL connections may get a `statement_timeout`.
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+/// The pool reconnects by itself: a connection that fails its check before use
+/// is replaced, and while the database is down each acquisition gives up after
+/// `acquire_timeout` (an `UNAVAILABLE` error, see `error::unavailable`).
+/// `statement_timeout` is PostgreSQL's (`None`: none; SQLite has no such setting).
+pub async fn connect_with(
+    database_url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+    statement_timeout: Option<Duration>,
+) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(database_url.to_owned());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(acquire_timeout)
+        .acquire_timeout(acquire_timeout)
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|options| {
+            options
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+        });
+    if let Some(timeout) = statement_timeout {
+        let value = format!("{}ms", timeout.as_millis().max(1));
+        options.map_sqlx_postgres_opts(move |options| {
+            options.options([("statement_timeout", value.as_str())])
+        });
+    }
+    Database::connect(options).await
+}
+
+/// Hides the password of a `scheme://user:password@host/db` URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}://{}:***{}", &url[..scheme_end], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redacts_password_only() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/audit"),
+            "postgres://app:***@db:5432/audit"
+        );
+        assert_eq!(
+            redact_url("sqlite://auditlog.db?mode=rwc"),
+            "sqlite://auditlog.db?mode=rwc"
+        );
+    }
+}
