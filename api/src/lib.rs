@@ -1,34 +1,33 @@
-//! auditlog: a multi-tenant audit-log service with a GraphQL API.
+//! auditlog's service: the transport of the audit log. Owns HTTP (axum),
+//! GraphQL (async-graphql: schema, resolvers, limits), authentication
+//! (API keys, the operator token, OpenID Connect and browser sessions), the
+//! live-event fan-out, rate limits and quotas, and the services that compose
+//! the data layer's calls into one transaction each; it runs the worker's
+//! jobs in-process for the single-binary set-up.
 //!
-//! Layout (see ARCHITECTURE.md for the invariants):
-//! - [`config`]: settings from flags and environment;
-//! - [`domain`]: validated newtypes and vocabularies, parsed at the edge;
-//! - [`auth`]: bearer credentials → [`auth::Principal`];
-//! - [`store`]: SQL over SeaORM, always scoped by tenant;
-//! - [`service`]: multi-step operations, each one transaction, self-audited;
-//! - [`retention`]: the purge of expired events and its schedule;
-//! - [`graphql`]: schema, resolvers, input/output types;
-//! - [`http`]: axum routes and the GraphQL-over-HTTP transport;
-//! - [`limits`]: rate limits, ingest quotas and WebSocket caps (bookkeeping);
-//! - [`startup`]: wires it all into an [`startup::Application`].
+//! Depends on `entity` (data) and `auditlog-worker` (background jobs); neither
+//! depends on it. Only what the `auditlog` binary and the test harness use is
+//! `pub` ([`cli`], [`config`], [`startup`], and a few pieces the harness drives
+//! directly); everything else is `pub(crate)`, and `unreachable_pub` keeps it
+//! so. ARCHITECTURE.md has the crate map and its invariants.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod auth;
+mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
-pub mod db_roles;
+mod db_roles;
 pub mod durability;
-pub mod error;
-pub mod graphql;
-pub mod http;
+mod error;
+mod graphql;
+mod http;
 pub mod limits;
 pub mod live;
-pub mod readiness;
-pub mod service;
-pub mod shutdown;
+mod readiness;
+mod service;
+mod shutdown;
 pub mod startup;
 
 // The data layer, under the names the modules here have always used.
-pub use entity::{domain, store};
+use entity::{domain, store};

@@ -12,10 +12,10 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use auditlog_api::domain::new_event::RawEvent;
-use auditlog_api::domain::{ActorType, NewEvent, RetentionRules, clock};
+use entity::domain::new_event::RawEvent;
+use entity::domain::{ActorType, NewEvent, RetentionRules, clock};
 use auditlog_api::live::{Hub, HubSettings};
-use auditlog_api::store;
+use entity::store;
 use auditlog_worker::purge::pass::unique_holder;
 use auditlog_worker::purge::{PurgeSettings, Purger};
 use chrono::{DateTime, Utc};

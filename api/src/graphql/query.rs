@@ -1,4 +1,6 @@
-//! `Query`: reads of the caller's tenant (ADMIN and AUDITOR).
+//! `Query`: reads of the caller's tenant (ADMIN and AUDITOR). Each resolver
+//! authorizes, converts its arguments and calls `service::reads`, which owns
+//! the transaction and the retention cut-off.
 
 use async_graphql::{Context, ID, Object, Result};
 use uuid::Uuid;
@@ -7,9 +9,9 @@ use super::context::ContextExt;
 use super::inputs::AuditEventFilter;
 use super::pagination::{AuditEventConnection, PageArgs};
 use super::types::{ActorCount, ApiKey, AuditEvent, AuditEventFacets, Tenant, ValueCount};
-use crate::domain::{Role, clock};
+use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
-use crate::store;
+use crate::service::reads::TenantReads;
 
 /// Roles that may read a tenant's log and settings.
 pub const READERS: &[Role] = &[Role::Admin, Role::Auditor];
@@ -31,8 +33,7 @@ impl QueryRoot {
     ) -> Result<AuditEventConnection> {
         let caller = ctx.principal().tenant(READERS)?;
         let services = ctx.services();
-        let mut filter = filter.unwrap_or_default().into_domain()?;
-        filter.retained_since = caller.retention.cutoff(clock::now());
+        let filter = filter.unwrap_or_default().into_domain()?;
         let plan = PageArgs {
             first,
             after,
@@ -40,14 +41,9 @@ impl QueryRoot {
             before,
         }
         .plan(&services.cursors, caller.tenant_id)?;
-        let txn = store::tenant_scope::begin(&services.db, caller.tenant_id)
-            .await
-            .map_err(ApiError::from)?;
-        let budget = ctx.response_budget();
-        let rows = store::events::page(&txn, caller.tenant_id, &filter, &plan.page, &budget)
-            .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
+        let rows = TenantReads::of(&services.db, caller)
+            .events_page(filter, &plan.page, &ctx.response_budget())
+            .await?;
         Ok(plan.connection(rows, &services.cursors, caller.tenant_id)?)
     }
 
@@ -55,45 +51,27 @@ impl QueryRoot {
     async fn audit_event(&self, ctx: &Context<'_>, id: ID) -> Result<Option<AuditEvent>> {
         let caller = ctx.principal().tenant(READERS)?;
         let id = parse_uuid("id", &id)?;
-        let retained_since = caller.retention.cutoff(clock::now());
-        let txn = store::tenant_scope::begin(&ctx.services().db, caller.tenant_id)
-            .await
-            .map_err(ApiError::from)?;
-        let row = store::events::find_by_id(&txn, caller.tenant_id, id, retained_since)
-            .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        if let Some(row) = &row {
-            ctx.response_budget()
-                .charge(store::events::stored_size(row))
-                .map_err(ApiError::from)?;
-        }
+        let row = TenantReads::of(&ctx.services().db, caller)
+            .event(id, &ctx.response_budget())
+            .await?;
         Ok(row.map(AuditEvent::try_from).transpose()?)
     }
 
     /// Distinct actions and actors with counts, most frequent first (at most 200 each).
     async fn audit_event_facets(&self, ctx: &Context<'_>) -> Result<AuditEventFacets> {
         let caller = ctx.principal().tenant(READERS)?;
-        let retained_since = caller.retention.cutoff(clock::now());
-        let txn = store::tenant_scope::begin(&ctx.services().db, caller.tenant_id)
-            .await
-            .map_err(ApiError::from)?;
-        let actions = store::events::action_facets(&txn, caller.tenant_id, retained_since)
-            .await
-            .map_err(ApiError::from)?;
-        let actors = store::events::actor_facets(&txn, caller.tenant_id, retained_since)
-            .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
+        let facets = TenantReads::of(&ctx.services().db, caller).facets().await?;
         Ok(AuditEventFacets {
-            actions: actions
+            actions: facets
+                .actions
                 .into_iter()
                 .map(|f| ValueCount {
                     value: f.value,
                     count: f.count,
                 })
                 .collect(),
-            actors: actors
+            actors: facets
+                .actors
                 .into_iter()
                 .map(|f| ActorCount {
                     id: f.id,
@@ -107,16 +85,12 @@ impl QueryRoot {
     /// The caller's tenant.
     async fn tenant(&self, ctx: &Context<'_>) -> Result<Tenant> {
         let caller = ctx.principal().tenant(READERS)?;
-        let txn = store::tenant_scope::begin(&ctx.services().db, caller.tenant_id)
-            .await
-            .map_err(ApiError::from)?;
-        let row = store::tenants::find_by_id(&txn, caller.tenant_id)
-            .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        let row = row.ok_or_else(|| {
-            ApiError::Unauthenticated("the tenant of this key no longer exists".into())
-        })?;
+        let row = TenantReads::of(&ctx.services().db, caller)
+            .tenant()
+            .await?
+            .ok_or_else(|| {
+                ApiError::Unauthenticated("the tenant of this key no longer exists".into())
+            })?;
         Ok(Tenant::from_row(row, &ctx.services().retention)?)
     }
 
@@ -124,13 +98,7 @@ impl QueryRoot {
     #[graphql(complexity = "super::complexity::unpaged_list(child_complexity)")]
     async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKey>> {
         let caller = ctx.principal().tenant(READERS)?;
-        let txn = store::tenant_scope::begin(&ctx.services().db, caller.tenant_id)
-            .await
-            .map_err(ApiError::from)?;
-        let rows = store::api_keys::list(&txn, caller.tenant_id)
-            .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
+        let rows = TenantReads::of(&ctx.services().db, caller).api_keys().await?;
         Ok(rows
             .into_iter()
             .map(|row| ApiKey::from_row(row, &caller.tenant_slug))

@@ -4,11 +4,16 @@
 //! transaction and writes its own audit event into the tenant's log in that same
 //! transaction, so an administrative change and its record commit together.
 //!
+//! Reads live here too ([`reads`]): one place opens every tenant transaction,
+//! so resolvers only authorize, convert and call. Cache invalidation and live
+//! notices happen in the service that made the change, after its commit.
+//!
 //! Used by both the GraphQL resolvers and the command line; knows no GraphQL.
 
 pub mod api_keys;
 pub mod events;
 pub mod group_commit;
+pub mod reads;
 pub mod retention;
 pub mod tenants;
 pub mod user_activity;

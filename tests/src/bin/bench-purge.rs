@@ -100,7 +100,7 @@ async fn main() {
         percentile(&during, 0.50) / percentile(&baseline, 0.50)
     );
 
-    let counter = auditlog_api::store::events::committed_sequence(&db, tenant_id)
+    let counter = entity::store::events::committed_sequence(&db, tenant_id)
         .await
         .unwrap();
     let next = u64::try_from(counter).unwrap();

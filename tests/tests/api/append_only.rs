@@ -6,7 +6,7 @@
 
 use auditlog_api::config::{MetricsListen, Settings};
 use auditlog_api::startup::Application;
-use auditlog_api::store::tenant_scope;
+use entity::store::tenant_scope;
 use auditlog_tests::database::{self, tenant_uuid};
 use auditlog_tests::{Backend, spawn_app};
 use chrono::{Duration, Utc};

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use auditlog_api::config::Settings;
 use auditlog_api::startup::Application;
-use auditlog_api::store::tenant_scope;
+use entity::store::tenant_scope;
 use auditlog_tests::{Backend, TenantHandle, TestApp, spawn_app};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr,

@@ -2,8 +2,8 @@
 //! permalink, facets and subscription replay never return an expired event,
 //! unless the tenant is on legal hold. Ingest refuses events already expired.
 
-use auditlog_api::domain::ActorType;
-use auditlog_api::domain::new_event::RawEvent;
+use entity::domain::ActorType;
+use entity::domain::new_event::RawEvent;
 use auditlog_tests::database::{self, tenant_uuid};
 use auditlog_tests::ws::WsClient;
 use auditlog_tests::{Backend, backend_tests, spawn_app};

@@ -1,0 +1,98 @@
+//! [`TenantReads`]: every read of a tenant's data, each in one tenant-scoped
+//! transaction, with the caller's retention window applied.
+//!
+//! Resolvers authorize, convert arguments and call one of these; they never
+//! open a transaction themselves. Expired events are cut off here, once, from
+//! the window the caller was authenticated with, so no read path can forget it.
+
+use chrono::{DateTime, Utc};
+use entity::{api_keys, audit_events, tenants};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::auth::TenantCaller;
+use crate::domain::clock;
+use crate::error::ApiResult;
+use crate::store::events::{ActorFacet, EventFilter, Page, ValueFacet};
+use crate::store::{self, ResponseBudget, tenant_scope};
+
+/// The reads of one caller's tenant.
+pub(crate) struct TenantReads<'a> {
+    db: &'a DatabaseConnection,
+    tenant_id: Uuid,
+    /// Events that occurred before this instant have expired (`None`: legal hold).
+    retained_since: Option<DateTime<Utc>>,
+}
+
+/// The facets of a tenant's retained log.
+pub(crate) struct Facets {
+    pub(crate) actions: Vec<ValueFacet>,
+    pub(crate) actors: Vec<ActorFacet>,
+}
+
+impl<'a> TenantReads<'a> {
+    pub(crate) fn of(db: &'a DatabaseConnection, caller: &TenantCaller) -> Self {
+        Self {
+            db,
+            tenant_id: caller.tenant_id,
+            retained_since: caller.retention.cutoff(clock::now()),
+        }
+    }
+
+    /// One keyset page of events matching `filter`, each row charged to `budget`.
+    pub(crate) async fn events_page(
+        &self,
+        mut filter: EventFilter,
+        page: &Page,
+        budget: &ResponseBudget,
+    ) -> ApiResult<Vec<audit_events::Model>> {
+        filter.retained_since = self.retained_since;
+        let txn = tenant_scope::begin(self.db, self.tenant_id).await?;
+        let rows = store::events::page(&txn, self.tenant_id, &filter, page, budget).await?;
+        txn.commit().await?;
+        Ok(rows)
+    }
+
+    /// One retained event by id, charged to `budget`.
+    pub(crate) async fn event(
+        &self,
+        id: Uuid,
+        budget: &ResponseBudget,
+    ) -> ApiResult<Option<audit_events::Model>> {
+        let txn = tenant_scope::begin(self.db, self.tenant_id).await?;
+        let row =
+            store::events::find_by_id(&txn, self.tenant_id, id, self.retained_since).await?;
+        txn.commit().await?;
+        if let Some(row) = &row {
+            budget.charge(store::events::stored_size(row))?;
+        }
+        Ok(row)
+    }
+
+    /// Distinct actions and actors of the retained log, with counts.
+    pub(crate) async fn facets(&self) -> ApiResult<Facets> {
+        let txn = tenant_scope::begin(self.db, self.tenant_id).await?;
+        let actions =
+            store::events::action_facets(&txn, self.tenant_id, self.retained_since).await?;
+        let actors =
+            store::events::actor_facets(&txn, self.tenant_id, self.retained_since).await?;
+        txn.commit().await?;
+        Ok(Facets { actions, actors })
+    }
+
+    /// The tenant row (`None`: deleted since the credential was verified).
+    pub(crate) async fn tenant(&self) -> ApiResult<Option<tenants::Model>> {
+        let txn = tenant_scope::begin(self.db, self.tenant_id).await?;
+        let row = store::tenants::find_by_id(&txn, self.tenant_id).await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// The tenant's API keys, oldest first.
+    pub(crate) async fn api_keys(&self) -> ApiResult<Vec<api_keys::Model>> {
+        let txn = tenant_scope::begin(self.db, self.tenant_id).await?;
+        let rows = store::api_keys::list(&txn, self.tenant_id).await?;
+        txn.commit().await?;
+        Ok(rows)
+    }
+}
