@@ -26,7 +26,10 @@ use crate::db;
 use crate::store::role_check::bypass_reasons;
 
 /// Applies pending migrations, as the owner when its connection is configured.
-pub async fn migrate(settings: &Settings, service_db: &DatabaseConnection) -> anyhow::Result<()> {
+pub(crate) async fn migrate(
+    settings: &Settings,
+    service_db: &DatabaseConnection,
+) -> anyhow::Result<()> {
     if let Some(url) = settings.database_roles.migration_url() {
         let owner = db::connect_url(url, 1)
             .await
@@ -67,7 +70,7 @@ async fn schema_is_current(db: &DatabaseConnection) -> bool {
 
 /// Refuses (production) or warns (development, or with the override) when the
 /// service's PostgreSQL role could bypass row-level security.
-pub async fn check(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<()> {
+pub(crate) async fn check(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<()> {
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }

@@ -12,40 +12,40 @@
 //!   `warn`; the HTTP transport answers 503 with `Retry-After`.
 //! - The store layer has its own [`crate::store::StoreError`]; it converts here.
 
-pub mod unavailable;
+pub(crate) mod unavailable;
 
 use async_graphql::ErrorExtensions;
 use entity::store::StoreError;
 
 /// `extensions.code` values, as constants so tests and docs quote the same strings.
-pub mod code {
-    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
-    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
-    pub const FORBIDDEN: &str = "FORBIDDEN";
-    pub const NOT_FOUND: &str = "NOT_FOUND";
-    pub const CONFLICT: &str = "CONFLICT";
-    pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
-    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
-    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
-    pub const INTROSPECTION_DISABLED: &str = "INTROSPECTION_DISABLED";
-    pub const BAD_REQUEST: &str = "BAD_REQUEST";
-    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
-    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
-    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
-    pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
-    pub const SUBSCRIBER_LAGGED: &str = "SUBSCRIBER_LAGGED";
-    pub const RATE_LIMITED: &str = "RATE_LIMITED";
-    pub const QUOTA_EXCEEDED: &str = "QUOTA_EXCEEDED";
-    pub const TIMEOUT: &str = "TIMEOUT";
-    pub const TOO_MANY_SUBSCRIPTIONS: &str = "TOO_MANY_SUBSCRIPTIONS";
-    pub const UNAVAILABLE: &str = "UNAVAILABLE";
-    pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
+pub(crate) mod code {
+    pub(crate) const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub(crate) const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub(crate) const FORBIDDEN: &str = "FORBIDDEN";
+    pub(crate) const NOT_FOUND: &str = "NOT_FOUND";
+    pub(crate) const CONFLICT: &str = "CONFLICT";
+    pub(crate) const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+    pub(crate) const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    pub(crate) const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    pub(crate) const INTROSPECTION_DISABLED: &str = "INTROSPECTION_DISABLED";
+    pub(crate) const BAD_REQUEST: &str = "BAD_REQUEST";
+    pub(crate) const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    pub(crate) const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+    pub(crate) const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    pub(crate) const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
+    pub(crate) const SUBSCRIBER_LAGGED: &str = "SUBSCRIBER_LAGGED";
+    pub(crate) const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub(crate) const QUOTA_EXCEEDED: &str = "QUOTA_EXCEEDED";
+    pub(crate) const TIMEOUT: &str = "TIMEOUT";
+    pub(crate) const TOO_MANY_SUBSCRIPTIONS: &str = "TOO_MANY_SUBSCRIPTIONS";
+    pub(crate) const UNAVAILABLE: &str = "UNAVAILABLE";
+    pub(crate) const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
 }
 
 /// What a client is told when the database cannot be reached: retry, and for
 /// `recordAuditEvents` with the same idempotency keys (the batch may have been
 /// stored if the connection was lost during its commit).
-pub const UNAVAILABLE_MESSAGE: &str = "the database is unavailable; retry the request \
+pub(crate) const UNAVAILABLE_MESSAGE: &str = "the database is unavailable; retry the request \
      (recordAuditEvents: with the same idempotency keys)";
 
 #[derive(Debug, thiserror::Error)]
@@ -197,4 +197,4 @@ impl From<ApiError> for async_graphql::Error {
     }
 }
 
-pub type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;

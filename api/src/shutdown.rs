@@ -16,7 +16,7 @@ use tokio::time::Instant;
 /// Runs the server until it has drained after the shutdown signal, or until the
 /// grace period after the signal has passed (an error). `deadline` receives the
 /// end of the grace period when the signal arrives; returns that deadline.
-pub async fn serve_within_grace<F>(
+pub(crate) async fn serve_within_grace<F>(
     serve: F,
     deadline: &mut oneshot::Receiver<Instant>,
     grace: Duration,

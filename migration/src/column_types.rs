@@ -5,7 +5,7 @@ use sea_orm_migration::sea_orm::DatabaseBackend;
 
 /// A column holding an IP address: `inet` on PostgreSQL (validated, compact,
 /// comparable), text on SQLite.
-pub fn ip_address(backend: DatabaseBackend, name: impl IntoIden) -> ColumnDef {
+pub(crate) fn ip_address(backend: DatabaseBackend, name: impl IntoIden) -> ColumnDef {
     let mut column = ColumnDef::new(name);
     match backend {
         DatabaseBackend::Postgres => column.custom(Alias::new("inet")),
@@ -19,7 +19,7 @@ pub fn ip_address(backend: DatabaseBackend, name: impl IntoIden) -> ColumnDef {
 /// On PostgreSQL the `C` collation makes `ORDER BY`, range scans and prefix
 /// matches byte-ordered and index-friendly whatever the database's locale;
 /// SQLite's default `BINARY` collation already is.
-pub fn identifier(backend: DatabaseBackend, name: impl IntoIden) -> ColumnDef {
+pub(crate) fn identifier(backend: DatabaseBackend, name: impl IntoIden) -> ColumnDef {
     let mut column = ColumnDef::new(name);
     column.text().not_null();
     if backend == DatabaseBackend::Postgres {

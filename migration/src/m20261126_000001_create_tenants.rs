@@ -5,10 +5,10 @@ use sea_orm_migration::prelude::*;
 use crate::column_types;
 
 #[derive(DeriveMigrationName)]
-pub struct Migration;
+pub(crate) struct Migration;
 
 #[derive(DeriveIden)]
-pub enum Tenants {
+pub(crate) enum Tenants {
     Table,
     Id,
     Slug,

@@ -6,7 +6,7 @@ use crate::column_types;
 use crate::m20261126_000001_create_tenants::Tenants;
 
 #[derive(DeriveMigrationName)]
-pub struct Migration;
+pub(crate) struct Migration;
 
 #[derive(DeriveIden)]
 enum ApiKeys {

@@ -3,7 +3,7 @@
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
-pub struct Migration;
+pub(crate) struct Migration;
 
 #[derive(DeriveIden)]
 enum InstanceSettings {

@@ -10,7 +10,7 @@ use sea_orm_migration::prelude::*;
 use crate::m20261126_000001_create_tenants::Tenants;
 
 #[derive(DeriveMigrationName)]
-pub struct Migration;
+pub(crate) struct Migration;
 
 #[derive(DeriveIden)]
 enum UserSessions {

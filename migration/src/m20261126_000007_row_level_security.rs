@@ -31,7 +31,7 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
 
 #[derive(DeriveMigrationName)]
-pub struct Migration;
+pub(crate) struct Migration;
 
 /// The tables of tenant data, each with the column naming its tenant.
 const TENANT_TABLES: [(&str, &str); 5] = [

@@ -21,7 +21,7 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
 
 #[derive(DeriveMigrationName)]
-pub struct Migration;
+pub(crate) struct Migration;
 
 /// The purge function, bound to the schema being migrated.
 const PURGE_FUNCTION: &str = r#"

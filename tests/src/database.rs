@@ -12,14 +12,14 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use entity::domain::new_event::RawEvent;
-use entity::domain::{ActorType, NewEvent, RetentionRules, clock};
 use auditlog_api::live::{Hub, HubSettings};
-use entity::store;
 use auditlog_worker::purge::pass::unique_holder;
 use auditlog_worker::purge::{PurgeSettings, Purger};
 use chrono::{DateTime, Utc};
 use entity::audit_events;
+use entity::domain::new_event::RawEvent;
+use entity::domain::{ActorType, NewEvent, RetentionRules, clock};
+use entity::store;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect,

@@ -11,16 +11,16 @@
 //! absent would hide a misconfigured client behind confusing role errors.
 
 mod authenticator;
-pub mod key_cache;
-pub mod oidc;
-pub mod people;
+pub(crate) mod key_cache;
+pub(crate) mod oidc;
+pub(crate) mod people;
 mod person;
 mod principal;
-pub mod session_secret;
+pub(crate) mod session_secret;
 
-pub use crate::domain::AuditActor;
-pub use authenticator::{AuthError, Authenticator};
-pub use key_cache::ApiKeyCache;
-pub use people::People;
-pub use person::{Person, PersonCredential};
-pub use principal::{ActorOfCaller, CallerIdentity, Principal, TenantCaller};
+pub(crate) use crate::domain::AuditActor;
+pub(crate) use authenticator::{AuthError, Authenticator};
+pub(crate) use key_cache::ApiKeyCache;
+pub(crate) use people::People;
+pub(crate) use person::PersonCredential;
+pub(crate) use principal::{ActorOfCaller, CallerIdentity, Principal, TenantCaller};

@@ -40,7 +40,7 @@ pub enum PersonOutcome {
 /// Logs a refused person (never the credential): who, which tenant if known,
 /// the reason category, and the message that names the missing claim.
 /// `context` says where (`"bearer token"`, `"browser login"`).
-pub fn log_refusal(
+pub(crate) fn log_refusal(
     context: &str,
     tenant: Option<&tenants::Model>,
     person: &Person,

@@ -89,7 +89,7 @@ impl Principal {
 
 /// The actor of a caller's self-audit events: credentials are the
 /// transport's business, so the mapping lives here, not in `entity`.
-pub trait ActorOfCaller: Sized {
+pub(crate) trait ActorOfCaller: Sized {
     fn of_caller(caller: &TenantCaller) -> Self;
     fn of_person(person: &Person) -> Self;
 }

@@ -13,19 +13,19 @@ use crate::domain::secret::{random_alphanumeric, sha256_hex};
 const SECRET_LEN: usize = 43;
 
 /// A freshly generated session secret: `cookie_value` goes to the browser once.
-pub struct NewSessionSecret {
+pub(crate) struct NewSessionSecret {
     pub cookie_value: String,
     pub secret_hash: String,
 }
 
 /// A presented cookie value, split but not yet checked against the database.
 #[derive(Debug, PartialEq, Eq)]
-pub struct PresentedSession {
+pub(crate) struct PresentedSession {
     pub tenant_id: Uuid,
     pub secret_hash: String,
 }
 
-pub fn generate(tenant_id: Uuid) -> NewSessionSecret {
+pub(crate) fn generate(tenant_id: Uuid) -> NewSessionSecret {
     let secret = random_alphanumeric(SECRET_LEN);
     NewSessionSecret {
         cookie_value: format!("{}.{secret}", tenant_id.simple()),
@@ -33,7 +33,7 @@ pub fn generate(tenant_id: Uuid) -> NewSessionSecret {
     }
 }
 
-pub fn parse(value: &str) -> Option<PresentedSession> {
+pub(crate) fn parse(value: &str) -> Option<PresentedSession> {
     let (tenant, secret) = value.split_once('.')?;
     let well_formed = tenant.len() == 32
         && secret.len() == SECRET_LEN

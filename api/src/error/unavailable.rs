@@ -25,7 +25,7 @@ const SQLITE_BUSY: i64 = 5;
 const SQLITE_LOCKED: i64 = 6;
 
 /// Whether `error` means the database is unreachable or refusing work for now.
-pub fn is_unavailable(error: &DbErr) -> bool {
+pub(crate) fn is_unavailable(error: &DbErr) -> bool {
     match error {
         DbErr::ConnectionAcquire(_) => true,
         // sea-orm's own connection errors (a closed pool: "Disconnected").
@@ -38,7 +38,7 @@ pub fn is_unavailable(error: &DbErr) -> bool {
 }
 
 /// Whether any error in the chain of `error` is an unavailable database.
-pub fn is_unavailable_chain(error: &anyhow::Error) -> bool {
+pub(crate) fn is_unavailable_chain(error: &anyhow::Error) -> bool {
     error
         .chain()
         .filter_map(|cause| cause.downcast_ref::<DbErr>())

@@ -11,7 +11,7 @@ use super::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::store::events::MAX_FACET_VALUES;
 
 /// A Relay connection's page: `last`, else `first`, else the default page size.
-pub fn page(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+pub(super) fn page(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
     let size = last
         .or(first)
         .unwrap_or(DEFAULT_PAGE_SIZE)
@@ -20,7 +20,7 @@ pub fn page(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> u
 }
 
 /// A facet list (at most [`MAX_FACET_VALUES`] values).
-pub fn facet_list(child_complexity: usize) -> usize {
+pub(super) fn facet_list(child_complexity: usize) -> usize {
     list(
         usize::try_from(MAX_FACET_VALUES).unwrap_or(usize::MAX),
         child_complexity,
@@ -29,7 +29,7 @@ pub fn facet_list(child_complexity: usize) -> usize {
 
 /// A list that is not paged and has no fixed bound (`apiKeys`): counted as a
 /// default page.
-pub fn unpaged_list(child_complexity: usize) -> usize {
+pub(super) fn unpaged_list(child_complexity: usize) -> usize {
     list(
         usize::try_from(DEFAULT_PAGE_SIZE).unwrap_or_default(),
         child_complexity,

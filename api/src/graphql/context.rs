@@ -14,7 +14,7 @@ use crate::live::Hub;
 use crate::store::ResponseBudget;
 
 /// Long-lived handles shared by every request.
-pub struct Services {
+pub(crate) struct Services {
     pub db: DatabaseConnection,
     pub cursors: CursorCodec,
     pub live: Hub,
@@ -28,7 +28,7 @@ pub struct Services {
     pub key_cache: ApiKeyCache,
 }
 
-pub trait ContextExt {
+pub(super) trait ContextExt {
     fn services(&self) -> &Services;
     fn principal(&self) -> &Principal;
     fn response_budget(&self) -> ResponseBudget;

@@ -19,18 +19,18 @@ use crate::store::events::Position;
 const TAG_LEN: usize = 16;
 
 #[derive(Clone)]
-pub struct CursorCodec {
+pub(crate) struct CursorCodec {
     key: Vec<u8>,
 }
 
 impl CursorCodec {
-    pub fn new(key: &str) -> Self {
+    pub(crate) fn new(key: &str) -> Self {
         Self {
             key: key.as_bytes().to_vec(),
         }
     }
 
-    pub fn encode(&self, tenant_id: Uuid, position: Position) -> String {
+    pub(crate) fn encode(&self, tenant_id: Uuid, position: Position) -> String {
         let body = format!(
             "{}:{}",
             position.occurred_at.timestamp_micros(),
@@ -45,7 +45,7 @@ impl CursorCodec {
     }
 
     /// `None` for anything this server did not issue to this tenant.
-    pub fn decode(&self, tenant_id: Uuid, cursor: &str) -> Option<Position> {
+    pub(crate) fn decode(&self, tenant_id: Uuid, cursor: &str) -> Option<Position> {
         let (body, tag) = cursor.split_once('.')?;
         let body = URL_SAFE_NO_PAD.decode(body).ok()?;
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;

@@ -16,7 +16,7 @@
 //! still judges; an unterminated string simply ends the scan.
 
 /// Longest name (field, alias, argument, variable, fragment, directive) accepted.
-pub const MAX_NAME_BYTES: usize = 1024;
+pub(super) const MAX_NAME_BYTES: usize = 1024;
 
 /// Bounds on a document's text (`AUDITLOG_MAX_DOCUMENT_*`, `AUDITLOG_MAX_NESTING`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub struct DocumentLimits {
 
 /// Why a document was refused; `Display` is the client's message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ScanRefusal {
+pub(crate) enum ScanRefusal {
     #[error("the document is longer than {0} bytes (AUDITLOG_MAX_DOCUMENT_BYTES)")]
     Bytes(usize),
     #[error("the document has more than {0} tokens (AUDITLOG_MAX_DOCUMENT_TOKENS)")]
@@ -42,7 +42,7 @@ pub enum ScanRefusal {
 }
 
 /// Checks `text` against `limits`; stops at the first bound passed.
-pub fn scan(text: &str, limits: &DocumentLimits) -> Result<(), ScanRefusal> {
+pub(crate) fn scan(text: &str, limits: &DocumentLimits) -> Result<(), ScanRefusal> {
     if text.len() > limits.max_bytes {
         return Err(ScanRefusal::Bytes(limits.max_bytes));
     }
@@ -99,7 +99,7 @@ pub fn scan(text: &str, limits: &DocumentLimits) -> Result<(), ScanRefusal> {
 /// (the variables object itself is level 0). Walked with an explicit stack.
 /// serde_json already refuses JSON nested deeper than 128 while parsing; this
 /// bound makes variables obey the same documented limit as the document.
-pub fn variables_too_deep(variables: &async_graphql::Variables, max_nesting: usize) -> bool {
+pub(super) fn variables_too_deep(variables: &async_graphql::Variables, max_nesting: usize) -> bool {
     use async_graphql::Value;
     let mut pending: Vec<(&Value, usize)> = variables.values().map(|value| (value, 1)).collect();
     while let Some((value, depth)) = pending.pop() {

@@ -30,9 +30,9 @@ use async_graphql::{
 use crate::error::code;
 
 /// Errors kept in one response; later ones are counted in a last error.
-pub const MAX_ERRORS: usize = 100;
+pub(super) const MAX_ERRORS: usize = 100;
 
-pub struct ErrorCodes;
+pub(super) struct ErrorCodes;
 
 impl ExtensionFactory for ErrorCodes {
     fn create(&self) -> Arc<dyn Extension> {
@@ -125,7 +125,11 @@ fn request_error_code(message: &str) -> Option<&'static str> {
 }
 
 /// An error of our own extensions (limits, the introspection switch) with its code.
-pub fn coded_error(message: impl Into<String>, position: Option<Pos>, code: &str) -> ServerError {
+pub(super) fn coded_error(
+    message: impl Into<String>,
+    position: Option<Pos>,
+    code: &str,
+) -> ServerError {
     let mut error = ServerError::new(message, position);
     let mut extensions = ErrorExtensionValues::default();
     extensions.set("code", code);

@@ -34,7 +34,7 @@ use crate::error::code;
 use crate::store::ResponseBudget;
 
 #[derive(Clone, Copy, Debug)]
-pub struct DocumentGuard {
+pub(super) struct DocumentGuard {
     pub document: DocumentLimits,
     pub selections: SelectionLimit,
     /// Whether `__schema`/`__type` are answered; if not, they are refused here.

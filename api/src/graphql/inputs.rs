@@ -13,11 +13,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::events::EventFilter;
 
 /// Most values accepted in one list filter (`actions`, `actorIds`).
-pub const MAX_FILTER_VALUES: usize = 100;
+pub(crate) const MAX_FILTER_VALUES: usize = 100;
 
 /// Narrows `auditEvents` (and live subscriptions). All given fields must match.
 #[derive(InputObject, Clone, Debug, Default)]
-pub struct AuditEventFilter {
+pub(crate) struct AuditEventFilter {
     /// Exact match, any of.
     pub actions: Option<Vec<String>>,
     /// e.g. `"entry."` matches `entry.create` and `entry.update`.
@@ -37,7 +37,7 @@ pub struct AuditEventFilter {
 }
 
 impl AuditEventFilter {
-    pub fn into_domain(self) -> ApiResult<EventFilter> {
+    pub(crate) fn into_domain(self) -> ApiResult<EventFilter> {
         for (name, list) in [("actions", &self.actions), ("actorIds", &self.actor_ids)] {
             if list
                 .as_ref()

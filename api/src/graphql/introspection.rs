@@ -21,7 +21,7 @@ use crate::error::code;
 const INTROSPECTION_FIELDS: [&str; 2] = ["__schema", "__type"];
 
 /// `INTROSPECTION_DISABLED` if an operation of `document` introspects the schema.
-pub fn refusal(document: &ExecutableDocument) -> Option<ServerError> {
+pub(super) fn refusal(document: &ExecutableDocument) -> Option<ServerError> {
     let mut visited = HashSet::new();
     let position = document.operations.iter().find_map(|(_, operation)| {
         introspection_field(document, &operation.node.selection_set.node, &mut visited)

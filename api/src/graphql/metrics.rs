@@ -24,7 +24,7 @@ use async_graphql::registry::Registry;
 use async_graphql::{Response, ServerResult, Variables};
 
 #[derive(Default)]
-pub struct OperationMetrics;
+pub(super) struct OperationMetrics;
 
 impl ExtensionFactory for OperationMetrics {
     fn create(&self) -> Arc<dyn Extension> {

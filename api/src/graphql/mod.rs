@@ -6,12 +6,12 @@
 
 mod complexity;
 mod context;
-pub mod cursor;
+pub(crate) mod cursor;
 mod document_scan;
 mod enums;
 mod error_codes;
 mod guard;
-pub mod inputs;
+pub(crate) mod inputs;
 mod introspection;
 mod limits;
 mod metrics;
@@ -19,11 +19,11 @@ mod mutation;
 mod pagination;
 mod query;
 mod schema;
+#[cfg(test)]
 mod sdl;
 mod subscription;
-pub mod types;
+pub(crate) mod types;
 
-pub use context::Services;
-pub use document_scan::{DocumentLimits, ScanRefusal, scan as scan_document};
-pub use schema::{AuditLogSchema, SchemaLimits, build_schema};
-pub use sdl::sdl;
+pub(crate) use context::Services;
+pub(crate) use document_scan::{DocumentLimits, scan as scan_document};
+pub(crate) use schema::{AuditLogSchema, SchemaLimits, build_schema};

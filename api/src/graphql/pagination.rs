@@ -12,13 +12,13 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::events::{Page, PageDirection, Position};
 use entity::audit_events;
 
-pub const DEFAULT_PAGE_SIZE: i32 = 50;
-pub const MAX_PAGE_SIZE: i32 = 500;
+pub(super) const DEFAULT_PAGE_SIZE: i32 = 50;
+pub(super) const MAX_PAGE_SIZE: i32 = 500;
 
-pub type AuditEventConnection = Connection<String, AuditEvent>;
+pub(super) type AuditEventConnection = Connection<String, AuditEvent>;
 
 /// The Relay arguments as received.
-pub struct PageArgs {
+pub(super) struct PageArgs {
     pub first: Option<i32>,
     pub after: Option<String>,
     pub last: Option<i32>,
@@ -26,7 +26,7 @@ pub struct PageArgs {
 }
 
 /// A validated page request, remembering what the connection's `pageInfo` needs.
-pub struct PagePlan {
+pub(super) struct PagePlan {
     pub page: Page,
     requested: usize,
     has_after: bool,
@@ -34,7 +34,7 @@ pub struct PagePlan {
 }
 
 impl PageArgs {
-    pub fn plan(self, codec: &CursorCodec, tenant_id: Uuid) -> ApiResult<PagePlan> {
+    pub(super) fn plan(self, codec: &CursorCodec, tenant_id: Uuid) -> ApiResult<PagePlan> {
         if self.first.is_some() && self.last.is_some() {
             return Err(ApiError::bad_input(
                 "pass either `first` or `last`, not both",
@@ -85,7 +85,7 @@ impl PageArgs {
 
 impl PagePlan {
     /// Builds the connection from the rows the store returned for `self.page`.
-    pub fn connection(
+    pub(super) fn connection(
         &self,
         mut rows: Vec<audit_events::Model>,
         codec: &CursorCodec,

@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::reads::TenantReads;
 
 /// Roles that may read a tenant's log and settings.
-pub const READERS: &[Role] = &[Role::Admin, Role::Auditor];
+pub(super) const READERS: &[Role] = &[Role::Admin, Role::Auditor];
 
 pub struct QueryRoot;
 
@@ -98,7 +98,9 @@ impl QueryRoot {
     #[graphql(complexity = "super::complexity::unpaged_list(child_complexity)")]
     async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKey>> {
         let caller = ctx.principal().tenant(READERS)?;
-        let rows = TenantReads::of(&ctx.services().db, caller).api_keys().await?;
+        let rows = TenantReads::of(&ctx.services().db, caller)
+            .api_keys()
+            .await?;
         Ok(rows
             .into_iter()
             .map(|row| ApiKey::from_row(row, &caller.tenant_slug))
@@ -107,7 +109,7 @@ impl QueryRoot {
 }
 
 /// Parses a GraphQL `ID` that must be a UUID.
-pub fn parse_uuid(argument: &str, id: &ID) -> ApiResult<Uuid> {
+pub(super) fn parse_uuid(argument: &str, id: &ID) -> ApiResult<Uuid> {
     Uuid::parse_str(id.as_str()).map_err(|_| {
         // Quote no more of the input than a UUID's length: the message may be
         // repeated once per alias.

@@ -13,11 +13,11 @@ use super::query::QueryRoot;
 use super::subscription::SubscriptionRoot;
 use crate::config::QueryLimitsConfig;
 
-pub type AuditLogSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+pub(crate) type AuditLogSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Bounds on the work one request may ask for.
 #[derive(Clone, Copy, Debug)]
-pub struct SchemaLimits {
+pub(crate) struct SchemaLimits {
     /// Deepest selection nesting outside introspection (introspection has its
     /// own bounds, see `limits`).
     pub max_depth: usize,
@@ -43,7 +43,7 @@ pub struct SchemaLimits {
 
 impl SchemaLimits {
     /// The configured limits (`AUDITLOG_MAX_*`).
-    pub fn from_config(config: &QueryLimitsConfig, introspection: bool) -> Self {
+    pub(crate) fn from_config(config: &QueryLimitsConfig, introspection: bool) -> Self {
         let size = |value: u32| usize::try_from(value).unwrap_or(usize::MAX);
         Self {
             max_depth: size(config.max_depth),
@@ -69,7 +69,7 @@ impl Default for SchemaLimits {
     }
 }
 
-pub fn build_schema(services: Services, limits: SchemaLimits) -> AuditLogSchema {
+pub(crate) fn build_schema(services: Services, limits: SchemaLimits) -> AuditLogSchema {
     let mut builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .data(services)
         .limit_complexity(limits.max_complexity)

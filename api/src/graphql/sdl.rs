@@ -1,4 +1,4 @@
-//! The schema as SDL, and the check that keeps `api/schema.graphql` true.
+//! The check that keeps `api/schema.graphql`, the schema as SDL, true.
 //!
 //! The committed SDL is part of the public contract: a change to a type, a
 //! field or an argument shows in review as a diff of `api/schema.graphql`.
@@ -13,7 +13,7 @@ use super::subscription::SubscriptionRoot;
 
 /// The schema's SDL, as clients and code generators see it with
 /// introspection on (the types do not depend on settings).
-pub fn sdl() -> String {
+pub(crate) fn sdl() -> String {
     let builder: SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> =
         Schema::build(QueryRoot, MutationRoot, SubscriptionRoot);
     builder.finish().sdl()

@@ -21,7 +21,7 @@ fn corrupt(what: &str, value: &str) -> ApiError {
 
 /// One recorded audit event. `id` is the shareable permalink id.
 #[derive(SimpleObject, Clone, Debug)]
-pub struct AuditEvent {
+pub(crate) struct AuditEvent {
     pub id: ID,
     /// Position in the tenant's log: 1, 2, 3, ... without gaps, in commit order.
     pub sequence: i64,
@@ -38,7 +38,7 @@ pub struct AuditEvent {
 }
 
 #[derive(SimpleObject, Clone, Debug)]
-pub struct Actor {
+pub(crate) struct Actor {
     #[graphql(name = "type")]
     pub actor_type: GqlActorType,
     pub id: String,
@@ -47,7 +47,7 @@ pub struct Actor {
 }
 
 #[derive(SimpleObject, Clone, Debug)]
-pub struct Target {
+pub(crate) struct Target {
     #[graphql(name = "type")]
     pub target_type: String,
     pub id: Option<String>,
@@ -55,7 +55,7 @@ pub struct Target {
 }
 
 #[derive(SimpleObject, Clone, Debug)]
-pub struct EventContext {
+pub(crate) struct EventContext {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
@@ -103,7 +103,7 @@ impl TryFrom<audit_events::Model> for AuditEvent {
 
 /// The caller's tenant.
 #[derive(SimpleObject, Clone, Debug)]
-pub struct Tenant {
+pub(crate) struct Tenant {
     pub id: ID,
     pub slug: String,
     pub name: String,
@@ -115,7 +115,7 @@ pub struct Tenant {
 
 /// A tenant's retention policy in force. Retention is measured on `occurredAt`.
 #[derive(SimpleObject, Clone, Debug)]
-pub struct RetentionPolicy {
+pub(crate) struct RetentionPolicy {
     /// Days an event is kept after it occurred.
     pub days: i32,
     /// The plan's default period (what `changeTenantPlan` resets to).
@@ -136,7 +136,7 @@ pub struct RetentionPolicy {
 }
 
 impl Tenant {
-    pub fn from_row(row: tenants::Model, rules: &RetentionRules) -> Result<Self, ApiError> {
+    pub(crate) fn from_row(row: tenants::Model, rules: &RetentionRules) -> Result<Self, ApiError> {
         let plan = Plan::from_db(&row.plan).ok_or_else(|| corrupt("plan", &row.plan))?;
         let days = rules.effective_days(plan, row.retention_days);
         let (min, max) = rules.bounds(plan);
@@ -167,7 +167,7 @@ impl Tenant {
 
 /// An API key, without its secret (which is never stored).
 #[derive(SimpleObject, Clone, Debug)]
-pub struct ApiKey {
+pub(crate) struct ApiKey {
     pub id: ID,
     pub name: String,
     pub role: GqlRole,
@@ -179,7 +179,7 @@ pub struct ApiKey {
 }
 
 impl ApiKey {
-    pub fn from_row(row: api_keys::Model, tenant_slug: &str) -> Result<Self, ApiError> {
+    pub(crate) fn from_row(row: api_keys::Model, tenant_slug: &str) -> Result<Self, ApiError> {
         let role = Role::from_db(&row.role).ok_or_else(|| corrupt("role", &row.role))?;
         Ok(Self {
             id: ID(row.id.to_string()),
@@ -194,26 +194,26 @@ impl ApiKey {
 }
 
 #[derive(SimpleObject, Clone, Debug)]
-pub struct CreatedApiKey {
+pub(crate) struct CreatedApiKey {
     pub api_key: ApiKey,
     /// The whole key. Shown here once; only its hash is kept.
     pub secret: String,
 }
 
 #[derive(SimpleObject, Clone, Debug)]
-pub struct CreatedTenant {
+pub(crate) struct CreatedTenant {
     pub tenant: Tenant,
     pub admin_key: CreatedApiKey,
 }
 
 #[derive(SimpleObject, Clone, Debug)]
-pub struct RecordAuditEventsPayload {
+pub(crate) struct RecordAuditEventsPayload {
     /// The stored events, in input order.
     pub events: Vec<AuditEvent>,
 }
 
 #[derive(SimpleObject, Clone, Debug)]
-pub struct AuditEventFacets {
+pub(crate) struct AuditEventFacets {
     #[graphql(complexity = "super::complexity::facet_list(child_complexity)")]
     pub actions: Vec<ValueCount>,
     #[graphql(complexity = "super::complexity::facet_list(child_complexity)")]
@@ -221,13 +221,13 @@ pub struct AuditEventFacets {
 }
 
 #[derive(SimpleObject, Clone, Debug)]
-pub struct ValueCount {
+pub(crate) struct ValueCount {
     pub value: String,
     pub count: i64,
 }
 
 #[derive(SimpleObject, Clone, Debug)]
-pub struct ActorCount {
+pub(crate) struct ActorCount {
     pub id: String,
     pub name: Option<String>,
     pub count: i64,

@@ -24,13 +24,13 @@ use sha2::Sha512;
 
 use crate::auth::oidc::{LoginSettings, PendingLogin};
 
-pub const SESSION_COOKIE: &str = "auditlog_session";
+pub(crate) const SESSION_COOKIE: &str = "auditlog_session";
 const LOGIN_COOKIE: &str = "auditlog_login";
 const LOGIN_COOKIE_PATH: &str = "/auth/callback";
 /// How long a browser has to come back from the IdP.
-pub const LOGIN_FLOW_TTL: cookie::time::Duration = cookie::time::Duration::minutes(10);
+pub(crate) const LOGIN_FLOW_TTL: cookie::time::Duration = cookie::time::Duration::minutes(10);
 /// The header that vouches for a same-origin request without `Origin`.
-pub const CSRF_HEADER: &str = "x-requested-with";
+pub(crate) const CSRF_HEADER: &str = "x-requested-with";
 
 /// A login in progress, as carried in the encrypted `auditlog_login` cookie.
 #[derive(Serialize, Deserialize)]
@@ -159,7 +159,7 @@ impl BrowserAuth {
 }
 
 /// The value of cookie `name` in the request's `Cookie` headers.
-pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -14,7 +14,7 @@ const FORWARDED_FOR: &str = "x-forwarded-for";
 
 /// The client of a request; `None` when the server was started without
 /// connection info (then the per-IP limit does not apply).
-pub fn client_ip(parts: &Parts, trusted_proxies: &[IpNet]) -> Option<IpAddr> {
+pub(super) fn client_ip(parts: &Parts, trusted_proxies: &[IpNet]) -> Option<IpAddr> {
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()

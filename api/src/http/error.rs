@@ -15,7 +15,7 @@ use super::problem::{internal, problem, set_retry_after};
 use crate::error::code;
 
 #[derive(Debug, thiserror::Error)]
-pub enum HttpError {
+pub(super) enum HttpError {
     /// 400 `UNAUTHENTICATED`: a sign-in that cannot go on; the reason is a
     /// short category, never a token or the identity provider's own text.
     #[error("sign-in failed ({0})")]

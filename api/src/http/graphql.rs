@@ -40,7 +40,7 @@ use super::state::AppState;
 use crate::auth::Principal;
 use crate::error::code;
 
-pub async fn post_handler(
+pub(super) async fn post_handler(
     State(state): State<AppState>,
     principal: Principal,
     caller_request_id: Option<Extension<CallerRequestId>>,
@@ -82,7 +82,7 @@ pub async fn post_handler(
     execute(&state, principal, caller_request_id, request, media_type).await
 }
 
-pub async fn get_handler(
+pub(super) async fn get_handler(
     State(state): State<AppState>,
     principal: Principal,
     caller_request_id: Option<Extension<CallerRequestId>>,

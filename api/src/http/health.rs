@@ -10,11 +10,11 @@ use serde_json::json;
 
 use super::state::AppState;
 
-pub async fn live() -> &'static str {
+pub(super) async fn live() -> &'static str {
     "ok"
 }
 
-pub async fn ready(State(state): State<AppState>) -> Response {
+pub(super) async fn ready(State(state): State<AppState>) -> Response {
     let report = state.readiness.check().await;
     let status = if report.is_ready() {
         StatusCode::OK

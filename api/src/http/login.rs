@@ -33,19 +33,19 @@ use crate::service::user_activity;
 const DEFAULT_RETURN_TO: &str = "/graphql";
 
 #[derive(Deserialize)]
-pub struct LoginQuery {
+pub(super) struct LoginQuery {
     return_to: Option<String>,
 }
 
 #[derive(Deserialize)]
-pub struct CallbackQuery {
+pub(super) struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
     iss: Option<String>,
 }
 
-pub async fn login(
+pub(super) async fn login(
     State(state): State<AppState>,
     Query(query): Query<LoginQuery>,
 ) -> Result<Response, HttpError> {
@@ -71,7 +71,7 @@ pub async fn login(
 }
 
 /// Every answer of the callback, success or failure, clears the login-flow cookie.
-pub async fn callback(
+pub(super) async fn callback(
     State(state): State<AppState>,
     Query(query): Query<CallbackQuery>,
     headers: HeaderMap,
@@ -177,7 +177,7 @@ async fn finish_sign_in(
     }
 }
 
-pub async fn logout(
+pub(super) async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {

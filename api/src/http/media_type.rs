@@ -9,12 +9,12 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
-pub const JSON: &str = "application/json";
-pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+pub(super) const JSON: &str = "application/json";
+pub(super) const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
 /// The media type of a GraphQL response body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ResponseMediaType {
+pub(super) enum ResponseMediaType {
     /// `application/json`: GraphQL errors come with status 200.
     Json,
     /// `application/graphql-response+json`: requests that cannot execute
@@ -23,7 +23,7 @@ pub enum ResponseMediaType {
 }
 
 impl ResponseMediaType {
-    pub fn header_value(self) -> HeaderValue {
+    pub(super) fn header_value(self) -> HeaderValue {
         HeaderValue::from_static(match self {
             Self::Json => JSON,
             Self::GraphQLResponseJson => GRAPHQL_RESPONSE_JSON,
@@ -32,7 +32,7 @@ impl ResponseMediaType {
 
     /// The type the client's `Accept` header asks for; `None` when it accepts
     /// neither (the caller answers 406).
-    pub fn negotiate(headers: &HeaderMap) -> Option<Self> {
+    pub(super) fn negotiate(headers: &HeaderMap) -> Option<Self> {
         let ranges: Vec<MediaRange> = headers
             .get_all(header::ACCEPT)
             .iter()
@@ -62,7 +62,7 @@ impl ResponseMediaType {
 }
 
 /// Whether a request body is `application/json` in UTF-8 (the default charset).
-pub fn is_json_request(headers: &HeaderMap) -> bool {
+pub(super) fn is_json_request(headers: &HeaderMap) -> bool {
     let Some(value) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())

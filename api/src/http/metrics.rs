@@ -34,15 +34,15 @@ use super::state::AppState;
 use crate::domain::secret::tokens_match;
 
 /// Connections a metrics listener serves at once: scrapers are few.
-pub const MAX_CONNECTIONS: usize = 64;
+pub(crate) const MAX_CONNECTIONS: usize = 64;
 
 /// The process's Prometheus handle (installed by the first caller; see
 /// `auditlog_worker::metrics`).
-pub fn handle() -> Option<&'static PrometheusHandle> {
+pub(crate) fn handle() -> Option<&'static PrometheusHandle> {
     auditlog_worker::metrics::recorder()
 }
 
-pub async fn render(State(state): State<AppState>) -> Response {
+pub(crate) async fn render(State(state): State<AppState>) -> Response {
     metrics::gauge!("auditlog_live_subscribers").set(state.live.subscriber_count() as f64);
     // The pool getters panic on the other backend, so branch on it first.
     let (open, idle) = match state.db.get_database_backend() {
@@ -63,7 +63,10 @@ pub async fn render(State(state): State<AppState>) -> Response {
 
 /// `GET /metrics` on the main port: only with `Authorization: Bearer <token>`
 /// matching `AUDITLOG_METRICS_TOKEN` (compared in constant time); else 401.
-pub async fn render_with_token(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(crate) async fn render_with_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Response {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -86,7 +89,7 @@ pub async fn render_with_token(State(state): State<AppState>, headers: HeaderMap
 }
 
 /// The metrics listener's routes: `GET /metrics` and nothing else.
-pub fn router(state: AppState) -> axum::Router {
+pub(crate) fn router(state: AppState) -> axum::Router {
     handle();
     axum::Router::new()
         .route("/metrics", axum::routing::get(render))
@@ -110,7 +113,7 @@ fn exposition() -> Response {
 }
 
 /// Counts and times every HTTP request by matched route (not raw path).
-pub async fn track(request: Request, next: Next) -> Response {
+pub(crate) async fn track(request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()

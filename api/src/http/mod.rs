@@ -4,7 +4,7 @@
 //! Owns status codes and content types; delegates everything else to
 //! `graphql` (execution) and `auth` (who is calling).
 
-pub mod browser;
+pub(crate) mod browser;
 mod client_ip;
 mod error;
 mod extract;
@@ -12,12 +12,12 @@ mod graphql;
 mod health;
 mod login;
 mod media_type;
-pub mod metrics;
+pub(crate) mod metrics;
 mod problem;
 mod rate_limit;
-pub mod request_id;
+pub(crate) mod request_id;
 mod response_cap;
-pub mod serve;
+pub(crate) mod serve;
 mod state;
 mod timeout;
 mod websocket;
@@ -31,12 +31,12 @@ use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
-pub use state::AppState;
+pub(crate) use state::AppState;
 
 /// Largest accepted request body; larger ones get HTTP 413.
-pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     metrics::handle();
     // `/metrics` lives on its own listener; here only behind a token.
     let metrics_route: Router<AppState> = match state.metrics_token {

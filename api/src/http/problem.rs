@@ -10,12 +10,12 @@ use serde_json::json;
 
 use crate::error::code;
 
-pub fn problem(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+pub(super) fn problem(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     let body = json!({ "errors": [{ "message": message.into(), "extensions": { "code": code } }] });
     (status, axum::Json(body)).into_response()
 }
 
-pub fn method_not_allowed(message: &str) -> Response {
+pub(super) fn method_not_allowed(message: &str) -> Response {
     let mut response = problem(
         StatusCode::METHOD_NOT_ALLOWED,
         code::METHOD_NOT_ALLOWED,
@@ -27,7 +27,7 @@ pub fn method_not_allowed(message: &str) -> Response {
     response
 }
 
-pub fn internal() -> Response {
+pub(super) fn internal() -> Response {
     problem(
         StatusCode::INTERNAL_SERVER_ERROR,
         code::INTERNAL_SERVER_ERROR,
@@ -37,7 +37,7 @@ pub fn internal() -> Response {
 
 /// 503 with `Retry-After`: the database cannot be reached; the request may be
 /// retried unchanged (see `crate::error::unavailable`).
-pub fn unavailable() -> Response {
+pub(super) fn unavailable() -> Response {
     super::error::HttpError::Unavailable(crate::error::UNAVAILABLE_MESSAGE.to_owned())
         .into_response()
 }
@@ -46,12 +46,12 @@ pub fn unavailable() -> Response {
 const RETRY_AFTER_SECS: u64 = 1;
 
 /// `Retry-After` of a 503.
-pub fn set_retry_after(response: &mut Response) {
+pub(super) fn set_retry_after(response: &mut Response) {
     insert_retry_after(response, RETRY_AFTER_SECS);
 }
 
 /// `Retry-After` of a 429 (rate limits, quotas).
-pub fn with_retry_after(mut response: Response, seconds: u64) -> Response {
+pub(super) fn with_retry_after(mut response: Response, seconds: u64) -> Response {
     insert_retry_after(&mut response, seconds);
     response
 }
@@ -63,7 +63,7 @@ fn insert_retry_after(response: &mut Response, seconds: u64) {
         .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
 }
 
-pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+pub(super) fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     let detail = panic
         .downcast_ref::<String>()
         .map(String::as_str)

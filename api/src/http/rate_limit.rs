@@ -18,7 +18,11 @@ use crate::error::code;
 use crate::limits::{Rejection, Scope};
 
 /// Middleware: refuses a client IP over `AUDITLOG_RATE_LIMIT_PER_IP`.
-pub async fn per_ip(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(super) async fn per_ip(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let (parts, body) = request.into_parts();
     if let Some(client) = client_ip(&parts, &state.trusted_proxies)
         && let Err(rejection) = state.limits.check_ip(client)
@@ -30,7 +34,7 @@ pub async fn per_ip(State(state): State<AppState>, request: Request, next: Next)
 }
 
 /// The 429 for an authenticated request over its credential's rate, if it is.
-pub fn credential_refusal(state: &AppState, principal: &Principal) -> Option<Response> {
+pub(super) fn credential_refusal(state: &AppState, principal: &Principal) -> Option<Response> {
     state
         .limits
         .check_credential(principal)
@@ -39,7 +43,7 @@ pub fn credential_refusal(state: &AppState, principal: &Principal) -> Option<Res
 }
 
 /// HTTP 429 for a rate-limit rejection.
-pub fn too_many_requests(rejection: Rejection) -> Response {
+pub(super) fn too_many_requests(rejection: Rejection) -> Response {
     let message = match rejection.scope {
         Scope::Ip => "too many requests from this address",
         _ => "too many requests with this credential",
@@ -56,7 +60,7 @@ pub fn too_many_requests(rejection: Rejection) -> Response {
 
 /// 429 and `Retry-After` for a GraphQL response refused by the ingest quota
 /// or a rate limit (`None`: an ordinary response, status 200).
-pub fn status_of(response: &async_graphql::Response) -> Option<(StatusCode, u64)> {
+pub(super) fn status_of(response: &async_graphql::Response) -> Option<(StatusCode, u64)> {
     response.errors.iter().find_map(|error| {
         let extensions = error.extensions.as_ref()?;
         let code = match extensions.get("code")? {
@@ -74,4 +78,4 @@ pub fn status_of(response: &async_graphql::Response) -> Option<(StatusCode, u64)
     })
 }
 
-pub use super::problem::with_retry_after;
+pub(super) use super::problem::with_retry_after;

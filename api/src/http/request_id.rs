@@ -13,19 +13,19 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
-pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Longest caller-chosen id kept; longer ones are replaced by a generated id.
-pub const MAX_REQUEST_ID_LEN: usize = 128;
+pub(crate) const MAX_REQUEST_ID_LEN: usize = 128;
 
 /// The `x-request-id` the caller sent, when it was usable.
 #[derive(Clone, Debug)]
-pub struct CallerRequestId(pub String);
+pub(crate) struct CallerRequestId(pub String);
 
 /// Keeps a caller's id if it is 1 to [`MAX_REQUEST_ID_LEN`] visible ASCII
 /// characters and drops it otherwise (so a generated one replaces it: log
 /// lines and headers never carry arbitrary bytes from a client).
-pub async fn accept_caller_id(mut request: Request, next: Next) -> Response {
+pub(crate) async fn accept_caller_id(mut request: Request, next: Next) -> Response {
     if let Some(value) = request.headers().get(&X_REQUEST_ID) {
         match usable(value) {
             Some(id) => {
@@ -48,17 +48,17 @@ fn usable(value: &HeaderValue) -> Option<String> {
 }
 
 /// Generates a UUID for requests without a (usable) id.
-pub fn set_layer() -> SetRequestIdLayer<MakeRequestUuid> {
+pub(crate) fn set_layer() -> SetRequestIdLayer<MakeRequestUuid> {
     SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid)
 }
 
 /// Copies the request's id onto the response.
-pub fn propagate_layer() -> PropagateRequestIdLayer {
+pub(crate) fn propagate_layer() -> PropagateRequestIdLayer {
     PropagateRequestIdLayer::new(X_REQUEST_ID)
 }
 
 /// The request's id for log spans (set by [`set_layer`] before tracing runs).
-pub fn of(request: &Request) -> &str {
+pub(crate) fn of(request: &Request) -> &str {
     request
         .headers()
         .get(&X_REQUEST_ID)

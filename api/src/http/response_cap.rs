@@ -12,7 +12,7 @@ use crate::error::code;
 
 /// Serializes `value` as JSON, or `None` if it takes more than `limit` bytes
 /// (or, a bug, cannot be serialized at all: logged).
-pub fn to_vec_capped<T: Serialize + ?Sized>(value: &T, limit: usize) -> Option<Vec<u8>> {
+pub(super) fn to_vec_capped<T: Serialize + ?Sized>(value: &T, limit: usize) -> Option<Vec<u8>> {
     let mut writer = CappedWriter {
         bytes: Vec::new(),
         limit,
@@ -30,7 +30,7 @@ pub fn to_vec_capped<T: Serialize + ?Sized>(value: &T, limit: usize) -> Option<V
 }
 
 /// The GraphQL error sent instead of a response over the cap.
-pub fn too_large_error(limit: usize) -> serde_json::Value {
+pub(super) fn too_large_error(limit: usize) -> serde_json::Value {
     json!({
         "message": format!(
             "the response would exceed {limit} bytes (AUDITLOG_MAX_RESPONSE_BYTES); \

@@ -17,7 +17,7 @@ use super::problem::problem;
 use super::state::AppState;
 use crate::error::code;
 
-pub async fn request_timeout(
+pub(super) async fn request_timeout(
     State(state): State<AppState>,
     request: Request,
     next: Next,

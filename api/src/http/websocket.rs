@@ -87,7 +87,7 @@ enum Protocol {
 }
 
 /// Upgrades `GET /graphql` to a WebSocket speaking the client's subprotocol.
-pub fn upgrade(
+pub(super) fn upgrade(
     mut ws: WebSocketUpgrade,
     state: AppState,
     header_authorization: Option<String>,

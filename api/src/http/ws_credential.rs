@@ -31,11 +31,11 @@ use crate::auth::{Authenticator, CallerIdentity, Principal};
 use crate::domain::Role;
 
 /// The close reason of a connection whose API key was revoked.
-pub const KEY_REVOKED: &str = "credential revoked";
+pub(super) const KEY_REVOKED: &str = "credential revoked";
 
 /// The credential a connection authenticated with, kept to re-check it.
 #[derive(Clone)]
-pub enum Presented {
+pub(super) enum Presented {
     /// An `Authorization` value (`Bearer <token>`).
     Bearer(String),
     /// The session cookie's value.
@@ -52,7 +52,7 @@ impl std::fmt::Debug for Presented {
 }
 
 impl Presented {
-    pub async fn authenticate(
+    pub(super) async fn authenticate(
         &self,
         authenticator: &Authenticator,
     ) -> Result<Principal, crate::auth::AuthError> {
@@ -63,7 +63,7 @@ impl Presented {
     }
 }
 
-pub struct CredentialWatch {
+pub(super) struct CredentialWatch {
     watched: Option<Watched>,
 }
 
@@ -77,7 +77,7 @@ struct Watched {
 }
 
 /// What a re-check found.
-pub enum Checked {
+pub(super) enum Checked {
     /// The credential ended: close 4403 with this reason.
     Ended(&'static str),
     /// Still valid; the principal as authenticated now (its retention is current).
@@ -87,13 +87,13 @@ pub enum Checked {
 }
 
 impl CredentialWatch {
-    pub fn none() -> Self {
+    pub(super) fn none() -> Self {
         Self { watched: None }
     }
 
     /// Watches `presented` if `principal` is a tenant's caller (the operator
     /// and refused callers never keep a connection).
-    pub fn start(principal: &Principal, presented: Presented, every: Duration) -> Self {
+    pub(super) fn start(principal: &Principal, presented: Presented, every: Duration) -> Self {
         let Principal::Tenant(caller) = principal else {
             return Self::none();
         };
@@ -113,12 +113,12 @@ impl CredentialWatch {
     }
 
     /// The watched API key's id (`None`: a person, or nothing watched).
-    pub fn key_id(&self) -> Option<Uuid> {
+    pub(super) fn key_id(&self) -> Option<Uuid> {
         self.watched.as_ref()?.key_id
     }
 
     /// When the connection must next be looked at; `None`: never.
-    pub fn deadline(&self) -> Option<Instant> {
+    pub(super) fn deadline(&self) -> Option<Instant> {
         let watched = self.watched.as_ref()?;
         let expiry = watched.expires_at.map(|at| {
             let remaining = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
@@ -129,7 +129,7 @@ impl CredentialWatch {
 
     /// Called at [`Self::deadline`], or at once when a change may concern
     /// this connection: authenticates the credential again.
-    pub async fn check(&mut self, authenticator: &Authenticator) -> Checked {
+    pub(super) async fn check(&mut self, authenticator: &Authenticator) -> Checked {
         let Some(watched) = self.watched.as_mut() else {
             return Checked::Unknown;
         };

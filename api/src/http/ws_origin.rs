@@ -11,7 +11,7 @@ use super::problem::problem;
 use crate::error::code;
 
 /// The 403 for an upgrade from an origin not in `allowed`, if it is one.
-pub fn refusal(headers: &HeaderMap, allowed: &[String]) -> Option<Response> {
+pub(super) fn refusal(headers: &HeaderMap, allowed: &[String]) -> Option<Response> {
     let origin = headers.get(header::ORIGIN)?;
     if allowed.is_empty() {
         return None;

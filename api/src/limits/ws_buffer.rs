@@ -33,7 +33,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 /// The part of each process budget one tenant's connections may hold together.
-pub const TENANT_SHARE: f64 = 0.25;
+pub(super) const TENANT_SHARE: f64 = 0.25;
 
 /// Budgets count whole KiB, so a process budget of many GiB fits a `u32` permit count.
 const UNIT: u64 = 1024;

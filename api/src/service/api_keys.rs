@@ -14,10 +14,10 @@ use crate::live::{Change, Hub};
 use crate::store;
 use crate::store::admin_audit::{self, AdminAction};
 
-pub const MAX_KEY_NAME: usize = 200;
+pub(crate) const MAX_KEY_NAME: usize = 200;
 
 /// Creates a key in the caller's tenant; returns the row and the whole secret.
-pub async fn create(
+pub(crate) async fn create(
     db: &DatabaseConnection,
     live: &Hub,
     caller: &TenantCaller,
@@ -58,7 +58,7 @@ pub async fn create(
 }
 
 /// Revokes a key of the caller's tenant. Revoking twice is harmless and audited once.
-pub async fn revoke(
+pub(crate) async fn revoke(
     db: &DatabaseConnection,
     live: &Hub,
     caller: &TenantCaller,

@@ -15,12 +15,12 @@ use crate::domain::{NewEvent, RetentionWindow};
 use crate::error::{ApiError, ApiResult};
 
 /// Events accepted in one `recordAuditEvents` call.
-pub const MAX_BATCH: usize = 1000;
+pub(crate) const MAX_BATCH: usize = 1000;
 
 /// All or nothing: one invalid event rejects the batch before anything is written,
 /// and the error names its index. `admit` is asked, with the number of events,
 /// once the batch is valid and before the transaction (the ingest quota).
-pub async fn record(
+pub(crate) async fn record(
     ingest: &GroupCommit,
     tenant_id: Uuid,
     retention: RetentionWindow,

@@ -55,7 +55,7 @@ type Answer = oneshot::Sender<ApiResult<Vec<audit_events::Model>>>;
 
 /// The per-process group committer (cheap to clone).
 #[derive(Clone)]
-pub struct GroupCommit {
+pub(crate) struct GroupCommit {
     inner: Arc<Inner>,
 }
 
@@ -69,7 +69,7 @@ struct Inner {
 }
 
 impl GroupCommit {
-    pub fn new(db: DatabaseConnection, live: Hub) -> Self {
+    pub(crate) fn new(db: DatabaseConnection, live: Hub) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db,
@@ -82,7 +82,7 @@ impl GroupCommit {
 
     /// Appends `events` to the tenant's log (in a group or alone) and returns
     /// the stored rows, one per event, once they are committed.
-    pub async fn append(
+    pub(crate) async fn append(
         &self,
         tenant_id: Uuid,
         retention: RetentionWindow,

@@ -10,10 +10,10 @@
 //!
 //! Used by both the GraphQL resolvers and the command line; knows no GraphQL.
 
-pub mod api_keys;
-pub mod events;
-pub mod group_commit;
-pub mod reads;
-pub mod retention;
-pub mod tenants;
-pub mod user_activity;
+pub(crate) mod api_keys;
+pub(crate) mod events;
+pub(crate) mod group_commit;
+pub(crate) mod reads;
+pub(crate) mod retention;
+pub(crate) mod tenants;
+pub(crate) mod user_activity;

@@ -60,8 +60,7 @@ impl<'a> TenantReads<'a> {
         budget: &ResponseBudget,
     ) -> ApiResult<Option<audit_events::Model>> {
         let txn = tenant_scope::begin(self.db, self.tenant_id).await?;
-        let row =
-            store::events::find_by_id(&txn, self.tenant_id, id, self.retained_since).await?;
+        let row = store::events::find_by_id(&txn, self.tenant_id, id, self.retained_since).await?;
         txn.commit().await?;
         if let Some(row) = &row {
             budget.charge(store::events::stored_size(row))?;
@@ -74,8 +73,7 @@ impl<'a> TenantReads<'a> {
         let txn = tenant_scope::begin(self.db, self.tenant_id).await?;
         let actions =
             store::events::action_facets(&txn, self.tenant_id, self.retained_since).await?;
-        let actors =
-            store::events::actor_facets(&txn, self.tenant_id, self.retained_since).await?;
+        let actors = store::events::actor_facets(&txn, self.tenant_id, self.retained_since).await?;
         txn.commit().await?;
         Ok(Facets { actions, actors })
     }

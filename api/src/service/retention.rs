@@ -24,10 +24,10 @@ use crate::store::admin_audit::{self, AdminAction};
 use crate::store::tenants::PolicyUpdate;
 
 /// Longest accepted legal-hold reason, in characters.
-pub const MAX_LEGAL_HOLD_REASON: usize = 500;
+pub(crate) const MAX_LEGAL_HOLD_REASON: usize = 500;
 
 /// `setRetentionPolicy`: ENTERPRISE admins choose a period within the bounds.
-pub async fn set_retention_days(
+pub(crate) async fn set_retention_days(
     db: &DatabaseConnection,
     live: &Hub,
     rules: &RetentionRules,
@@ -63,7 +63,7 @@ pub async fn set_retention_days(
 
 /// Who asks for a legal-hold change: it decides which tenant, and whether
 /// the plan must allow it.
-pub enum LegalHoldRequester<'a> {
+pub(crate) enum LegalHoldRequester<'a> {
     /// A tenant's ADMIN, for its own tenant: only on plans whose retention
     /// may change (legal hold would otherwise lift a fixed retention).
     Tenant(&'a TenantCaller),
@@ -74,7 +74,7 @@ pub enum LegalHoldRequester<'a> {
 /// `setLegalHold`: while on, nothing of the tenant expires. A TEAM tenant's
 /// own admins are refused with `FORBIDDEN` (its retention is fixed); the
 /// operator may hold any tenant.
-pub async fn set_legal_hold(
+pub(crate) async fn set_legal_hold(
     db: &DatabaseConnection,
     live: &Hub,
     rules: &RetentionRules,
@@ -141,7 +141,7 @@ pub async fn set_legal_hold(
 
 /// `changeTenantPlan` (operator): moves a tenant to `plan` and resets its
 /// retention to that plan's default. Legal hold is kept as it is.
-pub async fn change_plan(
+pub(crate) async fn change_plan(
     db: &DatabaseConnection,
     live: &Hub,
     rules: &RetentionRules,

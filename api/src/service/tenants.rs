@@ -14,9 +14,9 @@ use crate::live::Hub;
 use crate::store;
 use crate::store::admin_audit::{self, AdminAction};
 
-pub const MAX_TENANT_NAME: usize = 200;
+pub(crate) const MAX_TENANT_NAME: usize = 200;
 
-pub struct NewTenant {
+pub(crate) struct NewTenant {
     pub tenant: tenants::Model,
     pub admin_key: api_keys::Model,
     /// The whole first ADMIN key; returned once.
@@ -24,7 +24,7 @@ pub struct NewTenant {
 }
 
 /// Creates the tenant with its plan's default retention and its first ADMIN key.
-pub async fn create(
+pub(crate) async fn create(
     db: &DatabaseConnection,
     live: &Hub,
     rules: &RetentionRules,

@@ -28,7 +28,7 @@ use crate::store;
 use crate::store::user_sessions::NewSession;
 
 /// A session just opened: `cookie_value` goes to the browser, once.
-pub struct SignedIn {
+pub(crate) struct SignedIn {
     pub cookie_value: String,
     pub session: user_sessions::Model,
 }
@@ -36,7 +36,7 @@ pub struct SignedIn {
 /// Opens a session for a person of `tenant_id` and records `user.login`.
 /// A session the browser still presented (`replaced`) is ended: the session
 /// id rotates at every login.
-pub async fn sign_in(
+pub(crate) async fn sign_in(
     db: &DatabaseConnection,
     live: &Hub,
     tenant_id: Uuid,
@@ -111,7 +111,7 @@ async fn end_presented(
 
 /// Records `user.login_failed` for a verified person of `tenant_id` who may
 /// not sign in; `reason` is a category such as `missing_role`.
-pub async fn login_failed(
+pub(crate) async fn login_failed(
     db: &DatabaseConnection,
     live: &Hub,
     tenant_id: Uuid,
@@ -140,7 +140,7 @@ pub async fn login_failed(
 
 /// Ends a session and records `user.logout`; ending an ended session records
 /// nothing and returns false.
-pub async fn sign_out(
+pub(crate) async fn sign_out(
     db: &DatabaseConnection,
     live: &Hub,
     tenant_id: Uuid,

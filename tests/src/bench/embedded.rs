@@ -23,7 +23,7 @@ use super::{Scale, create_tenants};
 const BATCH: usize = 500;
 const CLIENTS: usize = 8;
 
-pub async fn embedded(scale: &Scale, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
+pub(crate) async fn embedded(scale: &Scale, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
     let app = Arc::new(spawn_app(Backend::Sqlite).await);
     let service_tenants = Arc::new(create_tenants(&app, "embedded-svc", 10, "ENTERPRISE").await);
     let raw_tenants = create_tenants(&app, "embedded-raw", 10, "ENTERPRISE").await;

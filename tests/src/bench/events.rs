@@ -27,16 +27,16 @@ const ACTIONS: [(&str, u32); 12] = [
 ];
 
 /// The action that the filtered-page scenario filters on.
-pub const FILTER_ACTION: &str = "entry.update";
+pub(crate) const FILTER_ACTION: &str = "entry.update";
 
 /// Column list of `audit_events` that every raw insert fills (the others stay NULL).
-pub const COLUMNS: &str = "tenant_id, id, sequence, action, actor_type, actor_id, actor_name, \
+pub(crate) const COLUMNS: &str = "tenant_id, id, sequence, action, actor_type, actor_id, actor_name, \
      actor_email, target_type, target_id, target_name, outcome, ip_address, user_agent, \
      request_id, payload, occurred_at, received_at";
 
 /// One synthetic event, number `n` of some stream.
 #[derive(Clone, Debug)]
-pub struct Event {
+pub(crate) struct Event {
     pub action: &'static str,
     pub actor: u64,
     pub target: u64,
@@ -52,7 +52,7 @@ fn mix(n: u64) -> u64 {
 }
 
 impl Event {
-    pub fn new(n: u64) -> Event {
+    pub(crate) fn new(n: u64) -> Event {
         let r = mix(n);
         let mut pick = (r % 100) as u32;
         let mut action = ACTIONS[0].0;
@@ -94,7 +94,7 @@ impl Event {
     }
 
     /// The service's `AuditEventInput`.
-    pub fn graphql_input(&self) -> Value {
+    pub(crate) fn graphql_input(&self) -> Value {
         json!({
             "action": self.action,
             "actor": { "type": "USER", "id": format!("user-{}", self.actor),
@@ -108,7 +108,7 @@ impl Event {
     }
 
     /// PostGraphile's `AuditEventInput` (every column, as the table stores it).
-    pub fn postgraphile_input(
+    pub(crate) fn postgraphile_input(
         &self,
         tenant: Uuid,
         id: Uuid,
@@ -130,7 +130,7 @@ impl Event {
 
     /// One `COPY` text-format line (tab-separated, `\N` for NULL) in [`COLUMNS`] order.
     /// No generated value contains a tab, newline or backslash.
-    pub fn copy_line(
+    pub(crate) fn copy_line(
         &self,
         out: &mut String,
         tenant: Uuid,
@@ -155,7 +155,7 @@ impl Event {
 }
 
 /// A UUIDv7 for an event that occurred at `at` (time-ordered keys, like the service's).
-pub fn id_at(at: DateTime<Utc>) -> Uuid {
+pub(crate) fn id_at(at: DateTime<Utc>) -> Uuid {
     let ts = uuid::Timestamp::from_unix(
         uuid::NoContext,
         at.timestamp() as u64,

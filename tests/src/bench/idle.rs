@@ -21,12 +21,12 @@ use super::report::{Goal, Row};
 use super::stats::Summary;
 
 /// The flag that turns this binary into the measured server.
-pub const SERVE_FLAG: &str = "--serve-for-rss";
+pub(crate) const SERVE_FLAG: &str = "--serve-for-rss";
 const LISTENING: &str = "bench server listening on ";
 const CONNECT_CHUNK: usize = 100;
 
 /// Runs the service on `database_url` until killed (the child process).
-pub async fn serve(database_url: &str) {
+pub(crate) async fn serve(database_url: &str) {
     let mut settings = Settings::for_database(database_url.to_owned());
     settings.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     settings.in_process_purge = false;
@@ -59,7 +59,7 @@ fn rss_mib(pid: u32) -> f64 {
         .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
-pub async fn idle(bench: &Bench, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
+pub(crate) async fn idle(bench: &Bench, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
     let count = bench.scale.idle_subscribers;
     let tenants = bench.tenants("idle", 10, "ENTERPRISE").await;
     let mut child = Command::new(std::env::current_exe().expect("this binary"))

@@ -26,11 +26,11 @@ const SINGLE_CLIENTS: usize = 64;
 /// First sequence the raw writers use: the tenant's own `tenant.create` event holds 1.
 const FIRST_SEQUENCE: i64 = 100;
 
-pub const RECORD: &str = "mutation Record($events: [AuditEventInput!]!) { \
+pub(crate) const RECORD: &str = "mutation Record($events: [AuditEventInput!]!) { \
      recordAuditEvents(events: $events) { events { id sequence } } }";
 
 /// The service's request bodies: `batches` batches of `size` events.
-pub fn record_bodies(batches: usize, size: usize, salt: u64) -> Vec<Vec<u8>> {
+pub(crate) fn record_bodies(batches: usize, size: usize, salt: u64) -> Vec<Vec<u8>> {
     (0..batches)
         .map(|b| {
             let events: Vec<Value> = (0..size)
@@ -41,7 +41,7 @@ pub fn record_bodies(batches: usize, size: usize, salt: u64) -> Vec<Vec<u8>> {
         .collect()
 }
 
-pub async fn batched(bench: &Bench, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
+pub(crate) async fn batched(bench: &Bench, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
     let scale = &bench.scale;
     let service_tenants = Arc::new(bench.tenants("ingest-svc", 10, "ENTERPRISE").await);
     let copy_tenants = Arc::new(bench.tenants("ingest-copy", 10, "ENTERPRISE").await);
@@ -198,7 +198,7 @@ fn peer_mutation(n: usize, tenant: uuid::Uuid, first: i64) -> Vec<u8> {
     body(&query, Value::Object(variables))
 }
 
-pub async fn single(bench: &Bench, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
+pub(crate) async fn single(bench: &Bench, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
     let scale = &bench.scale;
     let service_tenants = Arc::new(bench.tenants("single-svc", 10, "ENTERPRISE").await);
     let raw_tenants = Arc::new(bench.tenants("single-raw", 10, "ENTERPRISE").await);
@@ -274,7 +274,7 @@ pub async fn single(bench: &Bench, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
 }
 
 /// One row in its own transaction (autocommit), the same columns as COPY.
-pub async fn insert_one(
+pub(crate) async fn insert_one(
     pool: &sea_orm::sqlx::PgPool,
     insert: &str,
     tenant: uuid::Uuid,

@@ -27,7 +27,7 @@ struct Subscriber {
     ws: WsClient,
 }
 
-pub async fn live(bench: &Bench, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
+pub(crate) async fn live(bench: &Bench, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
     let scale = &bench.scale;
     let tenants: Arc<Vec<Tenant>> = Arc::new(bench.tenants("live", TENANTS, "ENTERPRISE").await);
     let mut subscribers = Vec::with_capacity(scale.live_subscribers);

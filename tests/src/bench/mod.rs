@@ -11,16 +11,16 @@
 //!   (filtered first page and deep page), [`live`], [`idle`] (live at scale),
 //!   [`purge`], [`embedded`].
 
-pub mod embedded;
-pub mod events;
-pub mod idle;
-pub mod ingest;
-pub mod live;
-pub mod pages;
-pub mod postgraphile;
-pub mod purge;
-pub mod report;
-pub mod stats;
+pub(crate) mod embedded;
+pub(crate) mod events;
+pub(crate) mod idle;
+pub(crate) mod ingest;
+pub(crate) mod live;
+pub(crate) mod pages;
+pub(crate) mod postgraphile;
+pub(crate) mod purge;
+pub(crate) mod report;
+pub(crate) mod stats;
 
 use std::sync::Arc;
 
@@ -34,7 +34,7 @@ use postgraphile::{Postgraphile, post_json};
 /// Sizes of every scenario. `tiny` runs in seconds (CI), `default` in under 15
 /// minutes on the 2-core development machine.
 #[derive(Clone, Debug)]
-pub struct Scale {
+pub(crate) struct Scale {
     pub name: &'static str,
     /// Repetitions of every measurement.
     pub runs: usize,
@@ -66,7 +66,7 @@ pub struct Scale {
 }
 
 impl Scale {
-    pub fn named(name: &str) -> Option<Scale> {
+    pub(crate) fn named(name: &str) -> Option<Scale> {
         let tiny = Scale {
             name: "tiny",
             runs: 3,
@@ -133,13 +133,13 @@ impl Scale {
 
 /// A tenant created through the API, with its ADMIN key.
 #[derive(Clone, Debug)]
-pub struct Tenant {
+pub(crate) struct Tenant {
     pub id: Uuid,
     pub key: String,
 }
 
 /// What every PostgreSQL scenario shares.
-pub struct Bench {
+pub(crate) struct Bench {
     pub scale: Scale,
     /// The service on its own database of the throwaway cluster.
     pub app: Arc<TestApp>,
@@ -150,7 +150,7 @@ pub struct Bench {
 }
 
 impl Bench {
-    pub async fn new(scale: Scale, app: TestApp, with_peer: bool) -> Bench {
+    pub(crate) async fn new(scale: Scale, app: TestApp, with_peer: bool) -> Bench {
         let pool = PgPoolOptions::new()
             .max_connections(64)
             .connect(app.superuser_database_url())
@@ -172,17 +172,22 @@ impl Bench {
     }
 
     /// Creates `count` tenants `<prefix>-<n>` through the API.
-    pub async fn tenants(&self, prefix: &str, count: usize, plan: &str) -> Vec<Tenant> {
+    pub(crate) async fn tenants(&self, prefix: &str, count: usize, plan: &str) -> Vec<Tenant> {
         create_tenants(&self.app, prefix, count, plan).await
     }
 
     /// POSTs a prepared GraphQL body to the service; panics on errors.
-    pub async fn graphql(&self, key: &str, body: Vec<u8>) -> Value {
+    pub(crate) async fn graphql(&self, key: &str, body: Vec<u8>) -> Value {
         service_graphql(&self.app, key, body).await
     }
 }
 
-pub async fn create_tenants(app: &TestApp, prefix: &str, count: usize, plan: &str) -> Vec<Tenant> {
+pub(crate) async fn create_tenants(
+    app: &TestApp,
+    prefix: &str,
+    count: usize,
+    plan: &str,
+) -> Vec<Tenant> {
     let mut tenants = Vec::with_capacity(count);
     for n in 0..count {
         let handle = app.create_tenant(&format!("{prefix}-{n}"), plan).await;
@@ -194,19 +199,19 @@ pub async fn create_tenants(app: &TestApp, prefix: &str, count: usize, plan: &st
     tenants
 }
 
-pub async fn service_graphql(app: &TestApp, key: &str, body: Vec<u8>) -> Value {
+pub(crate) async fn service_graphql(app: &TestApp, key: &str, body: Vec<u8>) -> Value {
     post_json(&app.client, &app.url("/graphql"), Some(key), body).await
 }
 
 /// `{"query": …, "variables": …}` as bytes.
-pub fn body(query: &str, variables: Value) -> Vec<u8> {
+pub(crate) fn body(query: &str, variables: Value) -> Vec<u8> {
     serde_json::json!({ "query": query, "variables": variables })
         .to_string()
         .into_bytes()
 }
 
 /// Streams COPY text lines into `audit_events` over one pooled connection.
-pub async fn copy_in(pool: &PgPool, lines: &[u8]) {
+pub(crate) async fn copy_in(pool: &PgPool, lines: &[u8]) {
     let mut conn = pool.acquire().await.expect("a pooled connection");
     let mut copy = conn
         .copy_in_raw(&format!(

@@ -49,7 +49,7 @@ fn rfc3339(at: DateTime<Utc>) -> String {
 }
 
 /// Seeds the page scenarios' events; returns the big tenant.
-pub async fn seed(bench: &Bench) -> Tenant {
+pub(crate) async fn seed(bench: &Bench) -> Tenant {
     let scale = &bench.scale;
     let tenants = bench
         .tenants("page", scale.seed_tenants, "ENTERPRISE")
@@ -117,7 +117,12 @@ pub async fn seed(bench: &Bench) -> Tenant {
     tenants[0].clone()
 }
 
-pub async fn filtered(bench: &Bench, big: &Tenant, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
+pub(crate) async fn filtered(
+    bench: &Bench,
+    big: &Tenant,
+    rows: &mut Vec<Row>,
+    goals: &mut Vec<Goal>,
+) {
     let requests = bench.scale.page_requests;
     let now = Utc::now();
     let (from, to) = (now - Duration::days(30), now);
@@ -236,7 +241,7 @@ pub async fn filtered(bench: &Bench, big: &Tenant, rows: &mut Vec<Row>, goals: &
     ));
 }
 
-pub async fn deep(bench: &Bench, big: &Tenant, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
+pub(crate) async fn deep(bench: &Bench, big: &Tenant, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
     let scenario = "deep page";
     let position = bench
         .scale

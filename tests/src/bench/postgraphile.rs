@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
 /// A running PostGraphile server; killed on drop.
-pub struct Postgraphile {
+pub(crate) struct Postgraphile {
     pub url: String,
     client: reqwest::Client,
     _child: Child,
@@ -23,7 +23,7 @@ fn folder() -> PathBuf {
 
 impl Postgraphile {
     /// Installs (if needed) and starts PostGraphile on `database_url`, on a free port.
-    pub async fn start(database_url: &str) -> Postgraphile {
+    pub(crate) async fn start(database_url: &str) -> Postgraphile {
         let dir = folder();
         let cli = dir.join("node_modules/postgraphile/cli.js");
         if !cli.is_file() {
@@ -86,13 +86,13 @@ impl Postgraphile {
     }
 
     /// Posts a prepared JSON body; panics on an HTTP or GraphQL error.
-    pub async fn post(&self, body: Vec<u8>) -> Value {
+    pub(crate) async fn post(&self, body: Vec<u8>) -> Value {
         post_json(&self.client, &self.url, None, body).await
     }
 }
 
 /// POSTs a prepared GraphQL JSON body and returns its `data`; panics on errors.
-pub async fn post_json(
+pub(crate) async fn post_json(
     client: &reqwest::Client,
     url: &str,
     bearer: Option<&str>,

@@ -27,7 +27,7 @@ const FILL_CHUNK: usize = 250_000;
 const DELETE_BATCH: i64 = 1000;
 const WRITERS: usize = 4;
 
-pub async fn purge(scale: &Scale, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
+pub(crate) async fn purge(scale: &Scale, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
     let app = Arc::new(spawn_app(Backend::Postgres).await);
     let pool = PgPoolOptions::new()
         .max_connections(4)

@@ -8,7 +8,7 @@ use super::stats::Summary;
 
 /// One system measured in one scenario.
 #[derive(Clone, Debug)]
-pub struct Row {
+pub(crate) struct Row {
     pub scenario: &'static str,
     pub system: String,
     /// Unit of `summary.rate` (`events/s`, `pages/s`, …).
@@ -20,7 +20,7 @@ pub struct Row {
 
 /// The status of one goal of the issue.
 #[derive(Clone, Debug)]
-pub struct Goal {
+pub(crate) struct Goal {
     pub scenario: &'static str,
     pub goal: String,
     pub measured: String,
@@ -30,7 +30,7 @@ pub struct Goal {
 
 impl Goal {
     /// A goal "`value` at least `target`" (`higher` better) or at most `target`.
-    pub fn check(
+    pub(crate) fn check(
         scenario: &'static str,
         goal: impl Into<String>,
         value: f64,
@@ -58,7 +58,7 @@ impl Goal {
         }
     }
 
-    pub fn not_run(scenario: &'static str, goal: impl Into<String>, reason: &str) -> Goal {
+    pub(crate) fn not_run(scenario: &'static str, goal: impl Into<String>, reason: &str) -> Goal {
         Goal {
             scenario,
             goal: goal.into(),
@@ -69,7 +69,7 @@ impl Goal {
 }
 
 /// The results table as Markdown.
-pub fn table(rows: &[Row]) -> String {
+pub(crate) fn table(rows: &[Row]) -> String {
     let mut out = String::from(
         "| scenario | system | median rate | p50 latency | p99 latency | runs | ratio (same run) |\n\
          |---|---|---:|---:|---:|---:|---|\n",
@@ -98,7 +98,7 @@ pub fn table(rows: &[Row]) -> String {
     out
 }
 
-pub fn goals_table(goals: &[Goal]) -> String {
+pub(crate) fn goals_table(goals: &[Goal]) -> String {
     let mut out = String::from("| scenario | goal | measured | status |\n|---|---|---|---|\n");
     for goal in goals {
         let _ = writeln!(

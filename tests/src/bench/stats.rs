@@ -12,7 +12,7 @@ use std::time::Instant;
 
 /// One run: how long it took and the latency of each operation.
 #[derive(Clone, Debug, Default)]
-pub struct Run {
+pub(crate) struct Run {
     pub seconds: f64,
     /// Items (events, pages, rows) done in the run.
     pub items: f64,
@@ -21,14 +21,19 @@ pub struct Run {
 }
 
 impl Run {
-    pub fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.items / self.seconds
     }
 }
 
 /// Runs `operations` calls of `op(n)` (n = 0, 1, …) from `clients` concurrent tasks;
 /// each operation does `items_per_op` items.
-pub async fn drive<F, Fut>(clients: usize, operations: usize, items_per_op: usize, op: F) -> Run
+pub(crate) async fn drive<F, Fut>(
+    clients: usize,
+    operations: usize,
+    items_per_op: usize,
+    op: F,
+) -> Run
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send,
@@ -64,7 +69,7 @@ where
 }
 
 /// The `q` quantile of `values` (nearest rank); NaN when empty.
-pub fn percentile(values: &[f64], q: f64) -> f64 {
+pub(crate) fn percentile(values: &[f64], q: f64) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }
@@ -74,13 +79,13 @@ pub fn percentile(values: &[f64], q: f64) -> f64 {
     sorted[rank - 1]
 }
 
-pub fn median(values: &[f64]) -> f64 {
+pub(crate) fn median(values: &[f64]) -> f64 {
     percentile(values, 0.5)
 }
 
 /// Repeated runs of one system in one scenario.
 #[derive(Clone, Debug)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Median over runs of each run's rate.
     pub rate: f64,
     /// Median over runs of each run's p50 latency (ms).
@@ -91,7 +96,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn of(runs: &[Run]) -> Summary {
+    pub(crate) fn of(runs: &[Run]) -> Summary {
         let each = |f: &dyn Fn(&Run) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
         Summary {
             rate: each(&Run::rate),

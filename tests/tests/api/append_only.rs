@@ -6,10 +6,10 @@
 
 use auditlog_api::config::{MetricsListen, Settings};
 use auditlog_api::startup::Application;
-use entity::store::tenant_scope;
 use auditlog_tests::database::{self, tenant_uuid};
 use auditlog_tests::{Backend, spawn_app};
 use chrono::{Duration, Utc};
+use entity::store::tenant_scope;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement};
 use serde_json::json;
 use uuid::Uuid;

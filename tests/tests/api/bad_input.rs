@@ -10,4 +10,4 @@ mod values;
 /// Codes accepted where a value fails GraphQL's own input coercion (an unknown enum
 /// value, a malformed `DateTime` scalar): the server may report it while validating
 /// the document or while coercing variables, and either is a typed input error.
-pub const COERCION_CODES: &[&str] = &["BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED"];
+pub(crate) const COERCION_CODES: &[&str] = &["BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED"];

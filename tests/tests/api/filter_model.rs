@@ -11,7 +11,7 @@ use crate::helpers::instant;
 
 /// Whether `event` (an `AuditEvent` as read back) matches `filter` (an
 /// `AuditEventFilter` input; absent fields do not constrain).
-pub fn matches(filter: &Value, event: &Value) -> bool {
+pub(crate) fn matches(filter: &Value, event: &Value) -> bool {
     let constraints = [
         field_in(&filter["actions"], &event["action"]),
         filter["actionPrefix"]

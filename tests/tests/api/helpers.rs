@@ -7,25 +7,25 @@ use chrono::{DateTime, Duration, SecondsFormat, SubsecRound, Utc};
 use serde_json::{Value, json};
 
 /// A server on `backend` with one TEAM tenant.
-pub async fn app_with_tenant(backend: Backend) -> (TestApp, TenantHandle) {
+pub(crate) async fn app_with_tenant(backend: Backend) -> (TestApp, TenantHandle) {
     let app = spawn_app(backend).await;
     let tenant = app.create_tenant("acme", "TEAM").await;
     (app, tenant)
 }
 
 /// The smallest valid event input.
-pub fn event(action: &str) -> Value {
+pub(crate) fn event(action: &str) -> Value {
     json!({ "action": action, "actor": { "type": "USER", "id": "user-1" } })
 }
 
 /// `count` minimal events with the given action.
-pub fn events(action: &str, count: usize) -> Value {
+pub(crate) fn events(action: &str, count: usize) -> Value {
     Value::Array((0..count).map(|_| event(action)).collect())
 }
 
 /// Parses a GraphQL `DateTime`.
 #[track_caller]
-pub fn instant(value: &Value) -> DateTime<Utc> {
+pub(crate) fn instant(value: &Value) -> DateTime<Utc> {
     let text = value
         .as_str()
         .unwrap_or_else(|| panic!("expected a DateTime string, got {value}"));
@@ -35,14 +35,14 @@ pub fn instant(value: &Value) -> DateTime<Utc> {
 }
 
 /// An RFC 3339 string with millisecond precision (exact on both backends).
-pub fn rfc3339(at: DateTime<Utc>) -> String {
+pub(crate) fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// A fixed instant in the past, plus `minutes`: two days before this test
 /// process started, on a whole minute. Recent enough to lie inside every
 /// retention window (TEAM keeps 7 days; ingest refuses older events).
-pub fn base_time(minutes: i64) -> DateTime<Utc> {
+pub(crate) fn base_time(minutes: i64) -> DateTime<Utc> {
     static BASE: OnceLock<DateTime<Utc>> = OnceLock::new();
     let base = *BASE.get_or_init(|| {
         let two_days_ago = (Utc::now() - Duration::days(2)).trunc_subsecs(0);
@@ -51,17 +51,17 @@ pub fn base_time(minutes: i64) -> DateTime<Utc> {
     base + Duration::minutes(minutes)
 }
 
-pub fn sequence(event: &Value) -> i64 {
+pub(crate) fn sequence(event: &Value) -> i64 {
     event["sequence"]
         .as_i64()
         .unwrap_or_else(|| panic!("no integer sequence in {event}"))
 }
 
-pub fn id(value: &Value) -> String {
+pub(crate) fn id(value: &Value) -> String {
     auditlog_tests::str_field(value, "id")
 }
 
-pub fn ids(events: &[Value]) -> Vec<String> {
+pub(crate) fn ids(events: &[Value]) -> Vec<String> {
     events.iter().map(id).collect()
 }
 
@@ -69,7 +69,7 @@ pub fn ids(events: &[Value]) -> Vec<String> {
 /// compared as instants, within a millisecond (a database may round sub-microsecond
 /// digits that a write response still carries).
 #[track_caller]
-pub fn assert_same_event(left: &Value, right: &Value) {
+pub(crate) fn assert_same_event(left: &Value, right: &Value) {
     for field in [
         "id", "sequence", "action", "actor", "target", "outcome", "context", "payload",
     ] {
@@ -90,7 +90,7 @@ pub fn assert_same_event(left: &Value, right: &Value) {
 /// Asserts that a stored event carries exactly what `input` said, and the defaults
 /// of the contract for what it left out.
 #[track_caller]
-pub fn assert_event_matches_input(event: &Value, input: &Value) {
+pub(crate) fn assert_event_matches_input(event: &Value, input: &Value) {
     assert_eq!(event["action"], input["action"], "action of {event}");
     for field in ["type", "id", "name", "email"] {
         assert_eq!(
@@ -133,7 +133,7 @@ pub fn assert_event_matches_input(event: &Value, input: &Value) {
 
 /// Asserts that `response` failed with `code` and that the tenant of `key` has
 /// exactly `count_before` events afterwards.
-pub async fn assert_rejected(
+pub(crate) async fn assert_rejected(
     app: &TestApp,
     key: &str,
     response: &auditlog_tests::GqlResponse,
@@ -151,7 +151,7 @@ pub async fn assert_rejected(
 
 /// `(id, revokedAt)` of every API key of the tenant, sorted: what a mutation on keys
 /// may change (`lastUsedAt` changes on every request, so it is left out).
-pub async fn key_states(app: &TestApp, admin_key: &str) -> Vec<(String, Value)> {
+pub(crate) async fn key_states(app: &TestApp, admin_key: &str) -> Vec<(String, Value)> {
     let response = app.api_keys(Some(admin_key)).await;
     let keys = response
         .field("apiKeys")

@@ -12,7 +12,7 @@ use crate::filter_model::matches;
 use crate::helpers::{app_with_tenant, base_time, id, ids, rfc3339};
 
 /// Eight events, one hour apart from `base_time(0)`, labelled e1..e8.
-pub fn seed() -> Value {
+pub(crate) fn seed() -> Value {
     let at = |hour: i64| json!(rfc3339(base_time(hour * 60)));
     json!([
         { "action": "entry.create", "occurredAt": at(0),

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use auditlog_api::config::Settings;
 use auditlog_api::startup::Application;
-use entity::store::tenant_scope;
 use auditlog_tests::{Backend, TenantHandle, TestApp, spawn_app};
+use entity::store::tenant_scope;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
     Statement, TransactionTrait,

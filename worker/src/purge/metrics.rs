@@ -21,13 +21,13 @@ use crate::domain::Plan;
 use super::pass::PassReport;
 
 /// One committed batch deleted `count` events of a tenant on `plan`.
-pub fn batch_deleted(plan: Plan, count: u64) {
+pub(super) fn batch_deleted(plan: Plan, count: u64) {
     metrics::counter!("auditlog_purge_events_deleted_total", "plan" => plan.as_db())
         .increment(count);
 }
 
 /// A pass ended with `report` (`None`: it failed before looking at tenants).
-pub fn pass_finished(report: Option<&PassReport>, duration: Duration) {
+pub(super) fn pass_finished(report: Option<&PassReport>, duration: Duration) {
     let outcome = match report {
         None => "failed",
         Some(report) if report.interrupted => "interrupted",

@@ -33,7 +33,7 @@ use crate::store::{self, retention_leases};
 
 /// What happened to one tenant in a pass.
 #[derive(Debug, PartialEq, Eq)]
-pub enum TenantOutcome {
+pub(super) enum TenantOutcome {
     OnHold,
     NothingExpired,
     LeasedElsewhere,
@@ -65,7 +65,7 @@ enum Batch {
 }
 
 #[tracing::instrument(name = "purge_tenant", skip_all, fields(tenant_id = %tenant_id))]
-pub async fn purge_tenant(
+pub(super) async fn purge_tenant(
     db: &DatabaseConnection,
     live: &dyn Published,
     settings: &PurgeSettings,

@@ -18,12 +18,12 @@ use super::settings::OidcSettings;
 /// the signature possibly empty as in unsigned `alg: none` tokens, which then
 /// fail here rather than reach the introspection endpoint); anything else is
 /// treated as an opaque token.
-pub fn looks_like_jwt(token: &str) -> bool {
+pub(crate) fn looks_like_jwt(token: &str) -> bool {
     let parts: Vec<&str> = token.split('.').collect();
     parts.len() == 3 && !parts[0].is_empty() && !parts[1].is_empty()
 }
 
-pub async fn verify(
+pub(crate) async fn verify(
     settings: &OidcSettings,
     keys: &KeyCache,
     http: &reqwest::Client,

@@ -24,7 +24,7 @@ use openidconnect::core::{
 use openidconnect::{
     AdditionalClaims, AdditionalProviderMetadata, Client, ClientId, ClientSecret,
     EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, ExtraTokenFields,
-    IdToken, IdTokenFields, IntrospectionUrl, IssuerUrl, ProviderMetadata, RedirectUrl,
+    IdTokenFields, IntrospectionUrl, IssuerUrl, ProviderMetadata, RedirectUrl,
     StandardErrorResponse, StandardTokenIntrospectionResponse, StandardTokenResponse,
 };
 use serde::{Deserialize, Serialize};
@@ -37,7 +37,7 @@ const RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// Discovery fields `openidconnect`'s core metadata lacks.
 #[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct ExtraProviderMetadata {
+pub(crate) struct ExtraProviderMetadata {
     /// RFC 8414 / RFC 7662: where opaque access tokens are introspected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub introspection_endpoint: Option<IntrospectionUrl>,
@@ -46,7 +46,7 @@ impl AdditionalProviderMetadata for ExtraProviderMetadata {}
 
 /// Claims beyond the standard ones (the tenant and roles claims live here).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub struct ExtraClaims {
+pub(crate) struct ExtraClaims {
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
@@ -54,13 +54,13 @@ impl AdditionalClaims for ExtraClaims {}
 
 /// Members of an introspection response beyond RFC 7662's (tenant, roles, name…).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub struct ExtraFields {
+pub(crate) struct ExtraFields {
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
 impl ExtraTokenFields for ExtraFields {}
 
-pub type OidcProviderMetadata = ProviderMetadata<
+pub(crate) type OidcProviderMetadata = ProviderMetadata<
     ExtraProviderMetadata,
     CoreAuthDisplay,
     CoreClientAuthMethod,
@@ -75,14 +75,7 @@ pub type OidcProviderMetadata = ProviderMetadata<
     CoreSubjectIdentifierType,
 >;
 
-pub type OidcIdToken = IdToken<
-    ExtraClaims,
-    CoreGenderClaim,
-    CoreJweContentEncryptionAlgorithm,
-    CoreJwsSigningAlgorithm,
->;
-
-pub type OidcTokenResponse = StandardTokenResponse<
+pub(crate) type OidcTokenResponse = StandardTokenResponse<
     IdTokenFields<
         ExtraClaims,
         EmptyExtraTokenFields,
@@ -93,10 +86,11 @@ pub type OidcTokenResponse = StandardTokenResponse<
     CoreTokenType,
 >;
 
-pub type IntrospectionResponse = StandardTokenIntrospectionResponse<ExtraFields, CoreTokenType>;
+pub(crate) type IntrospectionResponse =
+    StandardTokenIntrospectionResponse<ExtraFields, CoreTokenType>;
 
 /// The service's client at the IdP, with the endpoints the typestate says are set.
-pub type OidcClient<HasIntrospectionUrl> = Client<
+pub(crate) type OidcClient<HasIntrospectionUrl> = Client<
     ExtraClaims,
     CoreAuthDisplay,
     CoreGenderClaim,
@@ -117,7 +111,7 @@ pub type OidcClient<HasIntrospectionUrl> = Client<
 >;
 
 /// What discovery yields, built once per process.
-pub struct Discovered {
+pub(crate) struct Discovered {
     pub jwks_uri: String,
     /// Browser login (authorization code + PKCE); needs a client id and a redirect URL.
     pub login: Option<OidcClient<EndpointNotSet>>,
@@ -126,14 +120,14 @@ pub struct Discovered {
 }
 
 #[derive(Default)]
-pub struct Discovery {
+pub(crate) struct Discovery {
     discovered: tokio::sync::OnceCell<Arc<Discovered>>,
     last_failure: Mutex<Option<Instant>>,
 }
 
 impl Discovery {
     /// The discovered provider; concurrent first callers share one fetch.
-    pub async fn get(
+    pub(crate) async fn get(
         &self,
         settings: &OidcSettings,
         http: &reqwest::Client,

@@ -43,13 +43,13 @@ impl Expiry<[u8; 32], Cached> for PerEntry {
     }
 }
 
-pub struct Introspector {
+pub(crate) struct Introspector {
     cache: Cache<[u8; 32], Cached>,
     max_age: Duration,
 }
 
 impl Introspector {
-    pub fn new(settings: &OidcSettings) -> Self {
+    pub(crate) fn new(settings: &OidcSettings) -> Self {
         Self {
             cache: Cache::builder()
                 .max_capacity(settings.introspection_cache_entries)
@@ -61,7 +61,7 @@ impl Introspector {
 
     /// The verdict on an opaque token: cached, or asked of the IdP. An error
     /// means the IdP could not answer (nothing is cached then).
-    pub async fn check(
+    pub(crate) async fn check(
         &self,
         settings: &OidcSettings,
         client: &OidcClient<EndpointSet>,

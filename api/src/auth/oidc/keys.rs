@@ -22,7 +22,7 @@ use serde_json::Value;
 
 /// A snapshot of the provider's keys.
 #[derive(Default)]
-pub struct Keys {
+pub(crate) struct Keys {
     jwt: Vec<JwtKey>,
     /// The same keys for the ID-token verifier.
     pub oidc: CoreJsonWebKeySet,
@@ -46,7 +46,7 @@ impl Keys {
 
     /// The key that verifies a token signed with `alg` under `kid`. Without a
     /// `kid` the set must hold exactly one usable key (no guessing among several).
-    pub fn for_token(&self, kid: Option<&str>, alg: Algorithm) -> Option<&DecodingKey> {
+    pub(crate) fn for_token(&self, kid: Option<&str>, alg: Algorithm) -> Option<&DecodingKey> {
         let alg_name = format!("{alg:?}");
         let usable = |key: &&JwtKey| key.alg.as_ref().is_none_or(|pinned| *pinned == alg_name);
         match kid {
@@ -95,7 +95,7 @@ impl JwtKey {
     }
 }
 
-pub struct KeyCache {
+pub(crate) struct KeyCache {
     current: RwLock<Arc<Keys>>,
     /// Held while downloading; remembers when the last download started.
     last_download: tokio::sync::Mutex<Option<Instant>>,
@@ -103,7 +103,7 @@ pub struct KeyCache {
 }
 
 impl KeyCache {
-    pub fn new(min_refresh: Duration) -> Self {
+    pub(crate) fn new(min_refresh: Duration) -> Self {
         Self {
             current: RwLock::new(Arc::new(Keys::default())),
             last_download: tokio::sync::Mutex::new(None),
@@ -114,7 +114,7 @@ impl KeyCache {
     /// Keys that know `kid` if the provider has it: the cached set, or a fresh
     /// download when the cache lacks `kid` and the rate limit allows one. A
     /// failed download is logged and leaves the cached set in place.
-    pub async fn keys_for(
+    pub(crate) async fn keys_for(
         &self,
         http: &reqwest::Client,
         jwks_uri: &str,

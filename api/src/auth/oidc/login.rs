@@ -56,7 +56,7 @@ impl LoginFailure {
     }
 }
 
-pub fn start(client: &OidcClient<EndpointNotSet>, scopes: &[String]) -> LoginRedirect {
+pub(crate) fn start(client: &OidcClient<EndpointNotSet>, scopes: &[String]) -> LoginRedirect {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state, nonce) = client
         .authorize_url(
@@ -84,7 +84,7 @@ pub fn start(client: &OidcClient<EndpointNotSet>, scopes: &[String]) -> LoginRed
 }
 
 /// Exchanges `code` and returns the verified ID token's claims as JSON.
-pub async fn finish(
+pub(crate) async fn finish(
     settings: &OidcSettings,
     client: &OidcClient<EndpointNotSet>,
     keys: &KeyCache,

@@ -12,22 +12,22 @@
 //! `jsonwebtoken` (JWT access tokens). Nothing here logs or stores a token, a
 //! code, a verifier or the client secret.
 
-pub mod access_token;
-pub mod claims;
-pub mod discovery;
-pub mod introspection;
-pub mod keys;
-pub mod login;
-pub mod settings;
+pub(crate) mod access_token;
+pub(crate) mod claims;
+pub(crate) mod discovery;
+pub(crate) mod introspection;
+pub(crate) mod keys;
+pub(crate) mod login;
+pub(crate) mod settings;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-pub use claims::{ClaimMapping, IdentityClaims, Refusal};
-pub use login::{LoginFailure, LoginRedirect, PendingLogin};
-pub use settings::{LoginSettings, OidcSettings, SigningAlgorithm};
+pub(crate) use claims::{ClaimMapping, IdentityClaims, Refusal};
+pub(crate) use login::{LoginFailure, LoginRedirect, PendingLogin};
+pub(crate) use settings::{LoginSettings, OidcSettings, SigningAlgorithm};
 
 use discovery::Discovery;
 use introspection::Introspector;

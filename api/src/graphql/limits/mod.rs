@@ -40,7 +40,7 @@ use async_graphql::{Name, ServerError};
 
 mod places;
 
-pub use places::MAX_ARGUMENTS;
+pub(super) use places::MAX_ARGUMENTS;
 
 use super::error_codes::coded_error;
 use crate::error::code;
@@ -50,10 +50,10 @@ const MAX_NESTING: usize = 64;
 
 /// Depth allowed inside introspection: the standard introspection queries of
 /// graphql-js and graphql-core (GraphiQL, schemathesis, code generators) reach 15.
-pub const INTROSPECTION_DEPTH: usize = 20;
+pub(super) const INTROSPECTION_DEPTH: usize = 20;
 
 /// Nesting of introspection's list fields at which a document is refused.
-pub const MAX_INTROSPECTION_LISTS: usize = 3;
+pub(super) const MAX_INTROSPECTION_LISTS: usize = 3;
 
 /// Introspection fields that list types' members; nesting them is what makes
 /// introspection queries circular.
@@ -61,7 +61,7 @@ const INTROSPECTION_LISTS: [&str; 4] = ["fields", "interfaces", "possibleTypes",
 
 /// The configured bounds (`AUDITLOG_MAX_*`).
 #[derive(Clone, Copy, Debug)]
-pub struct SelectionLimit {
+pub(super) struct SelectionLimit {
     pub max_selections: usize,
     pub max_aliases: usize,
     pub max_depth: usize,
@@ -70,7 +70,10 @@ pub struct SelectionLimit {
 }
 
 /// Refuses `document` with `GRAPHQL_VALIDATION_FAILED` if it passes a bound.
-pub fn check(document: &ExecutableDocument, limits: &SelectionLimit) -> Result<(), ServerError> {
+pub(super) fn check(
+    document: &ExecutableDocument,
+    limits: &SelectionLimit,
+) -> Result<(), ServerError> {
     walk_document(document, limits).map_err(|exceeded| {
         coded_error(
             limits.message(exceeded),

@@ -8,7 +8,7 @@ use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, Sel
 use super::{Exceeded, SelectionLimit};
 
 /// Most arguments one field or directive may have; the schema's most is 5.
-pub const MAX_ARGUMENTS: usize = 32;
+pub(crate) const MAX_ARGUMENTS: usize = 32;
 
 /// Counts the directives as written (not expanded: each written one is
 /// validated once), per place and in total, and the arguments of each field

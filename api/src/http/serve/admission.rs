@@ -24,13 +24,13 @@ use crate::limits::client_bucket;
 /// Which cap refused a connection: the `scope` label of
 /// `auditlog_http_connections_refused_total` (a closed set).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     Global,
     PerIp,
 }
 
 impl Refusal {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Global => "global",
             Self::PerIp => "ip",
@@ -40,7 +40,7 @@ impl Refusal {
 
 /// Hands out places under both caps; cheap to clone.
 #[derive(Clone)]
-pub struct Admission {
+pub(crate) struct Admission {
     /// `None`: no global cap.
     global: Option<Arc<Semaphore>>,
     /// Open connections per client bucket; `0` cap: none kept.
@@ -53,7 +53,11 @@ pub struct Admission {
 
 impl Admission {
     /// `0` for either cap means unlimited.
-    pub fn new(max_connections: usize, per_ip_cap: usize, trusted_proxies: Arc<[IpNet]>) -> Self {
+    pub(crate) fn new(
+        max_connections: usize,
+        per_ip_cap: usize,
+        trusted_proxies: Arc<[IpNet]>,
+    ) -> Self {
         Self {
             global: (max_connections > 0).then(|| Arc::new(Semaphore::new(max_connections))),
             per_ip: Arc::default(),
@@ -62,13 +66,8 @@ impl Admission {
         }
     }
 
-    /// No caps at all (the metrics listener of tests, for example).
-    pub fn unlimited() -> Self {
-        Self::new(0, 0, Arc::from(Vec::new()))
-    }
-
     /// A place for a connection from `peer`, or the cap that refuses it.
-    pub fn admit(&self, peer: IpAddr) -> Result<Admitted, Refusal> {
+    pub(crate) fn admit(&self, peer: IpAddr) -> Result<Admitted, Refusal> {
         let ip_slot = self.ip_slot(peer)?;
         let permit = match &self.global {
             Some(semaphore) => Some(
@@ -105,7 +104,7 @@ impl Admission {
 }
 
 /// One connection's place under the caps, given back when dropped.
-pub struct Admitted {
+pub(crate) struct Admitted {
     _permit: Option<OwnedSemaphorePermit>,
     _ip_slot: Option<IpSlot>,
 }
@@ -136,13 +135,13 @@ impl Drop for IpSlot {
 
 /// A TCP stream that holds its [`Admitted`] place for as long as it lives
 /// (also inside a WebSocket after the upgrade).
-pub struct AdmittedStream {
+pub(super) struct AdmittedStream {
     stream: TcpStream,
     _admitted: Admitted,
 }
 
 impl AdmittedStream {
-    pub fn new(stream: TcpStream, admitted: Admitted) -> Self {
+    pub(super) fn new(stream: TcpStream, admitted: Admitted) -> Self {
         Self {
             stream,
             _admitted: admitted,

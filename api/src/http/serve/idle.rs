@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 /// What one connection's requests are doing.
 #[derive(Default)]
-pub struct Activity {
+pub(super) struct Activity {
     in_flight: AtomicUsize,
     /// When the last response was produced; `None` before the first (then
     /// the header-read timeout is what bounds the wait).
@@ -21,7 +21,7 @@ pub struct Activity {
 
 impl Activity {
     /// Marks a request in flight until the returned guard is dropped.
-    pub fn start(self: &Arc<Self>) -> InFlight {
+    pub(super) fn start(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::SeqCst);
         InFlight(self.clone())
     }
@@ -40,7 +40,7 @@ impl Activity {
 }
 
 /// A request in flight on a connection.
-pub struct InFlight(Arc<Activity>);
+pub(super) struct InFlight(Arc<Activity>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
@@ -55,7 +55,7 @@ impl Drop for InFlight {
 
 /// Resolves when `activity`'s connection has had no request in flight for
 /// `timeout` since its last response; never with no timeout.
-pub async fn expired(activity: Arc<Activity>, timeout: Option<Duration>) {
+pub(super) async fn expired(activity: Arc<Activity>, timeout: Option<Duration>) {
     let Some(timeout) = timeout else {
         return std::future::pending().await;
     };

@@ -28,13 +28,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
+pub(crate) use admission::Admission;
 use admission::AdmittedStream;
-pub use admission::{Admission, Refusal};
 use idle::Activity;
 
 /// How connections are served; see `config::ConnectionsConfig`.
 #[derive(Clone)]
-pub struct ConnectionPolicy {
+pub(crate) struct ConnectionPolicy {
     /// hyper's header-read timeout: a request head must be complete this long
     /// after the accept or the previous response (`None`: off).
     pub header_read_timeout: Option<Duration>,
@@ -45,7 +45,7 @@ pub struct ConnectionPolicy {
 
 /// Serves `router` on `listener` until `signal` resolves, then stops
 /// accepting and resolves once every (non-upgraded) connection has finished.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     policy: ConnectionPolicy,

@@ -34,7 +34,7 @@ const PG_INSERT: &str = "INSERT INTO audit_events (tenant_id, id, sequence, acti
      user_agent text, request_id text, payload jsonb, occurred_at timestamptz, \
      received_at timestamptz, idempotency_key text, request_hash text)";
 
-pub async fn insert_rows(
+pub(super) async fn insert_rows(
     txn: &impl ConnectionTrait,
     rows: &[audit_events::Model],
 ) -> Result<(), StoreError> {

@@ -29,14 +29,14 @@ use tokio::sync::RwLock;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-pub const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
-pub const OPERATOR: &str = "faults-operator-token-of-at-least-32-characters";
-pub const RECORD: &str =
+pub(crate) const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
+pub(crate) const OPERATOR: &str = "faults-operator-token-of-at-least-32-characters";
+pub(crate) const RECORD: &str =
     "mutation($e:[AuditEventInput!]!){ recordAuditEvents(events:$e){ events { id sequence } } }";
 
 /// The service's environment in these tests: production mode (the default),
 /// durability checks on (`fsync=on` on the dedicated cluster; SQLite is FULL).
-pub fn server_env() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn server_env() -> Vec<(&'static str, &'static str)> {
     vec![
         ("AUDITLOG_OPERATOR_TOKEN", OPERATOR),
         ("AUDITLOG_IN_PROCESS_PURGE", "false"),
@@ -49,7 +49,7 @@ pub fn server_env() -> Vec<(&'static str, &'static str)> {
 }
 
 /// A PostgreSQL cluster of the calling test's own, which it may crash.
-pub async fn dedicated_cluster() -> Arc<DedicatedCluster> {
+pub(crate) async fn dedicated_cluster() -> Arc<DedicatedCluster> {
     let cluster = tokio::task::spawn_blocking(DedicatedCluster::start)
         .await
         .expect("start the dedicated cluster");
@@ -57,7 +57,7 @@ pub async fn dedicated_cluster() -> Arc<DedicatedCluster> {
 }
 
 /// `POST /graphql`; the status and JSON body (`Null` if not JSON).
-pub async fn post(
+pub(crate) async fn post(
     client: &reqwest::Client,
     url: &str,
     bearer: &str,
@@ -76,11 +76,11 @@ pub async fn post(
 }
 
 /// `extensions.code` of the first error of a GraphQL body.
-pub fn error_code(body: &Value) -> Option<&str> {
+pub(crate) fn error_code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()
 }
 
-pub fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(15))
@@ -89,7 +89,7 @@ pub fn client() -> reqwest::Client {
 }
 
 /// Creates an ENTERPRISE tenant; returns its id and admin key.
-pub async fn create_tenant(graphql_url: &str, slug: &str) -> (Uuid, String) {
+pub(crate) async fn create_tenant(graphql_url: &str, slug: &str) -> (Uuid, String) {
     let (_, body) = post(
         &client(),
         graphql_url,
@@ -106,14 +106,14 @@ pub async fn create_tenant(graphql_url: &str, slug: &str) -> (Uuid, String) {
 }
 
 /// Starts the server, and keeps its current address where the clients read it.
-pub struct Service {
+pub(crate) struct Service {
     pub process: ServerProcess,
     pub target: Arc<RwLock<String>>,
     database_url: String,
 }
 
 impl Service {
-    pub async fn start(database_url: &str) -> Service {
+    pub(crate) async fn start(database_url: &str) -> Service {
         let process = ServerProcess::start(SERVER, database_url, &server_env()).await;
         let target = Arc::new(RwLock::new(process.graphql_url()));
         Service {
@@ -124,7 +124,7 @@ impl Service {
     }
 
     /// SIGKILL, then a new process on the same database (a new port).
-    pub async fn kill_and_restart(&mut self) {
+    pub(crate) async fn kill_and_restart(&mut self) {
         send_signal(&self.process.child, "KILL").await;
         self.process.wait().await;
         self.process = ServerProcess::start(SERVER, &self.database_url, &server_env()).await;
@@ -133,14 +133,14 @@ impl Service {
 }
 
 /// What one tenant's clients were told: idempotency key → event id.
-pub type Acknowledged = BTreeMap<String, String>;
+pub(crate) type Acknowledged = BTreeMap<String, String>;
 
 /// What one client task returns: its acknowledged events and the error codes
 /// (`<status> <code>`, or `transport`) it saw on the way.
 type ClientOutcome = (Acknowledged, Vec<String>);
 
 /// Clients recording batches of keyed events, each batch retried until acknowledged.
-pub struct Ingestion {
+pub(crate) struct Ingestion {
     stop: Arc<AtomicBool>,
     clients: Vec<(Uuid, JoinHandle<ClientOutcome>)>,
 }
@@ -149,7 +149,7 @@ pub struct Ingestion {
 const MAX_ATTEMPTS: usize = 1200;
 
 impl Ingestion {
-    pub fn start(
+    pub(crate) fn start(
         target: &Arc<RwLock<String>>,
         tenants: &[(Uuid, String)],
         clients_per_tenant: usize,
@@ -168,7 +168,7 @@ impl Ingestion {
 
     /// Stops the clients after their batch in flight; per tenant, what was
     /// acknowledged, and every error code the clients saw.
-    pub async fn finish(self) -> (BTreeMap<Uuid, Acknowledged>, Vec<String>) {
+    pub(crate) async fn finish(self) -> (BTreeMap<Uuid, Acknowledged>, Vec<String>) {
         self.stop.store(true, Ordering::Relaxed);
         let mut acknowledged: BTreeMap<Uuid, Acknowledged> = BTreeMap::new();
         let mut codes = Vec::new();
@@ -238,7 +238,7 @@ async fn run_client(
 
 /// Every acknowledged event is stored exactly once (under its original id), no
 /// idempotency key is stored twice, and each tenant's sequences are 1..=N.
-pub async fn verify(database_url: &str, acknowledged: &BTreeMap<Uuid, Acknowledged>) {
+pub(crate) async fn verify(database_url: &str, acknowledged: &BTreeMap<Uuid, Acknowledged>) {
     let db = auditlog_tests::database::connect(database_url).await;
     for (tenant, acked) in acknowledged {
         let rows = audit_events::Entity::find()

@@ -18,16 +18,16 @@ use serde_json::{Value, json};
 use crate::helpers::app_with_tenant;
 
 /// The bound on an answer: refusals are meant to be immediate.
-pub const ANSWER_WITHIN: Duration = Duration::from_secs(2);
+pub(super) const ANSWER_WITHIN: Duration = Duration::from_secs(2);
 
 /// `open` `levels` times, `middle`, then `close` as often.
-pub fn nested(open: &str, middle: &str, close: &str, levels: usize) -> String {
+pub(super) fn nested(open: &str, middle: &str, close: &str, levels: usize) -> String {
     format!("{}{middle}{}", open.repeat(levels), close.repeat(levels))
 }
 
 /// The finding's fan-out: `F0` spreads `F1` twice, ..., `F{n-1}` spreads `F{n}`
 /// twice; `F{n}` is defined (selecting `__typename`) or not.
-pub fn fan_out(levels: usize, last_defined: bool) -> String {
+pub(super) fn fan_out(levels: usize, last_defined: bool) -> String {
     let mut document = String::from("{ ...F0 } ");
     for i in 0..levels {
         let next = i + 1;
@@ -42,7 +42,7 @@ pub fn fan_out(levels: usize, last_defined: bool) -> String {
 }
 
 /// Asserts the server is alive: `/healthz` answers 200.
-pub async fn assert_alive(app: &TestApp) {
+pub(super) async fn assert_alive(app: &TestApp) {
     let status = app
         .client
         .get(app.url("/healthz"))
@@ -413,7 +413,7 @@ async fn page_size_multiplies_complexity(backend: Backend) {
 }
 
 /// Events with a payload of about `bytes` bytes each.
-pub fn big_events(count: usize, bytes: usize) -> Value {
+pub(super) fn big_events(count: usize, bytes: usize) -> Value {
     let blob = "x".repeat(bytes);
     Value::Array(
         (0..count)

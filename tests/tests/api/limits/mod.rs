@@ -27,14 +27,14 @@ use auditlog_tests::TestApp;
 use serde_json::{Value, json};
 
 /// What a limit answered: status, `Retry-After` and the JSON body.
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub retry_after: Option<String>,
     pub body: Value,
 }
 
 impl Answer {
-    pub fn code(&self) -> &str {
+    pub(crate) fn code(&self) -> &str {
         self.body["errors"][0]["extensions"]["code"]
             .as_str()
             .unwrap_or_default()
@@ -43,7 +43,7 @@ impl Answer {
     /// Asserts a 429 with `code`, a `Retry-After` of whole seconds (at least
     /// 1) and the same number in `extensions.retryAfterSeconds`.
     #[track_caller]
-    pub fn assert_too_many(&self, code: &str) -> u64 {
+    pub(crate) fn assert_too_many(&self, code: &str) -> u64 {
         assert_eq!(
             self.status, 429,
             "expected 429, got {} {}",
@@ -66,7 +66,12 @@ impl Answer {
 }
 
 /// `POST /graphql` keeping the `Retry-After` header.
-pub async fn post(app: &TestApp, query: &str, variables: Value, bearer: Option<&str>) -> Answer {
+pub(crate) async fn post(
+    app: &TestApp,
+    query: &str,
+    variables: Value,
+    bearer: Option<&str>,
+) -> Answer {
     let mut request = app
         .client
         .post(app.url("/graphql"))
@@ -93,7 +98,7 @@ pub async fn post(app: &TestApp, query: &str, variables: Value, bearer: Option<&
 }
 
 /// `recordAuditEvents` keeping the `Retry-After` header.
-pub async fn record(app: &TestApp, key: &str, events: Value) -> Answer {
+pub(crate) async fn record(app: &TestApp, key: &str, events: Value) -> Answer {
     post(
         app,
         auditlog_tests::queries::RECORD_EVENTS,
@@ -104,13 +109,13 @@ pub async fn record(app: &TestApp, key: &str, events: Value) -> Answer {
 }
 
 /// How many of the key's tenant's events have `action`.
-pub async fn stored(app: &TestApp, key: &str, action: &str) -> usize {
+pub(crate) async fn stored(app: &TestApp, key: &str, action: &str) -> usize {
     app.all_events(key, json!({ "actions": [action] }))
         .await
         .len()
 }
 
 /// The `/metrics` text (from the metrics listener).
-pub async fn metrics(app: &TestApp) -> String {
+pub(crate) async fn metrics(app: &TestApp) -> String {
     app.metrics().await
 }

@@ -14,7 +14,7 @@ const TENANT_QUERY: &str = "query { tenant { slug } }";
 
 /// Signs `login` in through the server's own login flow; returns the browser
 /// (holding the session cookie) and the cookie header it sends to the server.
-pub async fn browser_signed_in(app: &TestApp, login: &str) -> (Browser, String) {
+pub(super) async fn browser_signed_in(app: &TestApp, login: &str) -> (Browser, String) {
     let browser = Browser::new();
     let (url, status, body) = browser
         .sign_in(&app.url("/auth/login?return_to=/healthz"), login, None)
@@ -43,7 +43,7 @@ fn session_cookie(browser: &Browser, app: &TestApp) -> String {
 }
 
 /// `POST /graphql` with a `Cookie` header and optional extra headers.
-pub async fn graphql_with_cookie(
+pub(super) async fn graphql_with_cookie(
     app: &TestApp,
     cookie: &str,
     headers: &[(&str, &str)],

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 /// A provider with the test people, and a server with two tenants:
 /// `acme` (ENTERPRISE) and `beta` (TEAM).
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub provider: OidcProvider,
     pub app: TestApp,
     pub acme: TenantHandle,
@@ -53,11 +53,14 @@ fn people() -> Vec<(&'static str, Value)> {
     ]
 }
 
-pub async fn fixture(backend: Backend) -> Fixture {
+pub(crate) async fn fixture(backend: Backend) -> Fixture {
     fixture_with(backend, |_| {}).await
 }
 
-pub async fn fixture_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Fixture {
+pub(crate) async fn fixture_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut Settings),
+) -> Fixture {
     let provider = OidcProvider::start().await;
     for (login, claims) in people() {
         provider.set_account(login, claims);
@@ -74,11 +77,11 @@ pub async fn fixture_with(backend: Backend, configure: impl FnOnce(&mut Settings
 }
 
 /// The slug of the bearer's tenant (`tenant { slug }`), asserting success.
-pub async fn tenant_slug(app: &TestApp, bearer: &str) -> String {
+pub(crate) async fn tenant_slug(app: &TestApp, bearer: &str) -> String {
     auditlog_tests::str_field(app.tenant(Some(bearer)).await.field("tenant"), "slug")
 }
 
 /// The tenant's events with one of `actions`, newest first.
-pub async fn events_with_actions(app: &TestApp, key: &str, actions: &[&str]) -> Vec<Value> {
+pub(crate) async fn events_with_actions(app: &TestApp, key: &str, actions: &[&str]) -> Vec<Value> {
     app.all_events(key, json!({ "actions": actions })).await
 }

@@ -21,16 +21,16 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 /// Every field of `RetentionPolicy`.
-pub const POLICY_FIELDS: &str =
+pub(crate) const POLICY_FIELDS: &str =
     "days planDefault minDays maxDays legalHold legalHoldReason updatedAt retainedSince";
 
 /// `now - days`. Tests keep planted events at least a day away from any
 /// cutoff, so the few seconds a test takes never move an event across it.
-pub fn days_ago(days: i64) -> DateTime<Utc> {
+pub(crate) fn days_ago(days: i64) -> DateTime<Utc> {
     Utc::now() - Duration::days(days)
 }
 
-pub async fn tenant_policy(app: &TestApp, key: &str) -> Value {
+pub(crate) async fn tenant_policy(app: &TestApp, key: &str) -> Value {
     let query = format!("query {{ tenant {{ plan createdAt retention {{ {POLICY_FIELDS} }} }} }}");
     app.graphql(&query, Value::Null, Some(key))
         .await
@@ -38,14 +38,14 @@ pub async fn tenant_policy(app: &TestApp, key: &str) -> Value {
         .clone()
 }
 
-pub async fn set_retention(app: &TestApp, bearer: Option<&str>, days: i64) -> GqlResponse {
+pub(crate) async fn set_retention(app: &TestApp, bearer: Option<&str>, days: i64) -> GqlResponse {
     let query = format!(
         "mutation($days: Int!) {{ setRetentionPolicy(days: $days) {{ {POLICY_FIELDS} }} }}"
     );
     app.graphql(&query, json!({ "days": days }), bearer).await
 }
 
-pub async fn set_legal_hold(
+pub(crate) async fn set_legal_hold(
     app: &TestApp,
     bearer: Option<&str>,
     enabled: bool,
@@ -64,7 +64,7 @@ pub async fn set_legal_hold(
 }
 
 /// `setLegalHold` by the operator for `tenant_id` (the only way on TEAM).
-pub async fn operator_legal_hold(
+pub(crate) async fn operator_legal_hold(
     app: &TestApp,
     tenant_id: &str,
     enabled: bool,
@@ -82,7 +82,7 @@ pub async fn operator_legal_hold(
     .await
 }
 
-pub async fn change_plan(
+pub(crate) async fn change_plan(
     app: &TestApp,
     bearer: Option<&str>,
     tenant_id: &str,
@@ -97,6 +97,6 @@ pub async fn change_plan(
 }
 
 /// The tenant's events with `action`, newest first, through the API.
-pub async fn events_with_action(app: &TestApp, key: &str, action: &str) -> Vec<Value> {
+pub(crate) async fn events_with_action(app: &TestApp, key: &str, action: &str) -> Vec<Value> {
     app.all_events(key, json!({ "actions": [action] })).await
 }

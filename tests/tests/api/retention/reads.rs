@@ -2,11 +2,11 @@
 //! permalink, facets and subscription replay never return an expired event,
 //! unless the tenant is on legal hold. Ingest refuses events already expired.
 
-use entity::domain::ActorType;
-use entity::domain::new_event::RawEvent;
 use auditlog_tests::database::{self, tenant_uuid};
 use auditlog_tests::ws::WsClient;
 use auditlog_tests::{Backend, backend_tests, spawn_app};
+use entity::domain::ActorType;
+use entity::domain::new_event::RawEvent;
 use serde_json::{Value, json};
 
 use super::{days_ago, operator_legal_hold};
