@@ -1,6 +1,6 @@
 //! `GET /metrics` in Prometheus text format, and the HTTP request metrics.
 //!
-//! Where it is served (README: "Metrics"): on its own listener
+//! Where it is served (docs/operations.md: "Metrics"): on its own listener
 //! (`AUDITLOG_METRICS_LISTEN`, loopback by default; [`router`]), and on the
 //! main port only when `AUDITLOG_METRICS_TOKEN` is set, to requests bearing
 //! that token ([`render_with_token`]). The series describe every tenant's
@@ -149,7 +149,7 @@ pub async fn serve_standalone(
     let bound = listener.local_addr()?;
     let router =
         axum::Router::new().route("/metrics", axum::routing::get(|| async { exposition() }));
-    // The same hygiene as the service's ports (README, "Connections").
+    // The same hygiene as the service's ports (docs/security.md, "Connections").
     let defaults = crate::config::ConnectionsConfig::default();
     let policy = super::serve::ConnectionPolicy {
         header_read_timeout: defaults.header_read_timeout(),
