@@ -1,5 +1,5 @@
 //! Runtime configuration: one typed struct, filled from flags and environment
-//! variables by clap, so `--help` and README's configuration table say the same thing.
+//! variables by clap, so `--help` and docs/configuration.md say the same thing.
 //!
 //! This module owns defaults and nothing else; it performs no I/O.
 

@@ -1,6 +1,7 @@
-//! The two PostgreSQL roles of an installation (README, "Tenant isolation in
-//! PostgreSQL"): the schema's *owner*, which only migrates, and the service's
-//! own role, which owns nothing and so is bound by row-level security.
+//! The two PostgreSQL roles of an installation (README, "Production";
+//! docs/operations.md, "PostgreSQL roles and row-level security"): the
+//! schema's *owner*, which only migrates, and the service's own role, which
+//! owns nothing and so is bound by row-level security.
 //!
 //! - [`migrate`] applies pending migrations as the owner
 //!   (`AUDITLOG_MIGRATION_DATABASE_URL`), or on the service's own connection

@@ -1,4 +1,4 @@
-//! Settings of the HTTP connection hygiene (README: "Connections"): how long a
+//! Settings of the HTTP connection hygiene (docs/security.md: "Connections"): how long a
 //! client may take to send a request head, how long an idle keep-alive
 //! connection is kept, and how many connections are served at once, in total
 //! and per client address. `http::serve` enforces them. `0` turns each off.

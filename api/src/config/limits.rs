@@ -1,5 +1,5 @@
 //! Settings of the rate limits, ingest quotas, timeouts and WebSocket caps
-//! (README: "Rate limits, quotas and timeouts"). Every limit has an off value
+//! (docs/security.md: "Limits"). Every limit has an off value
 //! (`0`); defaults are meant for production behind one reverse proxy.
 
 use clap::Args;

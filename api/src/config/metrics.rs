@@ -1,4 +1,4 @@
-//! Where Prometheus metrics are served (README: "Metrics"). By default on a
+//! Where Prometheus metrics are served (docs/operations.md: "Metrics"). By default on a
 //! listener of their own on loopback, never on the public port: the series
 //! describe every tenant's traffic. The public port serves `/metrics` only when
 //! a bearer token is configured, and only to requests that present it.

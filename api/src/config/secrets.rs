@@ -1,4 +1,4 @@
-//! Minimum lengths of the configured secrets (README: "Secrets"). A short
+//! Minimum lengths of the configured secrets (docs/security.md: "Secrets"). A short
 //! operator token, cursor key or metrics token can be guessed; production
 //! refuses to start with one and says which, development only warns. Values
 //! are never printed, only their lengths.

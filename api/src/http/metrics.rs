@@ -1,6 +1,6 @@
 //! `GET /metrics` in Prometheus text format, and the HTTP request metrics.
 //!
-//! Where it is served (README: "Metrics"): on its own listener
+//! Where it is served (docs/operations.md: "Metrics"): on its own listener
 //! (`AUDITLOG_METRICS_LISTEN`, loopback by default; [`router`]), and on the
 //! main port only when `AUDITLOG_METRICS_TOKEN` is set, to requests bearing
 //! that token ([`render_with_token`]). The series describe every tenant's

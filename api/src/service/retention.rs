@@ -4,7 +4,7 @@
 //! new policy and records the change in the tenant's own log (old and new
 //! values, the caller as actor) in the same transaction; subscribers are told
 //! after commit. Asking for what is already in force changes nothing and
-//! records nothing. Action names (documented in README): `retention.update`,
+//! records nothing. Action names (documented in docs/api.md): `retention.update`,
 //! `legal_hold.enable`, `legal_hold.update`, `legal_hold.disable`,
 //! `tenant.plan_change`.
 

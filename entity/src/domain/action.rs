@@ -1,6 +1,6 @@
 //! `Action`: the dotted, lower-case verb of an audit event (`entry.create`).
 //!
-//! Convention (README): `<resource>.<verb>` or deeper, each segment starting with a
+//! Convention (docs/api.md): `<resource>.<verb>` or deeper, each segment starting with a
 //! letter, e.g. `entry.create`, `user.login_failed`, `api_key.revoke`.
 
 use std::fmt;

@@ -58,7 +58,7 @@ pub enum RetentionChangeError {
     OutOfRange { min: u32, max: u32, got: i64 },
 }
 
-/// The operator's retention policy (see README, "Configuration").
+/// The operator's retention policy (see docs/configuration.md, "Retention and the purge").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetentionRules {
     /// The TEAM plan's period; TEAM tenants cannot change it.

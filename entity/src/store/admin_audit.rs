@@ -1,7 +1,7 @@
 //! The service audits itself: administrative actions become events in the
 //! affected tenant's own log, with the caller as actor.
 //!
-//! Action names (documented in README): `tenant.create`, `api_key.create`,
+//! Action names (documented in docs/api.md): `tenant.create`, `api_key.create`,
 //! `api_key.revoke`, `retention.update`, `legal_hold.enable`/`.update`/`.disable`,
 //! `tenant.plan_change` (see `service::retention`), and the purge's own
 //! `retention.purge` (see `auditlog-worker`'s `purge`).

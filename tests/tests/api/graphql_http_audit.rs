@@ -7,7 +7,7 @@
 //! (`__type(name: $name)`). Production mode refuses introspection by default,
 //! so the whole suite is run with introspection explicitly enabled, where every
 //! audit passes, and again with production's defaults, where exactly those four
-//! fail, each with `INTROSPECTION_DISABLED` (README: "GraphQL over HTTP conformance").
+//! fail, each with `INTROSPECTION_DISABLED` (docs/security.md: "GraphQL over HTTP conformance").
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -85,7 +85,7 @@ async fn every_audit_passes_with_introspection_enabled(backend: Backend) {
     let app = spawn_app_with(backend, |settings| settings.introspection = Some(true)).await;
     let report = run_audits(&app, &[]).await;
     assert!(report.success, "a MUST audit failed:\n{}", report.output);
-    // No MUST, SHOULD or MAY is skipped (README lists none).
+    // No MUST, SHOULD or MAY is skipped (docs/security.md lists none).
     assert_eq!(
         report.failures(),
         BTreeMap::new(),

@@ -1,6 +1,6 @@
 //! The HTTP server loop: accept, admit under the connection caps, serve each
 //! connection with a header-read timeout, a keep-alive idle timeout and
-//! graceful shutdown (README: "Connections").
+//! graceful shutdown (docs/security.md: "Connections").
 //!
 //! It mirrors `axum::serve` (which exposes none of these knobs): one task per
 //! connection running hyper's HTTP/1 connection with upgrades (WebSockets),

@@ -5,7 +5,7 @@
 //!
 //! The crash tests run against a dedicated cluster of their own
 //! ([`auditlog_tests::postgres::DedicatedCluster`], `fsync=on`), never the
-//! shared one. Their clients behave as the README tells clients to: every
+//! shared one. Their clients behave as docs/operations.md tells clients to: every
 //! batch carries idempotency keys and is retried, unchanged, until it is
 //! acknowledged.
 

@@ -1,5 +1,5 @@
-//! Rate limits, ingest quotas, timeouts and WebSocket caps (README "Rate
-//! limits, quotas and timeouts"). The harness turns every limit off; each test
+//! Rate limits, ingest quotas, timeouts and WebSocket caps (docs/security.md,
+//! "Limits"). The harness turns every limit off; each test
 //! here turns on the one it checks, with a budget so small (e.g. 1 per minute,
 //! burst 2) that the request over it is refused no matter how fast it runs.
 //!
