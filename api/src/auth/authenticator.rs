@@ -11,7 +11,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;
 
 use super::oidc::IdpUnavailable;
-use super::people::{People, PeopleError, PersonOutcome};
+use super::person_auth::{People, PeopleError, PersonOutcome};
 use super::{ApiKeyCache, CallerIdentity, Principal, TenantCaller};
 use crate::domain::clock;
 use crate::domain::secret::{PresentedKey, parse_key, secret_matches, tokens_match};
@@ -158,7 +158,7 @@ impl Authenticator {
                 person,
                 refusal,
             } => {
-                super::people::log_refusal("bearer token", tenant.as_ref(), &person, &refusal);
+                super::person_auth::log_refusal("bearer token", tenant.as_ref(), &person, &refusal);
                 Principal::Refused(refusal.message())
             }
             PersonOutcome::Invalid(reason) => {

@@ -13,7 +13,7 @@
 mod authenticator;
 pub(crate) mod key_cache;
 pub(crate) mod oidc;
-pub(crate) mod people;
+pub(crate) mod person_auth;
 mod person;
 mod principal;
 pub(crate) mod session_secret;
@@ -21,6 +21,6 @@ pub(crate) mod session_secret;
 pub(crate) use crate::domain::AuditActor;
 pub(crate) use authenticator::{AuthError, Authenticator};
 pub(crate) use key_cache::ApiKeyCache;
-pub(crate) use people::People;
+pub(crate) use person_auth::People;
 pub(crate) use person::PersonCredential;
 pub(crate) use principal::{ActorOfCaller, CallerIdentity, Principal, TenantCaller};

@@ -9,7 +9,7 @@
 //! 3. the document parses (`GRAPHQL_PARSE_FAILED`);
 //! 4. with introspection off, it does not introspect (`INTROSPECTION_DISABLED`,
 //!    first, so such a query is refused as such whatever its shape);
-//! 5. its shape passes [`limits::check`] (`GRAPHQL_VALIDATION_FAILED`).
+//! 5. its shape passes [`shape::check`] (`GRAPHQL_VALIDATION_FAILED`).
 //!
 //! The parsed document is handed on (`set_parsed_query`), so async-graphql
 //! does not parse it again and its own expanding checks (recursion depth,
@@ -29,7 +29,7 @@ use async_graphql::{Request, ServerError, ServerResult};
 use super::document_scan::{self, DocumentLimits};
 use super::error_codes::coded_error;
 use super::introspection;
-use super::limits::{self, SelectionLimit};
+use super::shape::{self, SelectionLimit};
 use crate::error::code;
 use crate::store::ResponseBudget;
 
@@ -95,7 +95,7 @@ impl DocumentGuard {
         {
             return Err(refusal);
         }
-        limits::check(&document, &self.selections)?;
+        shape::check(&document, &self.selections)?;
         Ok(document)
     }
 }

@@ -13,7 +13,7 @@ mod error_codes;
 mod guard;
 pub(crate) mod inputs;
 mod introspection;
-mod limits;
+mod shape;
 mod metrics;
 mod mutation;
 mod pagination;

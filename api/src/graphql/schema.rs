@@ -6,7 +6,7 @@ use super::context::Services;
 use super::document_scan::DocumentLimits;
 use super::error_codes::ErrorCodes;
 use super::guard::DocumentGuard;
-use super::limits::SelectionLimit;
+use super::shape::SelectionLimit;
 use super::metrics::OperationMetrics;
 use super::mutation::MutationRoot;
 use super::query::QueryRoot;

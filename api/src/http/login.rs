@@ -26,7 +26,7 @@ use super::browser::{BrowserAuth, LOGIN_FLOW_TTL, LoginFlow, SESSION_COOKIE, coo
 use super::error::HttpError;
 use super::state::AppState;
 use crate::auth::oidc::{IdentityClaims, LoginFailure};
-use crate::auth::people::PersonOutcome;
+use crate::auth::person_auth::PersonOutcome;
 use crate::auth::{ActorOfCaller, AuditActor, PersonCredential, Principal, session_secret};
 use crate::service::user_activity;
 
@@ -156,7 +156,7 @@ async fn finish_sign_in(
             person,
             refusal,
         } => {
-            crate::auth::people::log_refusal("browser login", tenant.as_ref(), &person, &refusal);
+            crate::auth::person_auth::log_refusal("browser login", tenant.as_ref(), &person, &refusal);
             if let Some(tenant) = &tenant {
                 let actor = AuditActor::of_person(&person);
                 if let Err(error) = user_activity::login_failed(

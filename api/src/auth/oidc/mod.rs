@@ -15,9 +15,9 @@
 pub(crate) mod access_token;
 pub(crate) mod claims;
 pub(crate) mod discovery;
-pub(crate) mod introspection;
+pub(crate) mod token_introspection;
 pub(crate) mod keys;
-pub(crate) mod login;
+pub(crate) mod authorization_code;
 pub(crate) mod settings;
 
 use std::sync::Arc;
@@ -26,11 +26,11 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 pub(crate) use claims::{ClaimMapping, IdentityClaims, Refusal};
-pub(crate) use login::{LoginFailure, LoginRedirect, PendingLogin};
+pub(crate) use authorization_code::{LoginFailure, LoginRedirect, PendingLogin};
 pub(crate) use settings::{LoginSettings, OidcSettings, SigningAlgorithm};
 
 use discovery::Discovery;
-use introspection::Introspector;
+use token_introspection::Introspector;
 use keys::KeyCache;
 
 /// Time limit of one request to the IdP.
@@ -147,7 +147,7 @@ impl IdentityProvider {
         Ok(discovered
             .login
             .as_ref()
-            .map(|client| login::start(client, &login_settings.scopes)))
+            .map(|client| authorization_code::start(client, &login_settings.scopes)))
     }
 
     /// Finishes a browser login: the verified ID token's claims.
@@ -167,7 +167,7 @@ impl IdentityProvider {
                 "the browser login is not configured".into(),
             ));
         };
-        login::finish(
+        authorization_code::finish(
             &inner.settings,
             client,
             &inner.keys,
