@@ -90,6 +90,12 @@ pub struct Settings {
     #[arg(long, env = "AUDITLOG_CURSOR_KEY", hide_env_values = true)]
     pub cursor_key: Option<String>,
 
+    /// Secret the browser login's encrypted flow cookie is keyed from. Unset:
+    /// derived from the cursor key (as before it had a setting of its own), so
+    /// existing deployments keep working; set it to rotate the two apart.
+    #[arg(long, env = "AUDITLOG_LOGIN_COOKIE_KEY", hide_env_values = true)]
+    pub login_cookie_key: Option<String>,
+
     /// Milliseconds a verified API key is remembered in this process (saves its
     /// database lookups on every request). A revocation or policy change is
     /// seen at once by this process and within this period by other replicas.
@@ -200,6 +206,7 @@ impl Settings {
             shutdown_grace_secs: 30,
             allow_unsafe_durability: false,
             cursor_key: None,
+            login_cookie_key: None,
             auth_cache_ms: 1000,
             ws_init_timeout_secs: 10,
             subscriber_buffer: 4096,
@@ -237,6 +244,10 @@ impl std::fmt::Debug for Settings {
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("allow_unsafe_durability", &self.allow_unsafe_durability)
             .field("cursor_key", &self.cursor_key.as_ref().map(|_| "<set>"))
+            .field(
+                "login_cookie_key",
+                &self.login_cookie_key.as_ref().map(|_| "<set>"),
+            )
             .field("auth_cache_ms", &self.auth_cache_ms)
             .field("ws_init_timeout_secs", &self.ws_init_timeout_secs)
             .field("subscriber_buffer", &self.subscriber_buffer)

@@ -89,7 +89,14 @@ impl Application {
             },
             schema_limits,
         );
-        let (people, browser) = sign_in(&settings, &db, &cursor_key)?;
+        // The login cookie's own key, or (older deployments) one derived from the
+        // cursor key under another label (`BrowserAuth::new`).
+        let login_cookie_key = settings
+            .login_cookie_key
+            .clone()
+            .filter(|key| !key.is_empty())
+            .unwrap_or_else(|| cursor_key.clone());
+        let (people, browser) = sign_in(&settings, &db, &login_cookie_key)?;
         let state = AppState {
             schema,
             authenticator: Authenticator::new(
@@ -238,11 +245,11 @@ impl Application {
 
 /// Sign-in for people, when an identity provider is configured: the token and
 /// session authentication, and the browser login (which needs a public URL).
-/// The login-flow cookie key derives from the cursor key, shared by all replicas.
+/// `login_cookie_key` keys the login-flow cookie; all replicas share it.
 fn sign_in(
     settings: &Settings,
     db: &sea_orm::DatabaseConnection,
-    cursor_key: &str,
+    login_cookie_key: &str,
 ) -> anyhow::Result<(Option<People>, Option<BrowserAuth>)> {
     let Some(oidc) = settings.oidc.settings()? else {
         return Ok((None, None));
@@ -250,7 +257,7 @@ fn sign_in(
     let browser = oidc
         .login
         .clone()
-        .map(|login| BrowserAuth::new(login, cursor_key))
+        .map(|login| BrowserAuth::new(login, login_cookie_key))
         .transpose()?;
     let identity_provider = IdentityProvider::new(oidc)?;
     identity_provider.warm_up();

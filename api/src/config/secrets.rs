@@ -15,6 +15,7 @@ impl Settings {
         let secrets = [
             ("AUDITLOG_OPERATOR_TOKEN", self.operator_token.as_deref()),
             ("AUDITLOG_CURSOR_KEY", self.cursor_key.as_deref()),
+            ("AUDITLOG_LOGIN_COOKIE_KEY", self.login_cookie_key.as_deref()),
             (
                 "AUDITLOG_METRICS_TOKEN",
                 self.metrics.metrics_token.as_deref(),

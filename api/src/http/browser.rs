@@ -50,7 +50,9 @@ pub struct BrowserAuth {
 }
 
 impl BrowserAuth {
-    /// `instance_secret` is shared by all replicas (the cursor-signing key).
+    /// `instance_secret` is shared by all replicas (`AUDITLOG_LOGIN_COOKIE_KEY`,
+    /// or the cursor-signing key); the cookie key is derived from it under a
+    /// label of its own, so it is never the secret itself.
     pub fn new(settings: LoginSettings, instance_secret: &str) -> anyhow::Result<Self> {
         let mut mac = Hmac::<Sha512>::new_from_slice(instance_secret.as_bytes())
             .map_err(|e| anyhow::anyhow!("cannot derive the login-cookie key: {e}"))?;
