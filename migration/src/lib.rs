@@ -1,6 +1,7 @@
 //! Schema migrations of auditlog, for PostgreSQL and SQLite.
 //!
-//! Owns the database schema and nothing else. Policy:
+//! Owns the database schema and nothing else; depends on no other crate of
+//! auditlog (the service and the tests run it; the worker never does). Policy:
 //! - every primary key, unique constraint and index on tenant data leads with
 //!   `tenant_id`, so tables can be distributed by tenant later;
 //! - where PostgreSQL has a better type (`inet`, `jsonb`, `timestamptz`, the `C`
