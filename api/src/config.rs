@@ -16,6 +16,7 @@ mod query_limits;
 mod secrets;
 pub use crate::store::connection::redact_url;
 pub use auditlog_worker::config::{PurgeConfig, RetentionConfig};
+pub use auditlog_worker::secret::{DatabaseUrl, Secret};
 pub use connections::ConnectionsConfig;
 pub use database_roles::DatabaseRolesConfig;
 pub use limits::LimitsConfig;
@@ -27,7 +28,7 @@ pub use secrets::MIN_SECRET_CHARS;
 /// Everything the HTTP service needs to start. Every field has a flag and an
 /// environment variable; secrets are only ever read from the environment or a flag
 /// and never printed (see the manual `Debug` impl).
-#[derive(Clone, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct Settings {
     /// `production` (the default: no GraphiQL, introspection or field
     /// suggestions, JSON logs, durability checks at start) or `development`.
@@ -44,7 +45,7 @@ pub struct Settings {
         env = "DATABASE_URL",
         default_value = "sqlite://auditlog.db?mode=rwc"
     )]
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
 
     /// Address the HTTP server listens on (`127.0.0.1:0` picks a free port).
     #[arg(long, env = "AUDITLOG_LISTEN", default_value = "127.0.0.1:8080")]
@@ -52,7 +53,7 @@ pub struct Settings {
 
     /// Token of the platform operator (may call `createTenant`). Unset: operator API off.
     #[arg(long, env = "AUDITLOG_OPERATOR_TOKEN", hide_env_values = true)]
-    pub operator_token: Option<String>,
+    pub operator_token: Option<Secret>,
 
     /// Apply pending migrations at start. Set to `false` when operators migrate separately.
     #[arg(long, env = "AUDITLOG_AUTO_MIGRATE", default_value_t = true, action = clap::ArgAction::Set)]
@@ -88,13 +89,13 @@ pub struct Settings {
     /// Secret that signs pagination cursors. Unset: a random key is generated once
     /// and kept in the database, so cursors survive restarts and work across replicas.
     #[arg(long, env = "AUDITLOG_CURSOR_KEY", hide_env_values = true)]
-    pub cursor_key: Option<String>,
+    pub cursor_key: Option<Secret>,
 
     /// Secret the browser login's encrypted flow cookie is keyed from. Unset:
     /// derived from the cursor key (as before it had a setting of its own), so
     /// existing deployments keep working; set it to rotate the two apart.
     #[arg(long, env = "AUDITLOG_LOGIN_COOKIE_KEY", hide_env_values = true)]
-    pub login_cookie_key: Option<String>,
+    pub login_cookie_key: Option<Secret>,
 
     /// Milliseconds a verified API key is remembered in this process (saves its
     /// database lookups on every request). A revocation or policy change is
@@ -194,74 +195,10 @@ impl Settings {
 
     /// Settings for a given database with every other value at its default;
     /// used by the CLI and by the integration tests.
-    pub fn for_database(database_url: impl Into<String>) -> Self {
+    pub fn for_database(database_url: impl Into<DatabaseUrl>) -> Self {
         Self {
             database_url: database_url.into(),
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            operator_token: None,
-            auto_migrate: true,
-            db_max_connections: 16,
-            db_acquire_timeout_ms: 2000,
-            db_startup_wait_secs: 30,
-            shutdown_grace_secs: 30,
-            allow_unsafe_durability: false,
-            cursor_key: None,
-            login_cookie_key: None,
-            auth_cache_ms: 1000,
-            ws_init_timeout_secs: 10,
-            subscriber_buffer: 4096,
-            environment: Environment::Production,
-            dev: false,
-            graphiql: None,
-            introspection: None,
-            query_limits: QueryLimitsConfig::default(),
-            retention: RetentionConfig::default(),
-            in_process_purge: true,
-            purge: PurgeConfig::default(),
-            oidc: OidcConfig::default(),
-            limits: LimitsConfig::default(),
-            database_roles: DatabaseRolesConfig::default(),
-            connections: ConnectionsConfig::default(),
-            metrics: MetricsConfig::default(),
+            ..auditlog_worker::config::defaults()
         }
-    }
-}
-
-impl std::fmt::Debug for Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("environment", &self.mode())
-            .field("database_url", &redact_url(&self.database_url))
-            .field("listen", &self.listen)
-            .field(
-                "operator_token",
-                &self.operator_token.as_ref().map(|_| "<set>"),
-            )
-            .field("auto_migrate", &self.auto_migrate)
-            .field("db_max_connections", &self.db_max_connections)
-            .field("db_acquire_timeout_ms", &self.db_acquire_timeout_ms)
-            .field("db_startup_wait_secs", &self.db_startup_wait_secs)
-            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
-            .field("allow_unsafe_durability", &self.allow_unsafe_durability)
-            .field("cursor_key", &self.cursor_key.as_ref().map(|_| "<set>"))
-            .field(
-                "login_cookie_key",
-                &self.login_cookie_key.as_ref().map(|_| "<set>"),
-            )
-            .field("auth_cache_ms", &self.auth_cache_ms)
-            .field("ws_init_timeout_secs", &self.ws_init_timeout_secs)
-            .field("subscriber_buffer", &self.subscriber_buffer)
-            .field("graphiql", &self.graphiql_enabled())
-            .field("introspection", &self.introspection_enabled())
-            .field("query_limits", &self.query_limits)
-            .field("retention", &self.retention)
-            .field("in_process_purge", &self.in_process_purge)
-            .field("purge", &self.purge)
-            .field("oidc", &self.oidc.redacted())
-            .field("limits", &self.limits)
-            .field("database_roles", &self.database_roles)
-            .field("connections", &self.connections)
-            .field("metrics", &self.metrics)
-            .finish()
     }
 }

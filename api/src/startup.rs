@@ -56,7 +56,7 @@ impl Application {
         }
         db_roles::check(&settings, &db).await?;
         let cursor_key = match settings.cursor_key.clone() {
-            Some(key) if !key.is_empty() => key,
+            Some(key) if !key.is_empty() => key.expose().to_owned(),
             _ => store::instance::cursor_signing_key(&db, random_alphanumeric(48))
                 .await
                 .context("reading the cursor signing key (is the schema migrated?)")?,
@@ -69,7 +69,7 @@ impl Application {
         );
         let websockets = TaskTracker::new();
         if db.get_database_backend() == DbBackend::Postgres {
-            pg_listener::spawn(settings.database_url.clone(), live.clone());
+            pg_listener::spawn(settings.database_url.expose().to_owned(), live.clone());
         }
         let key_cache = ApiKeyCache::new(std::time::Duration::from_millis(settings.auth_cache_ms));
         let schema_limits =
@@ -93,15 +93,15 @@ impl Application {
         // cursor key under another label (`BrowserAuth::new`).
         let login_cookie_key = settings
             .login_cookie_key
-            .clone()
+            .as_deref()
             .filter(|key| !key.is_empty())
-            .unwrap_or_else(|| cursor_key.clone());
+            .map_or_else(|| cursor_key.clone(), str::to_owned);
         let (people, browser) = sign_in(&settings, &db, &login_cookie_key)?;
         let state = AppState {
             schema,
             authenticator: Authenticator::new(
                 db.clone(),
-                settings.operator_token.clone(),
+                settings.operator_token.as_deref().map(str::to_owned),
                 retention,
             )
             .with_people(people)

@@ -45,11 +45,11 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
 
     let mut settings = Settings::for_database(database.url.clone());
     // Migrations run as the schema owner; the service as its own role.
-    settings.database_roles.migration_database_url = Some(database.owner_url.clone());
+    settings.database_roles.migration_database_url = Some(database.owner_url.clone().into());
     settings.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     // `/metrics` lives on its own listener, on a free port of its own.
     settings.metrics.metrics_listen = MetricsListen::At(SocketAddr::from(([127, 0, 0, 1], 0)));
-    settings.operator_token = Some(operator_token.clone());
+    settings.operator_token = Some(operator_token.clone().into());
     // No purge on a wall-clock schedule in tests: retention tests run passes
     // explicitly (or turn the in-process scheduler on with a schedule of their own).
     settings.in_process_purge = false;

@@ -12,6 +12,7 @@ use entity::store::role_check::warn_if_bypassing;
 
 use crate::config::{PurgeConfig, RetentionConfig};
 use crate::purge::{NotifyOtherProcesses, PassReport, PurgeScheduler, PurgeSettings, Purger};
+use crate::secret::DatabaseUrl;
 use crate::signals::shutdown_signal;
 use crate::telemetry;
 
@@ -41,7 +42,7 @@ pub enum Command {
 
 /// What the worker needs: the service's database and retention policy (same
 /// variables and defaults as `auditlog`), and how to purge.
-#[derive(Clone, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct WorkerSettings {
     /// Database to purge: `sqlite://path?mode=rwc` or `postgres://...`.
     #[arg(
@@ -49,7 +50,7 @@ pub struct WorkerSettings {
         env = "DATABASE_URL",
         default_value = "sqlite://auditlog.db?mode=rwc"
     )]
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     /// Upper bound of the worker's connection pool (a pass uses one at a time).
     #[arg(long, env = "AUDITLOG_WORKER_DB_MAX_CONNECTIONS", default_value_t = 4)]
     pub db_max_connections: u32,
@@ -61,18 +62,6 @@ pub struct WorkerSettings {
     pub retention: RetentionConfig,
     #[command(flatten)]
     pub purge: PurgeConfig,
-}
-
-impl std::fmt::Debug for WorkerSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WorkerSettings")
-            .field("database_url", &redact_url(&self.database_url))
-            .field("db_max_connections", &self.db_max_connections)
-            .field("metrics_listen", &self.metrics_listen)
-            .field("retention", &self.retention)
-            .field("purge", &self.purge)
-            .finish()
-    }
 }
 
 /// Runs the command line (`auditlog-worker` and the test suite's copy of it).

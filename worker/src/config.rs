@@ -1,46 +1,48 @@
 //! The settings of the background jobs, shared by `auditlog-worker` and the
 //! `auditlog` service (which flattens them into its own command line and runs
 //! the same jobs in-process): the operator's retention policy and how the
-//! purge runs. Each default is written once, as a constant the flag reads.
+//! purge runs. Each default is written once, in its flag's attribute:
+//! [`defaults`] reads them back for `Default`.
 
-use clap::Args;
+use clap::{Args, FromArgMatches};
 
 use entity::domain::RetentionRules;
 
-const TEAM_RETENTION_DAYS: i64 = 7;
-const ENTERPRISE_RETENTION_DAYS: i64 = 90;
-const RETENTION_MIN_DAYS: i64 = 1;
-const RETENTION_MAX_DAYS: i64 = 3650;
-const PURGE_SCHEDULE: &str = "0 */15 * * * *";
-const PURGE_BATCH_SIZE: u64 = 1000;
-const PURGE_LEASE_SECS: u64 = 60;
+/// A group of settings with every flag at its declared default (environment
+/// variables ignored): the one source of `Default` for settings, so a default
+/// is written once, in the flag's attribute.
+pub fn defaults<T: Args + FromArgMatches>() -> T {
+    let command =
+        T::augment_args(clap::Command::new("defaults")).mut_args(|arg| arg.env(None::<&str>));
+    command
+        .try_get_matches_from(["defaults"])
+        .and_then(|matches| T::from_arg_matches(&matches))
+        // Defaults are constants of this code, not input: a bad one is a bug,
+        // caught by the unit tests of every settings group.
+        .unwrap_or_else(|error| panic!("a declared default does not parse: {error}"))
+}
 
 /// The operator's retention policy; the service and every `auditlog-worker`
 /// must be started with the same values.
 #[derive(Clone, Debug, Args)]
 pub struct RetentionConfig {
     /// Days TEAM tenants keep their events (fixed for them).
-    #[arg(long, env = "AUDITLOG_TEAM_RETENTION_DAYS", default_value_t = TEAM_RETENTION_DAYS)]
+    #[arg(long, env = "AUDITLOG_TEAM_RETENTION_DAYS", default_value_t = 7)]
     pub team_retention_days: i64,
     /// Days ENTERPRISE tenants keep their events unless their admins choose otherwise.
-    #[arg(long, env = "AUDITLOG_ENTERPRISE_RETENTION_DAYS", default_value_t = ENTERPRISE_RETENTION_DAYS)]
+    #[arg(long, env = "AUDITLOG_ENTERPRISE_RETENTION_DAYS", default_value_t = 90)]
     pub enterprise_retention_days: i64,
     /// Shortest period ENTERPRISE admins may choose.
-    #[arg(long, env = "AUDITLOG_RETENTION_MIN_DAYS", default_value_t = RETENTION_MIN_DAYS)]
+    #[arg(long, env = "AUDITLOG_RETENTION_MIN_DAYS", default_value_t = 1)]
     pub retention_min_days: i64,
     /// Longest period ENTERPRISE admins may choose.
-    #[arg(long, env = "AUDITLOG_RETENTION_MAX_DAYS", default_value_t = RETENTION_MAX_DAYS)]
+    #[arg(long, env = "AUDITLOG_RETENTION_MAX_DAYS", default_value_t = 3650)]
     pub retention_max_days: i64,
 }
 
 impl Default for RetentionConfig {
     fn default() -> Self {
-        Self {
-            team_retention_days: TEAM_RETENTION_DAYS,
-            enterprise_retention_days: ENTERPRISE_RETENTION_DAYS,
-            retention_min_days: RETENTION_MIN_DAYS,
-            retention_max_days: RETENTION_MAX_DAYS,
-        }
+        defaults()
     }
 }
 
@@ -62,32 +64,40 @@ impl RetentionConfig {
 pub struct PurgeConfig {
     /// When purge passes start: a cron expression with seconds
     /// (`sec min hour day-of-month month day-of-week`, UTC).
-    #[arg(long, env = "AUDITLOG_PURGE_SCHEDULE", default_value = PURGE_SCHEDULE)]
+    #[arg(
+        long,
+        env = "AUDITLOG_PURGE_SCHEDULE",
+        default_value = "0 */15 * * * *"
+    )]
     pub purge_schedule: String,
     /// Events deleted per batch; each batch is its own short transaction.
-    #[arg(long, env = "AUDITLOG_PURGE_BATCH_SIZE", default_value_t = PURGE_BATCH_SIZE,
+    #[arg(long, env = "AUDITLOG_PURGE_BATCH_SIZE", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub purge_batch_size: u64,
     /// Seconds a worker's lease on a tenant lasts without renewal (renewed every
     /// batch); a crashed worker's tenants are taken over after this long.
-    #[arg(long, env = "AUDITLOG_PURGE_LEASE_SECS", default_value_t = PURGE_LEASE_SECS,
+    #[arg(long, env = "AUDITLOG_PURGE_LEASE_SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub purge_lease_secs: u64,
 }
 
 impl Default for PurgeConfig {
     fn default() -> Self {
-        Self {
-            purge_schedule: PURGE_SCHEDULE.into(),
-            purge_batch_size: PURGE_BATCH_SIZE,
-            purge_lease_secs: PURGE_LEASE_SECS,
-        }
+        defaults()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn defaults_are_the_flags_defaults() {
+        let purge = PurgeConfig::default();
+        assert_eq!(purge.purge_schedule, "0 */15 * * * *");
+        assert_eq!(purge.purge_batch_size, 1000);
+        assert_eq!(RetentionConfig::default().team_retention_days, 7);
+    }
 
     #[test]
     fn default_retention_config_is_the_default_policy() {

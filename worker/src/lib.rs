@@ -26,5 +26,6 @@ pub mod cli;
 pub mod config;
 pub mod metrics;
 pub mod purge;
+pub mod secret;
 pub mod signals;
 pub mod telemetry;

@@ -13,14 +13,14 @@
 mod authenticator;
 pub(crate) mod key_cache;
 pub(crate) mod oidc;
-pub(crate) mod person_auth;
 mod person;
+pub(crate) mod person_auth;
 mod principal;
 pub(crate) mod session_secret;
 
 pub(crate) use crate::domain::AuditActor;
 pub(crate) use authenticator::{AuthError, Authenticator};
 pub(crate) use key_cache::ApiKeyCache;
-pub(crate) use person_auth::People;
 pub(crate) use person::PersonCredential;
+pub(crate) use person_auth::People;
 pub(crate) use principal::{ActorOfCaller, CallerIdentity, Principal, TenantCaller};

@@ -34,13 +34,9 @@ pub struct ConnectionsConfig {
 }
 
 impl Default for ConnectionsConfig {
+    /// The flags' declared defaults (each written once, in its attribute).
     fn default() -> Self {
-        Self {
-            header_read_timeout_secs: 10,
-            keep_alive_timeout_secs: 5,
-            max_connections: 4096,
-            max_connections_per_ip: 256,
-        }
+        auditlog_worker::config::defaults()
     }
 }
 

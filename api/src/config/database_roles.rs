@@ -4,16 +4,16 @@
 
 use clap::Args;
 
-use super::redact_url;
+use super::DatabaseUrl;
 
 /// Flags and environment variables of the database roles (PostgreSQL).
-#[derive(Clone, Default, Args)]
+#[derive(Clone, Debug, Default, Args)]
 pub struct DatabaseRolesConfig {
     /// Connection of the schema's owner, used only to apply migrations at start
     /// (`AUDITLOG_AUTO_MIGRATE`). Unset: migrations use `DATABASE_URL`, which then
     /// must be the owner too unless the schema is already current.
     #[arg(long, env = "AUDITLOG_MIGRATION_DATABASE_URL", hide_env_values = true)]
-    pub migration_database_url: Option<String>,
+    pub migration_database_url: Option<DatabaseUrl>,
 
     /// Start in production mode even if the service's PostgreSQL role could
     /// bypass row-level security (superuser, BYPASSRLS, owner of the tables).
@@ -27,17 +27,5 @@ impl DatabaseRolesConfig {
         self.migration_database_url
             .as_deref()
             .filter(|url| !url.trim().is_empty())
-    }
-}
-
-impl std::fmt::Debug for DatabaseRolesConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DatabaseRolesConfig")
-            .field(
-                "migration_database_url",
-                &self.migration_url().map(redact_url),
-            )
-            .field("allow_rls_bypass", &self.allow_rls_bypass)
-            .finish()
     }
 }

@@ -112,25 +112,9 @@ pub struct LimitsConfig {
 }
 
 impl Default for LimitsConfig {
+    /// The flags' declared defaults (each written once, in its attribute).
     fn default() -> Self {
-        Self {
-            rate_limit_per_credential: Rate::per_second(50),
-            rate_limit_per_credential_burst: 100,
-            rate_limit_per_ip: Rate::per_second(100),
-            rate_limit_per_ip_burst: 200,
-            trusted_proxies: Vec::new(),
-            team_ingest_per_minute: 6_000,
-            enterprise_ingest_per_minute: 60_000,
-            request_timeout_secs: 30,
-            db_statement_timeout_ms: 10_000,
-            ws_max_subscriptions: 100,
-            ws_max_connections_per_credential: 50,
-            ws_max_message_bytes: 1024 * 1024,
-            ws_max_init_message_bytes: 64 * 1024,
-            ws_max_buffered_bytes: 4 * 1024 * 1024,
-            ws_max_buffered_bytes_total: 256 * 1024 * 1024,
-            ws_stall_secs: 30,
-        }
+        auditlog_worker::config::defaults()
     }
 }
 

@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 
 use clap::Args;
 
-#[derive(Clone, Args)]
+use super::Secret;
+
+#[derive(Clone, Debug, Args)]
 pub struct MetricsConfig {
     /// Address of the metrics listener (`GET /metrics` only), or `off`.
     /// Loopback by default; in a cluster use the pod address and keep the port
@@ -24,7 +26,7 @@ pub struct MetricsConfig {
     /// constant time; at least 32 characters in production). Unset: the main
     /// port has no `/metrics`.
     #[arg(long, env = "AUDITLOG_METRICS_TOKEN", hide_env_values = true)]
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<Secret>,
 }
 
 /// `AUDITLOG_METRICS_LISTEN`: a socket address, or `off` for no listener.
@@ -46,11 +48,9 @@ fn parse_listen(value: &str) -> Result<MetricsListen, String> {
 }
 
 impl Default for MetricsConfig {
+    /// The flags' declared defaults (each written once, in its attribute).
     fn default() -> Self {
-        Self {
-            metrics_listen: MetricsListen::At(SocketAddr::from(([127, 0, 0, 1], 9464))),
-            metrics_token: None,
-        }
+        auditlog_worker::config::defaults()
     }
 }
 
@@ -60,15 +60,6 @@ impl MetricsConfig {
         self.metrics_token
             .as_deref()
             .filter(|token| !token.is_empty())
-    }
-}
-
-impl std::fmt::Debug for MetricsConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MetricsConfig")
-            .field("metrics_listen", &self.metrics_listen)
-            .field("metrics_token", &self.token().map(|_| "<set>"))
-            .finish()
     }
 }
 

@@ -8,12 +8,14 @@
 use std::time::Duration;
 
 use clap::Args;
+
+use super::Secret;
 use openidconnect::url::{Origin, Url};
 
 use crate::auth::oidc::{ClaimMapping, LoginSettings, OidcSettings, SigningAlgorithm};
 
 /// Flags and environment variables of the identity-provider integration.
-#[derive(Clone, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct OidcConfig {
     /// Issuer URL of the OpenID Provider (its discovery document lives at
     /// `<issuer>/.well-known/openid-configuration`). Unset: people cannot sign in.
@@ -31,7 +33,7 @@ pub struct OidcConfig {
 
     /// OAuth2 client secret of this service. Never logged.
     #[arg(long, env = "AUDITLOG_OIDC_CLIENT_SECRET", hide_env_values = true)]
-    pub oidc_client_secret: Option<String>,
+    pub oidc_client_secret: Option<Secret>,
 
     /// Public base URL of this service as browsers reach it (e.g.
     /// `https://audit.example.com`). Enables the browser login; its origin may
@@ -137,31 +139,9 @@ pub struct OidcConfig {
 }
 
 impl Default for OidcConfig {
+    /// The flags' declared defaults (each written once, in its attribute).
     fn default() -> Self {
-        Self {
-            oidc_issuer: None,
-            oidc_audience: Vec::new(),
-            oidc_client_id: None,
-            oidc_client_secret: None,
-            public_url: None,
-            oidc_redirect_url: None,
-            oidc_scopes: "openid profile email".into(),
-            oidc_tenant_claim: "org_id".into(),
-            oidc_roles_claim: "roles".into(),
-            oidc_admin_roles: vec!["admin".into()],
-            oidc_auditor_roles: vec!["auditor".into()],
-            oidc_algorithms: "RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,EdDSA"
-                .split(',')
-                .map(str::to_owned)
-                .collect(),
-            oidc_leeway_secs: 30,
-            oidc_jwks_min_refresh_secs: 10,
-            oidc_introspection_cache_secs: 60,
-            oidc_introspection_cache_entries: 10_000,
-            allowed_origins: Vec::new(),
-            session_ttl_secs: 8 * 3600,
-            auth_recheck_secs: 10,
-        }
+        auditlog_worker::config::defaults()
     }
 }
 
@@ -288,26 +268,6 @@ impl OidcConfig {
             })
             .collect()
     }
-
-    /// `Debug` without secrets (used by `Settings`' `Debug`).
-    pub fn redacted(&self) -> String {
-        format!(
-            "OidcConfig {{ issuer: {:?}, audience: {:?}, client_id: {:?}, client_secret: {}, public_url: {:?}, \
-             tenant_claim: {:?}, roles_claim: {:?}, allowed_origins: {:?} }}",
-            self.oidc_issuer,
-            self.oidc_audience,
-            self.oidc_client_id,
-            if self.oidc_client_secret.is_some() {
-                "<set>"
-            } else {
-                "<unset>"
-            },
-            self.public_url,
-            self.oidc_tenant_claim,
-            self.oidc_roles_claim,
-            self.allowed_origins,
-        )
-    }
 }
 
 /// `scheme://host[:port]`, the way browsers send it in `Origin`.
@@ -318,7 +278,7 @@ fn origin_of(url: &Url) -> anyhow::Result<String> {
     }
 }
 
-fn non_empty(value: &Option<String>) -> Option<&str> {
+fn non_empty<T: std::ops::Deref<Target = str>>(value: &Option<T>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 

@@ -69,18 +69,8 @@ pub struct QueryLimitsConfig {
 }
 
 impl Default for QueryLimitsConfig {
+    /// The flags' declared defaults (each written once, in its attribute).
     fn default() -> Self {
-        Self {
-            max_depth: 12,
-            max_complexity: 20_000,
-            max_selections: 300,
-            max_aliases: 100,
-            max_directives: 4,
-            max_document_directives: 50,
-            max_document_bytes: 1024 * 1024,
-            max_document_tokens: 50_000,
-            max_nesting: 64,
-            max_response_bytes: 16 * 1024 * 1024,
-        }
+        auditlog_worker::config::defaults()
     }
 }

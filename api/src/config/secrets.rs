@@ -15,7 +15,10 @@ impl Settings {
         let secrets = [
             ("AUDITLOG_OPERATOR_TOKEN", self.operator_token.as_deref()),
             ("AUDITLOG_CURSOR_KEY", self.cursor_key.as_deref()),
-            ("AUDITLOG_LOGIN_COOKIE_KEY", self.login_cookie_key.as_deref()),
+            (
+                "AUDITLOG_LOGIN_COOKIE_KEY",
+                self.login_cookie_key.as_deref(),
+            ),
             (
                 "AUDITLOG_METRICS_TOKEN",
                 self.metrics.metrics_token.as_deref(),
@@ -61,8 +64,8 @@ mod tests {
         settings.dev = true;
         assert!(settings.check_secret_lengths().is_ok());
         settings.dev = false;
-        settings.operator_token = Some("o".repeat(32));
-        settings.cursor_key = Some(String::new());
+        settings.operator_token = Some("o".repeat(32).into());
+        settings.cursor_key = Some(String::new().into());
         assert!(settings.check_secret_lengths().is_ok());
     }
 }

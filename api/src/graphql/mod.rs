@@ -13,7 +13,6 @@ mod error_codes;
 mod guard;
 pub(crate) mod inputs;
 mod introspection;
-mod shape;
 mod metrics;
 mod mutation;
 mod pagination;
@@ -21,6 +20,7 @@ mod query;
 mod schema;
 #[cfg(test)]
 mod sdl;
+mod shape;
 mod subscription;
 pub(crate) mod types;
 

@@ -6,10 +6,10 @@ use super::context::Services;
 use super::document_scan::DocumentLimits;
 use super::error_codes::ErrorCodes;
 use super::guard::DocumentGuard;
-use super::shape::SelectionLimit;
 use super::metrics::OperationMetrics;
 use super::mutation::MutationRoot;
 use super::query::QueryRoot;
+use super::shape::SelectionLimit;
 use super::subscription::SubscriptionRoot;
 use crate::config::QueryLimitsConfig;
 

@@ -156,7 +156,12 @@ async fn finish_sign_in(
             person,
             refusal,
         } => {
-            crate::auth::person_auth::log_refusal("browser login", tenant.as_ref(), &person, &refusal);
+            crate::auth::person_auth::log_refusal(
+                "browser login",
+                tenant.as_ref(),
+                &person,
+                &refusal,
+            );
             if let Some(tenant) = &tenant {
                 let actor = AuditActor::of_person(&person);
                 if let Err(error) = user_activity::login_failed(

@@ -133,7 +133,8 @@ async fn production_refuses_a_service_role_that_may_update_events() {
     settings.metrics.metrics_listen = MetricsListen::Off;
     settings.in_process_purge = false;
     settings.allow_unsafe_durability = true;
-    settings.database_roles.migration_database_url = Some(app.owner_database_url().to_owned());
+    settings.database_roles.migration_database_url =
+        Some(app.owner_database_url().to_owned().into());
     let refused = Application::build(settings)
         .await
         .err()

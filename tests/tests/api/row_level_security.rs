@@ -317,7 +317,7 @@ fn settings_for(url: &str, owner_url: &str) -> Settings {
     settings.in_process_purge = false;
     // The throwaway cluster runs with fsync off; the role check is the subject.
     settings.allow_unsafe_durability = true;
-    settings.database_roles.migration_database_url = Some(owner_url.to_owned());
+    settings.database_roles.migration_database_url = Some(owner_url.to_owned().into());
     settings
 }
 

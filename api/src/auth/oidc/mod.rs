@@ -13,25 +13,25 @@
 //! code, a verifier or the client secret.
 
 pub(crate) mod access_token;
+pub(crate) mod authorization_code;
 pub(crate) mod claims;
 pub(crate) mod discovery;
-pub(crate) mod token_introspection;
 pub(crate) mod keys;
-pub(crate) mod authorization_code;
 pub(crate) mod settings;
+pub(crate) mod token_introspection;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-pub(crate) use claims::{ClaimMapping, IdentityClaims, Refusal};
 pub(crate) use authorization_code::{LoginFailure, LoginRedirect, PendingLogin};
+pub(crate) use claims::{ClaimMapping, IdentityClaims, Refusal};
 pub(crate) use settings::{LoginSettings, OidcSettings, SigningAlgorithm};
 
 use discovery::Discovery;
-use token_introspection::Introspector;
 use keys::KeyCache;
+use token_introspection::Introspector;
 
 /// Time limit of one request to the IdP.
 const IDP_TIMEOUT: Duration = Duration::from_secs(10);
