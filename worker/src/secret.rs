@@ -13,21 +13,6 @@ use entity::store::connection::redact_url;
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
-impl Secret {
-    /// The value, for the one place that uses it (a comparison, a key derivation).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Deref for Secret {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(if self.0.is_empty() {
@@ -38,44 +23,9 @@ impl fmt::Debug for Secret {
     }
 }
 
-impl FromStr for Secret {
-    type Err = Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Infallible> {
-        Ok(Self(value.to_owned()))
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(value: &str) -> Self {
-        Self(value.to_owned())
-    }
-}
-
 /// A database URL. `Debug` and `Display` hide its password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl(String);
-
-impl DatabaseUrl {
-    /// The full URL, password included, for connecting.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Deref for DatabaseUrl {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
 
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -89,25 +39,50 @@ impl fmt::Display for DatabaseUrl {
     }
 }
 
-impl FromStr for DatabaseUrl {
-    type Err = Infallible;
+/// What both kinds of hidden value have in common: they parse from any text
+/// (clap reads them), convert from strings, and give their value only on request.
+macro_rules! hidden_text {
+    ($name:ident) => {
+        impl $name {
+            /// The value itself, for the one place that uses it (connecting,
+            /// a comparison, a key derivation). Never log it.
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
+        }
 
-    fn from_str(value: &str) -> Result<Self, Infallible> {
-        Ok(Self(value.to_owned()))
-    }
+        impl Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Infallible;
+
+            fn from_str(value: &str) -> Result<Self, Infallible> {
+                Ok(Self(value.to_owned()))
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                Self(value)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                Self(value.to_owned())
+            }
+        }
+    };
 }
 
-impl From<String> for DatabaseUrl {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
-
-impl From<&str> for DatabaseUrl {
-    fn from(value: &str) -> Self {
-        Self(value.to_owned())
-    }
-}
+hidden_text!(Secret);
+hidden_text!(DatabaseUrl);
 
 #[cfg(test)]
 mod tests {
