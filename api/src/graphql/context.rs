@@ -56,3 +56,8 @@ impl ContextExt for Context<'_> {
             .unwrap_or_else(|| ResponseBudget::new(usize::MAX))
     }
 }
+
+/// The `x-request-id` the caller sent, when it was usable: request data the
+/// transport adds (see `http::request_id`) and self-audit events record.
+#[derive(Clone, Debug)]
+pub(crate) struct CallerRequestId(pub String);

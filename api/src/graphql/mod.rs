@@ -24,6 +24,6 @@ mod shape;
 mod subscription;
 pub(crate) mod types;
 
-pub(crate) use context::Services;
+pub(crate) use context::{CallerRequestId, Services};
 pub(crate) use document_scan::{DocumentLimits, scan as scan_document};
 pub(crate) use schema::{AuditLogSchema, SchemaLimits, build_schema};

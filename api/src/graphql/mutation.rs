@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::context::ContextExt;
+use super::context::{CallerRequestId, ContextExt};
 use super::enums::{GqlPlan, GqlRole};
 use super::inputs::AuditEventInput;
 use super::query::parse_uuid;
@@ -15,7 +15,6 @@ use crate::auth::{AuditActor, Principal};
 use crate::domain::Role;
 use crate::domain::new_event::RawEvent;
 use crate::error::{ApiError, ApiResult};
-use crate::http::request_id::CallerRequestId;
 use crate::service;
 use crate::service::retention::LegalHoldRequester;
 
@@ -111,11 +110,14 @@ impl MutationRoot {
     async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Result<ApiKey> {
         let caller = ctx.principal().tenant(&[Role::Admin])?;
         let id = parse_uuid("id", &id)?;
-        let row =
-            service::api_keys::revoke(&ctx.services().db, &ctx.services().live, caller, id).await?;
-        // The key stops working at once in this process (other replicas within
-        // `AUDITLOG_AUTH_CACHE_MS`).
-        ctx.services().key_cache.invalidate_all();
+        let row = service::api_keys::revoke(
+            &ctx.services().db,
+            &ctx.services().live,
+            &ctx.services().key_cache,
+            caller,
+            id,
+        )
+        .await?;
         Ok(ApiKey::from_row(row, &caller.tenant_slug)?)
     }
 
@@ -156,12 +158,12 @@ impl MutationRoot {
         let row = service::retention::set_retention_days(
             &services.db,
             &services.live,
+            &services.key_cache,
             &services.retention,
             caller,
             i64::from(days),
         )
         .await?;
-        services.key_cache.invalidate_all();
         Ok(Tenant::from_row(row, &services.retention)?.retention)
     }
 
@@ -200,13 +202,13 @@ impl MutationRoot {
         let row = service::retention::set_legal_hold(
             &services.db,
             &services.live,
+            &services.key_cache,
             &services.retention,
             requester,
             enabled,
             reason,
         )
         .await?;
-        services.key_cache.invalidate_all();
         Ok(Tenant::from_row(row, &services.retention)?.retention)
     }
 
@@ -224,13 +226,13 @@ impl MutationRoot {
         let row = service::retention::change_plan(
             &services.db,
             &services.live,
+            &services.key_cache,
             &services.retention,
             tenant_id,
             plan.into(),
             &AuditActor::operator(),
         )
         .await?;
-        services.key_cache.invalidate_all();
         Ok(Tenant::from_row(row, &services.retention)?)
     }
 }

@@ -18,9 +18,7 @@ pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-i
 /// Longest caller-chosen id kept; longer ones are replaced by a generated id.
 pub(crate) const MAX_REQUEST_ID_LEN: usize = 128;
 
-/// The `x-request-id` the caller sent, when it was usable.
-#[derive(Clone, Debug)]
-pub(crate) struct CallerRequestId(pub String);
+pub(crate) use crate::graphql::CallerRequestId;
 
 /// Keeps a caller's id if it is 1 to [`MAX_REQUEST_ID_LEN`] visible ASCII
 /// characters and drops it otherwise (so a generated one replaces it: log

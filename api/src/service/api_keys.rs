@@ -5,7 +5,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::{ActorOfCaller, AuditActor, TenantCaller};
+use crate::auth::{ActorOfCaller, ApiKeyCache, AuditActor, TenantCaller};
 use crate::domain::Role;
 use crate::domain::clock;
 use crate::domain::secret::generate_key;
@@ -61,6 +61,7 @@ pub(crate) async fn create(
 pub(crate) async fn revoke(
     db: &DatabaseConnection,
     live: &Hub,
+    key_cache: &ApiKeyCache,
     caller: &TenantCaller,
     id: Uuid,
 ) -> ApiResult<api_keys::Model> {
@@ -92,7 +93,10 @@ pub(crate) async fn revoke(
     )
     .await?;
     txn.commit().await?;
-    // Sockets opened with this key close now (other processes: at their next re-check).
+    // The key stops working at once in this process (other replicas within
+    // `AUDITLOG_AUTH_CACHE_MS`); its sockets close now (other processes: at
+    // their next re-check).
+    key_cache.invalidate_all();
     live.changes().announce(Change::KeyRevoked {
         tenant_id: caller.tenant_id,
         key_id: revoked.id,

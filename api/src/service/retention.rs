@@ -13,7 +13,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::auth::{ActorOfCaller, AuditActor, TenantCaller};
+use crate::auth::{ActorOfCaller, ApiKeyCache, AuditActor, TenantCaller};
 use crate::domain::clock;
 use crate::domain::retention::RetentionChangeError;
 use crate::domain::{Plan, RetentionRules, RetentionWindow};
@@ -30,6 +30,7 @@ pub(crate) const MAX_LEGAL_HOLD_REASON: usize = 500;
 pub(crate) async fn set_retention_days(
     db: &DatabaseConnection,
     live: &Hub,
+    key_cache: &ApiKeyCache,
     rules: &RetentionRules,
     caller: &TenantCaller,
     requested: i64,
@@ -58,7 +59,7 @@ pub(crate) async fn set_retention_days(
     });
     let actor = AuditActor::of_caller(caller);
     let staged = stage_change(&txn, &tenant, &update, &actor, "retention.update", payload).await?;
-    commit_and_publish(txn, live, staged).await
+    commit_and_publish(txn, live, key_cache, staged).await
 }
 
 /// Who asks for a legal-hold change: it decides which tenant, and whether
@@ -77,6 +78,7 @@ pub(crate) enum LegalHoldRequester<'a> {
 pub(crate) async fn set_legal_hold(
     db: &DatabaseConnection,
     live: &Hub,
+    key_cache: &ApiKeyCache,
     rules: &RetentionRules,
     requester: LegalHoldRequester<'_>,
     enabled: bool,
@@ -136,7 +138,7 @@ pub(crate) async fn set_legal_hold(
         ..current.clone()
     };
     let staged = stage_change(&txn, &tenant, &update, &actor, action, payload).await?;
-    commit_and_publish(txn, live, staged).await
+    commit_and_publish(txn, live, key_cache, staged).await
 }
 
 /// `changeTenantPlan` (operator): moves a tenant to `plan` and resets its
@@ -144,6 +146,7 @@ pub(crate) async fn set_legal_hold(
 pub(crate) async fn change_plan(
     db: &DatabaseConnection,
     live: &Hub,
+    key_cache: &ApiKeyCache,
     rules: &RetentionRules,
     tenant_id: Uuid,
     plan: Plan,
@@ -168,7 +171,7 @@ pub(crate) async fn change_plan(
         ..current.clone()
     };
     let staged = stage_change(&txn, &tenant, &update, actor, "tenant.plan_change", payload).await?;
-    commit_and_publish(txn, live, staged).await
+    commit_and_publish(txn, live, key_cache, staged).await
 }
 
 /// `{"old": old, "new": new}`, the shape of every change in a payload.
@@ -240,9 +243,14 @@ async fn stage_change(
 async fn commit_and_publish(
     txn: DatabaseTransaction,
     live: &Hub,
+    key_cache: &ApiKeyCache,
     staged: Staged,
 ) -> ApiResult<tenants::Model> {
     txn.commit().await?;
+    // Verified keys carry the tenant's window and plan: forget them, so this
+    // process's next request reads the new policy (other replicas within
+    // `AUDITLOG_AUTH_CACHE_MS`).
+    key_cache.invalidate_all();
     // Open subscriptions of this process apply the new window at once.
     live.changes().announce(Change::RetentionChanged {
         tenant_id: staged.tenant.id,
