@@ -9,7 +9,10 @@
 //!   (a temporary SQLite file, or a new database on the PostgreSQL server).
 //! - [`postgres`]: the PostgreSQL server of this test process: a throwaway cluster
 //!   started once from the system's binaries, or `AUDITLOG_TEST_DATABASE_URL`.
-//! - [`app`]: [`spawn_app`] and [`TestApp`], the typed client of the API.
+//! - [`client`]: [`Client`], the typed client of the API of any running server
+//!   (in-process or a child process), with one helper per operation.
+//! - [`app`]: [`spawn_app`] and [`TestApp`], the in-process server (derefs to its
+//!   [`Client`]).
 //! - [`response`]: [`GqlResponse`], the status and JSON body of one request.
 //! - [`queries`]: the GraphQL documents the helpers send.
 //! - [`ws`]: a graphql-transport-ws (and legacy graphql-ws) test client.
@@ -37,6 +40,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod client;
 pub mod database;
 mod macros;
 pub mod node;
@@ -50,6 +54,7 @@ pub mod schemathesis;
 pub mod worker;
 pub mod ws;
 
-pub use app::{CreatedKey, Page, TenantHandle, TestApp, spawn_app, spawn_app_with, str_field};
+pub use app::{TestApp, spawn_app, spawn_app_with};
 pub use backend::Backend;
+pub use client::{Client, CreatedKey, Page, TenantHandle, str_field};
 pub use response::GqlResponse;

@@ -8,6 +8,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::client::Client;
+
 /// A running `auditlog` process; killed when dropped.
 pub struct ServerProcess {
     pub child: Child,
@@ -70,6 +72,12 @@ impl ServerProcess {
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Self { child, address }
+    }
+
+    /// A [`Client`] of this process; `operator_token` is the one it was started
+    /// with (`AUDITLOG_OPERATOR_TOKEN`), or `""` when it has none.
+    pub fn client(&self, operator_token: &str) -> Client {
+        Client::new(self.address.clone(), operator_token)
     }
 
     pub fn graphql_url(&self) -> String {

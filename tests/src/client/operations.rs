@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::TestApp;
+use super::Client;
 use crate::queries;
 use crate::response::GqlResponse;
 
@@ -54,7 +54,7 @@ pub fn str_field(value: &Value, name: &str) -> String {
         .to_owned()
 }
 
-impl TestApp {
+impl Client {
     /// `createTenant` with an arbitrary bearer.
     pub async fn create_tenant_as(
         &self,
