@@ -29,6 +29,14 @@ pub const LIST_EVENTS: &str = concat!(
     " } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"
 );
 
+/// The live subscription every live test uses, with every field selected.
+pub const SUBSCRIPTION: &str = concat!(
+    "subscription($filter: AuditEventFilter, $after: Int) { ",
+    "auditEventRecorded(filter: $filter, afterSequence: $after) { ",
+    event_fields!(),
+    " } }"
+);
+
 pub const EVENT_BY_ID: &str = concat!(
     "query Event($id: ID!) { auditEvent(id: $id) { ",
     event_fields!(),

@@ -9,9 +9,9 @@ use auditlog_tests::ws::{Frame, WsClient};
 use auditlog_tests::{Backend, backend_tests, spawn_app, spawn_app_with};
 use serde_json::json;
 
-use super::SUBSCRIPTION;
 use crate::helpers::{base_time, event, events, rfc3339};
 use crate::retention::set_retention;
+use auditlog_tests::queries::SUBSCRIPTION;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
 
