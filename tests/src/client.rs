@@ -89,10 +89,37 @@ impl Client {
         variables: Value,
         bearer: Option<&str>,
     ) -> Result<GqlResponse, reqwest::Error> {
+        self.try_graphql_with_headers(query, variables, bearer, &[])
+            .await
+    }
+
+    /// [`Client::graphql`] with extra request headers (`x-request-id`, …).
+    pub async fn graphql_with_headers(
+        &self,
+        query: &str,
+        variables: Value,
+        bearer: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> GqlResponse {
+        self.try_graphql_with_headers(query, variables, bearer, headers)
+            .await
+            .unwrap_or_else(|e| panic!("POST /graphql failed: {e}"))
+    }
+
+    async fn try_graphql_with_headers(
+        &self,
+        query: &str,
+        variables: Value,
+        bearer: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Result<GqlResponse, reqwest::Error> {
         let body = json!({ "query": query, "variables": variables });
         let mut request = self.client.post(self.graphql_url()).json(&body);
         if let Some(secret) = bearer {
             request = request.bearer_auth(secret);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         GqlResponse::try_read(request.send().await?).await
     }

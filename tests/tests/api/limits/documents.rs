@@ -15,6 +15,7 @@ use auditlog_tests::ws::WsClient;
 use auditlog_tests::{Backend, GqlResponse, TestApp, backend_tests, spawn_app_with};
 use serde_json::{Value, json};
 
+use super::big_events;
 use crate::helpers::app_with_tenant;
 
 /// The bound on an answer: refusals are meant to be immediate.
@@ -410,16 +411,6 @@ async fn page_size_multiplies_complexity(backend: Backend) {
         .assert_error("GRAPHQL_VALIDATION_FAILED");
     app.page(key, json!({ "first": 500 })).await;
     assert_alive(&app).await;
-}
-
-/// Events with a payload of about `bytes` bytes each.
-pub fn big_events(count: usize, bytes: usize) -> Value {
-    let blob = "x".repeat(bytes);
-    Value::Array(
-        (0..count)
-            .map(|i| json!({ "action": "big.event", "actor": { "type": "USER", "id": format!("u{i}") }, "payload": { "blob": blob } }))
-            .collect(),
-    )
 }
 
 async fn responses_over_the_budget_are_refused(backend: Backend) {

@@ -67,28 +67,11 @@ impl Answer {
 
 /// `POST /graphql` keeping the `Retry-After` header.
 pub async fn post(app: &TestApp, query: &str, variables: Value, bearer: Option<&str>) -> Answer {
-    let mut request = app
-        .client
-        .post(app.url("/graphql"))
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(bearer) = bearer {
-        request = request.bearer_auth(bearer);
-    }
-    let response = request
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("POST /graphql failed: {e}"));
-    let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    let body = response.json().await.unwrap_or(Value::Null);
+    let response = app.graphql(query, variables, bearer).await;
     Answer {
-        status,
-        retry_after,
-        body,
+        status: response.status.as_u16(),
+        retry_after: response.header("retry-after").map(str::to_owned),
+        body: response.body,
     }
 }
 
@@ -113,4 +96,14 @@ pub async fn stored(app: &TestApp, key: &str, action: &str) -> usize {
 /// The `/metrics` text (from the metrics listener).
 pub async fn metrics(app: &TestApp) -> String {
     app.metrics().await
+}
+
+/// Events with a payload of about `bytes` bytes each.
+pub fn big_events(count: usize, bytes: usize) -> Value {
+    let blob = "x".repeat(bytes);
+    Value::Array(
+        (0..count)
+            .map(|i| json!({ "action": "big.event", "actor": { "type": "USER", "id": format!("u{i}") }, "payload": { "blob": blob } }))
+            .collect(),
+    )
 }
