@@ -86,6 +86,13 @@ impl GqlResponse {
         &self.body["data"]
     }
 
+    /// The `data` object by value, asserting that the request fully succeeded.
+    #[track_caller]
+    pub fn into_data(mut self) -> Value {
+        self.ok();
+        self.body["data"].take()
+    }
+
     /// `data.<field>`, asserting that the request fully succeeded.
     #[track_caller]
     pub fn field(&self, name: &str) -> &Value {

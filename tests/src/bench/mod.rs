@@ -24,12 +24,12 @@ pub mod stats;
 
 use std::sync::Arc;
 
-use auditlog_tests::TestApp;
+use auditlog_tests::{Client, TestApp};
 use sea_orm::sqlx::postgres::{PgPool, PgPoolOptions};
 use serde_json::Value;
 use uuid::Uuid;
 
-use postgraphile::{Postgraphile, post_json};
+use postgraphile::Postgraphile;
 
 /// Sizes of every scenario. `tiny` runs in seconds (CI), `default` in under 15
 /// minutes on the 2-core development machine.
@@ -182,7 +182,7 @@ impl Bench {
     }
 }
 
-pub async fn create_tenants(app: &TestApp, prefix: &str, count: usize, plan: &str) -> Vec<Tenant> {
+pub async fn create_tenants(app: &Client, prefix: &str, count: usize, plan: &str) -> Vec<Tenant> {
     let mut tenants = Vec::with_capacity(count);
     for n in 0..count {
         let handle = app.create_tenant(&format!("{prefix}-{n}"), plan).await;
@@ -194,8 +194,12 @@ pub async fn create_tenants(app: &TestApp, prefix: &str, count: usize, plan: &st
     tenants
 }
 
-pub async fn service_graphql(app: &TestApp, key: &str, body: Vec<u8>) -> Value {
-    post_json(&app.client, &app.url("/graphql"), Some(key), body).await
+/// POSTs a prepared GraphQL JSON body to the service and returns its `data`;
+/// panics on errors.
+pub async fn service_graphql(app: &Client, key: &str, body: Vec<u8>) -> Value {
+    app.post_raw(body, "application/json", Some(key))
+        .await
+        .into_data()
 }
 
 /// `{"query": …, "variables": …}` as bytes.

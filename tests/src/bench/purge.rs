@@ -15,13 +15,12 @@ use std::time::{Duration, Instant};
 use auditlog_tests::database::{purge_settings, purger};
 use auditlog_tests::{Backend, TestApp, spawn_app};
 use sea_orm::sqlx::{self, PgPool, postgres::PgPoolOptions};
-use serde_json::json;
 use uuid::Uuid;
 
 use super::ingest::record_bodies;
 use super::report::{Goal, Row};
 use super::stats::{Run, Summary};
-use super::{Scale, Tenant, body, create_tenants, service_graphql};
+use super::{Scale, Tenant, create_tenants, service_graphql};
 
 const FILL_CHUNK: usize = 250_000;
 const DELETE_BATCH: i64 = 1000;
@@ -40,15 +39,9 @@ pub async fn purge(scale: &Scale, rows: &mut Vec<Row>, goals: &mut Vec<Goal>) {
         .await
         .remove(0);
     // TEAM tenants are put on hold by the operator only.
-    service_graphql(
-        &app,
-        &app.operator_token,
-        body(
-            "mutation($id: ID!) { setLegalHold(tenantId: $id, enabled: true, reason: \"benchmark baseline\") { legalHold } }",
-            json!({ "id": held.id.to_string() }),
-        ),
-    )
-    .await;
+    app.operator_legal_hold(&held.id.to_string(), true, Some("benchmark baseline"))
+        .await
+        .ok();
     let recent = scale.purge_total.saturating_sub(scale.purge_expired);
     for tenant in [&team, &held] {
         fill(&pool, tenant.id, recent, "1 hour").await;

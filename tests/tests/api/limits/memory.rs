@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::big_events;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
-const OPERATOR: &str = "memory-test-operator-token";
+const OPERATOR: &str = "memory-test-operator-token-of-at-least-32-chars";
 
 /// Peak resident memory allowed to the service, in MiB.
 const RSS_BOUND_MIB: u64 = 256;
