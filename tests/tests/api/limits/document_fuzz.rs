@@ -9,7 +9,7 @@ use std::time::Instant;
 use auditlog_tests::{Backend, backend_tests};
 use serde_json::{Value, json};
 
-use super::documents::{ANSWER_WITHIN, assert_alive, fan_out, nested};
+use super::{ANSWER_WITHIN, assert_alive, fan_out, nested};
 use crate::helpers::app_with_tenant;
 
 const DOCUMENTS: usize = 300;

@@ -9,51 +9,14 @@
 //! - amplifiers (finding 7): directives in every place, many errors;
 //! - page size × aliases (finding 3): complexity and the response budget.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use auditlog_tests::ws::WsClient;
 use auditlog_tests::{Backend, GqlResponse, TestApp, backend_tests, spawn_app_with};
 use serde_json::{Value, json};
 
-use super::big_events;
+use super::{ANSWER_WITHIN, assert_alive, big_events, fan_out, nested};
 use crate::helpers::app_with_tenant;
-
-/// The bound on an answer: refusals are meant to be immediate.
-pub const ANSWER_WITHIN: Duration = Duration::from_secs(2);
-
-/// `open` `levels` times, `middle`, then `close` as often.
-pub fn nested(open: &str, middle: &str, close: &str, levels: usize) -> String {
-    format!("{}{middle}{}", open.repeat(levels), close.repeat(levels))
-}
-
-/// The finding's fan-out: `F0` spreads `F1` twice, ..., `F{n-1}` spreads `F{n}`
-/// twice; `F{n}` is defined (selecting `__typename`) or not.
-pub fn fan_out(levels: usize, last_defined: bool) -> String {
-    let mut document = String::from("{ ...F0 } ");
-    for i in 0..levels {
-        let next = i + 1;
-        document.push_str(&format!(
-            "fragment F{i} on QueryRoot {{ ...F{next} ...F{next} }} "
-        ));
-    }
-    if last_defined {
-        document.push_str(&format!("fragment F{levels} on QueryRoot {{ __typename }}"));
-    }
-    document
-}
-
-/// Asserts the server is alive: `/healthz` answers 200.
-pub async fn assert_alive(app: &TestApp) {
-    let status = app
-        .client
-        .get(app.url("/healthz"))
-        .timeout(ANSWER_WITHIN)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("/healthz did not answer: {e}"))
-        .status();
-    assert_eq!(status, 200, "/healthz");
-}
 
 /// POSTs `query` and asserts an answer within [`ANSWER_WITHIN`].
 async fn timed(app: &TestApp, query: &str, variables: Value, key: &str) -> GqlResponse {
