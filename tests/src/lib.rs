@@ -2,7 +2,10 @@
 //!
 //! Every test drives the real server over HTTP: [`spawn_app`] builds the
 //! production [`auditlog_api::startup::Application`] on a fresh database, binds it to
-//! `127.0.0.1:0` and returns a [`TestApp`] with one helper per GraphQL operation.
+//! `127.0.0.1:0` and returns a [`TestApp`]. Whatever runs the server (in process,
+//! a child process, a replica of the topology test, a bench), tests talk to it
+//! through one [`Client`] with one helper per GraphQL operation, sending the
+//! documents of [`queries`].
 //!
 //! # Layout
 //! - [`backend`]: the two storage backends and one fresh, empty database per test
@@ -14,7 +17,8 @@
 //! - [`app`]: [`spawn_app`] and [`TestApp`], the in-process server (derefs to its
 //!   [`Client`]).
 //! - [`response`]: [`GqlResponse`], the status and JSON body of one request.
-//! - [`queries`]: the GraphQL documents the helpers send.
+//! - [`queries`]: the GraphQL documents the helpers send, and every document
+//!   more than one test module uses.
 //! - [`ws`]: a graphql-transport-ws (and legacy graphql-ws) test client.
 //! - [`process`]: the real `auditlog` binary as a child process (multi-process and
 //!   signal tests).

@@ -19,15 +19,10 @@ pub async fn graphql_with_cookie(
     headers: &[(&str, &str)],
     query: &str,
 ) -> GqlResponse {
-    let mut request = app
-        .client
-        .post(app.url("/graphql"))
-        .header(COOKIE, cookie)
-        .json(&json!({ "query": query }));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    GqlResponse::read(request.send().await.unwrap()).await
+    let mut all = vec![(COOKIE.as_str(), cookie)];
+    all.extend_from_slice(headers);
+    app.graphql_with_headers(query, Value::Null, None, &all)
+        .await
 }
 
 /// `POST /auth/logout` from `origin` with the browser's cookies.
