@@ -114,7 +114,29 @@ impl Client {
         headers: &[(&str, &str)],
     ) -> Result<GqlResponse, reqwest::Error> {
         let body = json!({ "query": query, "variables": variables });
-        let mut request = self.client.post(self.graphql_url()).json(&body);
+        self.try_post_json(&body, bearer, headers).await
+    }
+
+    /// `POST /graphql` with any JSON `body` (`operationName`, no `variables`, a
+    /// batch, …) and extra request headers (`accept`, …).
+    pub async fn post_json(
+        &self,
+        body: &Value,
+        bearer: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> GqlResponse {
+        self.try_post_json(body, bearer, headers)
+            .await
+            .unwrap_or_else(|e| panic!("POST /graphql failed: {e}"))
+    }
+
+    async fn try_post_json(
+        &self,
+        body: &Value,
+        bearer: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Result<GqlResponse, reqwest::Error> {
+        let mut request = self.client.post(self.graphql_url()).json(body);
         if let Some(secret) = bearer {
             request = request.bearer_auth(secret);
         }

@@ -73,15 +73,13 @@ async fn deep_documents_are_refused_before_parsing(backend: Backend) {
     }
     // Under graphql-response+json a refused document is a 400, like other request errors.
     let response = app
-        .client
-        .post(app.url("/graphql"))
-        .header("accept", "application/graphql-response+json")
-        .bearer_auth(key)
-        .json(&json!({ "query": nested("{ a ", "", "}", 5_000) }))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("POST /graphql failed: {e}"));
-    assert_eq!(response.status(), 400);
+        .post_json(
+            &json!({ "query": nested("{ a ", "", "}", 5_000) }),
+            Some(key),
+            &[("accept", "application/graphql-response+json")],
+        )
+        .await;
+    assert_eq!(response.status, 400);
     // Strings, block strings and comments full of brackets are no nesting.
     let quoted = format!(
         "{{ a: __typename # {} \n b: __typename @skip(if: false) }}",
