@@ -80,10 +80,6 @@ impl ServerProcess {
         Client::new(self.address.clone(), operator_token)
     }
 
-    pub fn graphql_url(&self) -> String {
-        format!("{}/graphql", self.address)
-    }
-
     pub fn ws_url(&self) -> String {
         format!("{}/graphql", self.address.replacen("http://", "ws://", 1))
     }
