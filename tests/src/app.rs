@@ -1,32 +1,25 @@
-//! [`spawn_app`] and [`TestApp`]: the real server on a fresh database, and a client
-//! for it with one helper per operation (the helpers live in [`operations`]).
-
-mod operations;
+//! [`spawn_app`] and [`TestApp`]: the real server on a fresh database, and a
+//! [`Client`] for it (which a `TestApp` derefs to, so `app.record(…)` and
+//! `app.address` work on it directly).
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::ops::Deref;
 
 use auditlog_api::config::{LimitsConfig, MetricsListen, Settings};
 use auditlog_api::startup::Application;
-use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
 use crate::backend::{Backend, TestDatabase};
-use crate::response::GqlResponse;
+use crate::client::Client;
 
-pub use operations::{CreatedKey, Page, TenantHandle, str_field};
-
-/// A running server and an HTTP client for it. Dropping it stops the server and
+/// A running server and a [`Client`] for it. Dropping it stops the server and
 /// deletes a SQLite database.
 pub struct TestApp {
-    /// Base URL, e.g. `http://127.0.0.1:41234`.
-    pub address: String,
-    /// The operator token the server was started with (may call `createTenant`).
-    pub operator_token: String,
+    /// The client of this server (its address, operator token and HTTP pool).
+    pub api: Client,
     /// Base URL of the metrics listener (`AUDITLOG_METRICS_LISTEN`, a free
     /// port in tests), e.g. `http://127.0.0.1:41235`; `None` when turned off.
     pub metrics_address: Option<String>,
-    pub client: reqwest::Client,
     pub backend: Backend,
     server: JoinHandle<()>,
     /// Declared last so it is dropped after the server task is aborted.
@@ -82,22 +75,20 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
         }
     });
 
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        // Give up pooled connections before the server's keep-alive timeout
-        // (5 s) closes them, so no request races a closing connection.
-        .pool_idle_timeout(Duration::from_secs(2))
-        .timeout(Duration::from_secs(120))
-        .build()
-        .unwrap_or_else(|e| panic!("cannot build the HTTP client: {e}"));
     TestApp {
-        address,
-        operator_token,
+        api: Client::new(address, operator_token),
         metrics_address,
-        client,
         backend,
         server,
         _database: database,
+    }
+}
+
+impl Deref for TestApp {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.api
     }
 }
 
@@ -108,94 +99,6 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
-    /// `POST /graphql` with `{query, variables}` and an optional bearer secret.
-    pub async fn graphql(
-        &self,
-        query: &str,
-        variables: Value,
-        bearer: Option<&str>,
-    ) -> GqlResponse {
-        let body = json!({ "query": query, "variables": variables });
-        let mut request = self.client.post(self.url("/graphql")).json(&body);
-        if let Some(secret) = bearer {
-            request = request.bearer_auth(secret);
-        }
-        GqlResponse::read(
-            request
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("POST /graphql failed: {e}")),
-        )
-        .await
-    }
-
-    /// `POST /graphql` with a raw body and content type, for malformed requests.
-    pub async fn post_raw(
-        &self,
-        body: impl Into<reqwest::Body>,
-        content_type: &str,
-        bearer: Option<&str>,
-    ) -> GqlResponse {
-        let mut request = self
-            .client
-            .post(self.url("/graphql"))
-            .header("content-type", content_type)
-            .body(body);
-        if let Some(secret) = bearer {
-            request = request.bearer_auth(secret);
-        }
-        GqlResponse::read(
-            request
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("POST /graphql failed: {e}")),
-        )
-        .await
-    }
-
-    /// `GET path` (with its query string) with an `Accept` header.
-    pub async fn get(
-        &self,
-        path_and_query: &str,
-        accept: &str,
-        bearer: Option<&str>,
-    ) -> GqlResponse {
-        let mut request = self
-            .client
-            .get(self.url(path_and_query))
-            .header("accept", accept);
-        if let Some(secret) = bearer {
-            request = request.bearer_auth(secret);
-        }
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path_and_query} failed: {e}"));
-        GqlResponse::read(response).await
-    }
-
-    /// `GET /graphql?query=<document>` with an `Accept` header (GraphQL over GET).
-    pub async fn get_graphql(
-        &self,
-        document: &str,
-        accept: &str,
-        bearer: Option<&str>,
-    ) -> GqlResponse {
-        let url = reqwest::Url::parse_with_params(&self.url("/graphql"), [("query", document)])
-            .unwrap_or_else(|e| panic!("cannot build a GET /graphql URL: {e}"));
-        let mut request = self.client.get(url).header("accept", accept);
-        if let Some(secret) = bearer {
-            request = request.bearer_auth(secret);
-        }
-        GqlResponse::read(
-            request
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("GET /graphql failed: {e}")),
-        )
-        .await
-    }
-
     /// The `/metrics` text from the metrics listener (the recorder is shared by
     /// every app of the test process, so counts are lower bounds).
     pub async fn metrics(&self) -> String {
@@ -229,14 +132,5 @@ impl TestApp {
     /// (same as [`TestApp::database_url`] on SQLite).
     pub fn superuser_database_url(&self) -> &str {
         &self._database.superuser_url
-    }
-
-    /// `ws://…/graphql`, the WebSocket endpoint.
-    pub fn ws_url(&self) -> String {
-        format!("{}/graphql", self.address.replacen("http://", "ws://", 1))
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
     }
 }

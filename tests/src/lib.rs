@@ -2,16 +2,23 @@
 //!
 //! Every test drives the real server over HTTP: [`spawn_app`] builds the
 //! production [`auditlog_api::startup::Application`] on a fresh database, binds it to
-//! `127.0.0.1:0` and returns a [`TestApp`] with one helper per GraphQL operation.
+//! `127.0.0.1:0` and returns a [`TestApp`]. Whatever runs the server (in process,
+//! a child process, a replica of the topology test, a bench), tests talk to it
+//! through one [`Client`] with one helper per GraphQL operation, sending the
+//! documents of [`queries`].
 //!
 //! # Layout
 //! - [`backend`]: the two storage backends and one fresh, empty database per test
 //!   (a temporary SQLite file, or a new database on the PostgreSQL server).
 //! - [`postgres`]: the PostgreSQL server of this test process: a throwaway cluster
 //!   started once from the system's binaries, or `AUDITLOG_TEST_DATABASE_URL`.
-//! - [`app`]: [`spawn_app`] and [`TestApp`], the typed client of the API.
+//! - [`client`]: [`Client`], the typed client of the API of any running server
+//!   (in-process or a child process), with one helper per operation.
+//! - [`app`]: [`spawn_app`] and [`TestApp`], the in-process server (derefs to its
+//!   [`Client`]).
 //! - [`response`]: [`GqlResponse`], the status and JSON body of one request.
-//! - [`queries`]: the GraphQL documents the helpers send.
+//! - [`queries`]: the GraphQL documents the helpers send, and every document
+//!   more than one test module uses.
 //! - [`ws`]: a graphql-transport-ws (and legacy graphql-ws) test client.
 //! - [`process`]: the real `auditlog` binary as a child process (multi-process and
 //!   signal tests).
@@ -37,6 +44,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod client;
 pub mod database;
 mod macros;
 pub mod node;
@@ -50,6 +58,7 @@ pub mod schemathesis;
 pub mod worker;
 pub mod ws;
 
-pub use app::{CreatedKey, Page, TenantHandle, TestApp, spawn_app, spawn_app_with, str_field};
+pub use app::{TestApp, spawn_app, spawn_app_with};
 pub use backend::Backend;
+pub use client::{Client, CreatedKey, Page, TenantHandle, str_field};
 pub use response::GqlResponse;

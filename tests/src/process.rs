@@ -8,6 +8,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::client::Client;
+
 /// A running `auditlog` process; killed when dropped.
 pub struct ServerProcess {
     pub child: Child,
@@ -72,8 +74,10 @@ impl ServerProcess {
         Self { child, address }
     }
 
-    pub fn graphql_url(&self) -> String {
-        format!("{}/graphql", self.address)
+    /// A [`Client`] of this process; `operator_token` is the one it was started
+    /// with (`AUDITLOG_OPERATOR_TOKEN`), or `""` when it has none.
+    pub fn client(&self, operator_token: &str) -> Client {
+        Client::new(self.address.clone(), operator_token)
     }
 
     pub fn ws_url(&self) -> String {

@@ -17,19 +17,24 @@ pub struct GqlResponse {
 
 impl GqlResponse {
     pub async fn read(response: reqwest::Response) -> GqlResponse {
+        Self::try_read(response)
+            .await
+            .unwrap_or_else(|e| panic!("cannot read the response body: {e}"))
+    }
+
+    /// [`GqlResponse::read`] that returns an error when the body cannot be read
+    /// (the connection broke mid-response).
+    pub async fn try_read(response: reqwest::Response) -> Result<GqlResponse, reqwest::Error> {
         let status = response.status();
         let headers = response.headers().clone();
-        let text = response
-            .text()
-            .await
-            .unwrap_or_else(|e| panic!("cannot read the response body: {e}"));
+        let text = response.text().await?;
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        GqlResponse {
+        Ok(GqlResponse {
             status,
             headers,
             body,
             text,
-        }
+        })
     }
 
     /// A response header as text (`None` when absent or not visible ASCII).
@@ -79,6 +84,13 @@ impl GqlResponse {
             self.text
         );
         &self.body["data"]
+    }
+
+    /// The `data` object by value, asserting that the request fully succeeded.
+    #[track_caller]
+    pub fn into_data(mut self) -> Value {
+        self.ok();
+        self.body["data"].take()
     }
 
     /// `data.<field>`, asserting that the request fully succeeded.

@@ -16,7 +16,7 @@ use sea_orm::sqlx::{self, QueryBuilder, Sqlite};
 
 use super::events::{COLUMNS, Event, id_at};
 use super::ingest::record_bodies;
-use super::report::{Goal, Row};
+use super::report::{Goal, Row, push_versus};
 use super::stats::{Summary, drive};
 use super::{Scale, create_tenants};
 
@@ -106,26 +106,22 @@ pub(crate) async fn embedded(scale: &Scale, rows: &mut Vec<Row>, goals: &mut Vec
         });
     }
     let (service, raw) = (Summary::of(&service), Summary::of(&raw));
-    rows.push(Row {
-        scenario: "embedded",
-        system: "auditlog on SQLite, recordAuditEvents ×500".into(),
-        unit: "events/s",
-        ratio: format!("{:.2}× plain insert", service.rate / raw.rate),
-        summary: service.clone(),
-    });
-    rows.push(Row {
-        scenario: "embedded",
-        system: "plain SQLite INSERT ×500 per txn".into(),
-        unit: "events/s",
-        ratio: "baseline".into(),
-        summary: raw.clone(),
-    });
-    goals.push(Goal::check(
+    push_versus(
+        rows,
+        "embedded",
+        "events/s",
+        (
+            "auditlog on SQLite, recordAuditEvents ×500",
+            &service,
+            "plain insert",
+        ),
+        ("plain SQLite INSERT ×500 per txn", &raw),
+    );
+    goals.push(Goal::share_of(
         "embedded",
         "≥ 50 % of a plain batched insert",
-        service.rate / raw.rate,
+        &service,
+        &raw,
         0.5,
-        true,
-        format!("{:.0} %", service.rate / raw.rate * 100.0),
     ));
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use auditlog_api::config::Settings;
 use auditlog_api::startup::Application;
+use auditlog_tests::Client;
 use auditlog_tests::ws::WsClient;
 use futures::future::join_all;
 use serde_json::json;
@@ -81,7 +82,7 @@ pub(crate) async fn idle(bench: &Bench, rows: &mut Vec<Row>, goals: &mut Vec<Goa
     })
     .await
     .expect("the measured server listens within 60 s");
-    let url = format!("ws://{address}/graphql");
+    let url = Client::new(format!("http://{address}"), "").ws_url();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = rss_mib(pid);
     let started = std::time::Instant::now();

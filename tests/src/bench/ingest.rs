@@ -15,7 +15,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::events::{COLUMNS, Event, id_at};
-use super::report::{Goal, Row};
+use super::report::{Goal, Row, push_versus};
 use super::stats::{Run, Summary, drive};
 use super::{Bench, body, copy_in};
 
@@ -121,27 +121,19 @@ pub(crate) async fn batched(bench: &Bench, rows: &mut Vec<Row>, goals: &mut Vec<
         }
     }
     let (service, copy) = (Summary::of(&service), Summary::of(&copy));
-    rows.push(Row {
-        scenario: "ingest",
-        system: "auditlog recordAuditEvents ×500".into(),
-        unit: "events/s",
-        ratio: format!("{:.2}× COPY", service.rate / copy.rate),
-        summary: service.clone(),
-    });
-    rows.push(Row {
-        scenario: "ingest",
-        system: "raw PostgreSQL COPY ×500".into(),
-        unit: "events/s",
-        ratio: "baseline".into(),
-        summary: copy.clone(),
-    });
-    goals.push(Goal::check(
+    push_versus(
+        rows,
+        "ingest",
+        "events/s",
+        ("auditlog recordAuditEvents ×500", &service, "COPY"),
+        ("raw PostgreSQL COPY ×500", &copy),
+    );
+    goals.push(Goal::share_of(
         "ingest",
         "≥ 50 % of the COPY rate",
-        service.rate / copy.rate,
+        &service,
+        &copy,
         0.5,
-        true,
-        format!("{:.0} %", service.rate / copy.rate * 100.0),
     ));
     goals.push(Goal::check(
         "ingest",
@@ -241,20 +233,17 @@ pub(crate) async fn single(bench: &Bench, rows: &mut Vec<Row>, goals: &mut Vec<G
         );
     }
     let (service, raw) = (Summary::of(&service), Summary::of(&raw));
-    rows.push(Row {
-        scenario: "single-event ingest",
-        system: "auditlog recordAuditEvents ×1, 64 clients".into(),
-        unit: "events/s",
-        ratio: format!("{:.2}× raw INSERT", service.rate / raw.rate),
-        summary: service.clone(),
-    });
-    rows.push(Row {
-        scenario: "single-event ingest",
-        system: "raw PostgreSQL INSERT 1 row/txn, 64 conns".into(),
-        unit: "events/s",
-        ratio: "baseline".into(),
-        summary: raw,
-    });
+    push_versus(
+        rows,
+        "single-event ingest",
+        "events/s",
+        (
+            "auditlog recordAuditEvents ×1, 64 clients",
+            &service,
+            "raw INSERT",
+        ),
+        ("raw PostgreSQL INSERT 1 row/txn, 64 conns", &raw),
+    );
     goals.push(Goal::check(
         "single-event ingest",
         "≥ 10,000 events/s",

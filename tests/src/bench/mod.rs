@@ -24,12 +24,12 @@ pub(crate) mod stats;
 
 use std::sync::Arc;
 
-use auditlog_tests::TestApp;
+use auditlog_tests::{Client, TestApp};
 use sea_orm::sqlx::postgres::{PgPool, PgPoolOptions};
 use serde_json::Value;
 use uuid::Uuid;
 
-use postgraphile::{Postgraphile, post_json};
+use postgraphile::Postgraphile;
 
 /// Sizes of every scenario. `tiny` runs in seconds (CI), `default` in under 15
 /// minutes on the 2-core development machine.
@@ -183,7 +183,7 @@ impl Bench {
 }
 
 pub(crate) async fn create_tenants(
-    app: &TestApp,
+    app: &Client,
     prefix: &str,
     count: usize,
     plan: &str,
@@ -199,8 +199,12 @@ pub(crate) async fn create_tenants(
     tenants
 }
 
-pub(crate) async fn service_graphql(app: &TestApp, key: &str, body: Vec<u8>) -> Value {
-    post_json(&app.client, &app.url("/graphql"), Some(key), body).await
+/// POSTs a prepared GraphQL JSON body to the service and returns its `data`;
+/// panics on errors.
+pub(crate) async fn service_graphql(app: &Client, key: &str, body: Vec<u8>) -> Value {
+    app.post_raw(body, "application/json", Some(key))
+        .await
+        .into_data()
 }
 
 /// `{"query": …, "variables": …}` as bytes.

@@ -18,6 +18,32 @@ pub(crate) struct Row {
     pub ratio: String,
 }
 
+/// Pushes a system's row and the row of the baseline it is measured against in
+/// the same runs: `(system, its summary, how its ratio names the baseline)`, then
+/// `(baseline, its summary)`; the system's ratio reads `0.61× COPY`.
+pub(crate) fn push_versus(
+    rows: &mut Vec<Row>,
+    scenario: &'static str,
+    unit: &'static str,
+    (system, summary, against): (&str, &Summary, &str),
+    (baseline, baseline_summary): (&str, &Summary),
+) {
+    rows.push(Row {
+        scenario,
+        system: system.into(),
+        unit,
+        ratio: format!("{:.2}× {against}", summary.rate / baseline_summary.rate),
+        summary: summary.clone(),
+    });
+    rows.push(Row {
+        scenario,
+        system: baseline.into(),
+        unit,
+        ratio: "baseline".into(),
+        summary: baseline_summary.clone(),
+    });
+}
+
 /// The status of one goal of the issue.
 #[derive(Clone, Debug)]
 pub(crate) struct Goal {
@@ -56,6 +82,26 @@ impl Goal {
             measured: shown.into(),
             status,
         }
+    }
+
+    /// A goal "at least `target` (a fraction) of the baseline's rate", shown in
+    /// per cent.
+    pub(crate) fn share_of(
+        scenario: &'static str,
+        goal: impl Into<String>,
+        service: &Summary,
+        baseline: &Summary,
+        target: f64,
+    ) -> Goal {
+        let share = service.rate / baseline.rate;
+        Goal::check(
+            scenario,
+            goal,
+            share,
+            target,
+            true,
+            format!("{:.0} %", share * 100.0),
+        )
     }
 
     pub(crate) fn not_run(scenario: &'static str, goal: impl Into<String>, reason: &str) -> Goal {

@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use auditlog_tests::{Backend, backend_tests};
 use serde_json::{Value, json};
 
-use crate::helpers::app_with_tenant;
-use crate::query_filters::seed;
+use crate::helpers::{app_with_tenant, seed};
 
 /// `(value, count)` pairs of the actions facet, sorted.
 fn action_counts(facets: &Value) -> Vec<(String, i64)> {

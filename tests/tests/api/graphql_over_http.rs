@@ -20,21 +20,17 @@ async fn post(
     accept: &str,
     key: Option<&str>,
 ) -> (GqlResponse, String) {
-    let mut request = app.client.post(app.url("/graphql")).json(&body);
-    if !accept.is_empty() {
-        request = request.header("accept", accept);
-    }
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
-    }
-    let response = request.send().await.expect("POST /graphql");
+    let headers: &[(&str, &str)] = if accept.is_empty() {
+        &[]
+    } else {
+        &[("accept", accept)]
+    };
+    let response = app.post_json(&body, key, headers).await;
     let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|value| value.to_str().ok())
+        .header("content-type")
         .unwrap_or_default()
         .to_owned();
-    (GqlResponse::read(response).await, content_type)
+    (response, content_type)
 }
 
 async fn only_json_bodies_are_accepted(backend: Backend) {

@@ -86,19 +86,13 @@ async fn queries_work_over_get(backend: Backend) {
 async fn answers_json(backend: Backend) {
     let (app, tenant) = app_with_tenant(backend).await;
     let response = app
-        .client
-        .post(app.url("/graphql"))
-        .bearer_auth(&tenant.admin_key)
-        .json(&serde_json::json!({ "query": "{ tenant { slug } }" }))
-        .send()
-        .await
-        .expect("POST /graphql");
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+        .graphql(
+            "{ tenant { slug } }",
+            serde_json::Value::Null,
+            Some(&tenant.admin_key),
+        )
+        .await;
+    let content_type = response.header("content-type").unwrap_or_default();
     assert!(
         content_type.starts_with("application/json")
             || content_type.starts_with("application/graphql-response+json"),

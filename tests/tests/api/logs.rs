@@ -5,31 +5,31 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use auditlog_tests::{Backend, queries};
+use auditlog_tests::{Backend, Client, queries};
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
 
+/// `POST /graphql` with a request id; the JSON body.
 async fn post(
-    client: &reqwest::Client,
-    url: &str,
+    client: &Client,
     bearer: &str,
     request_id: &str,
-    body: Value,
+    query: &str,
+    variables: Value,
 ) -> Value {
-    client
-        .post(url)
-        .bearer_auth(bearer)
-        .header("x-request-id", request_id)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    let response = client
+        .graphql_with_headers(
+            query,
+            variables,
+            Some(bearer),
+            &[("x-request-id", request_id)],
+        )
+        .await;
+    assert!(!response.body.is_null(), "not JSON: {}", response.text);
+    response.body
 }
 
 #[tokio::test]
@@ -62,16 +62,14 @@ async fn production_logs_are_json_with_request_ids_and_no_secrets_or_payloads() 
         "auditlog listening on ",
     )
     .await;
-    let url = format!("{address}/graphql");
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = Client::new(address, operator_token.clone());
 
     let created = post(
         &client,
-        &url,
         &operator_token,
         "req-create-tenant",
-        json!({ "query": queries::CREATE_TENANT,
-                "variables": { "slug": "logco", "name": "Log Co", "plan": "TEAM" } }),
+        queries::CREATE_TENANT,
+        json!({ "slug": "logco", "name": "Log Co", "plan": "TEAM" }),
     )
     .await;
     let admin_key = created["data"]["createTenant"]["adminKey"]["secret"]
@@ -81,14 +79,14 @@ async fn production_logs_are_json_with_request_ids_and_no_secrets_or_payloads() 
     let marker = format!("payload-marker-{}", uuid::Uuid::new_v4().simple());
     let recorded = post(
         &client,
-        &url,
         &admin_key,
         "req-log-check",
-        json!({ "query": queries::RECORD_EVENTS, "variables": { "events": [{
+        queries::RECORD_EVENTS,
+        json!({ "events": [{
             "action": "document.share",
             "actor": { "type": "USER", "id": "u-1", "email": "ann@example.com" },
             "payload": { "secret": marker },
-        }] } }),
+        }] }),
     )
     .await;
     assert!(recorded["errors"].is_null(), "{recorded}");
@@ -96,10 +94,10 @@ async fn production_logs_are_json_with_request_ids_and_no_secrets_or_payloads() 
     let wrong_key = format!("{admin_key}x");
     let refused = post(
         &client,
-        &url,
         &wrong_key,
         "req-refused",
-        json!({ "query": "{ tenant { slug } }" }),
+        queries::TENANT,
+        Value::Null,
     )
     .await;
     assert!(!refused["errors"].is_null(), "{refused}");

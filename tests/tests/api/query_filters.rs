@@ -9,38 +9,7 @@ use auditlog_tests::{Backend, TestApp, backend_tests};
 use serde_json::{Value, json};
 
 use crate::filter_model::matches;
-use crate::helpers::{app_with_tenant, base_time, id, ids, rfc3339};
-
-/// Eight events, one hour apart from `base_time(0)`, labelled e1..e8.
-pub(crate) fn seed() -> Value {
-    let at = |hour: i64| json!(rfc3339(base_time(hour * 60)));
-    json!([
-        { "action": "entry.create", "occurredAt": at(0),
-          "actor": { "type": "USER", "id": "u1", "name": "Alice Smith", "email": "alice@example.com" },
-          "target": { "type": "entry", "id": "t1", "name": "Quarterly Report" }, "context": { "ipAddress": "10.0.0.1" } },
-        { "action": "entry.update", "occurredAt": at(1),
-          "actor": { "type": "USER", "id": "u1", "name": "Alice Smith", "email": "alice@example.com" },
-          "target": { "type": "entry", "id": "t1", "name": "Quarterly Report" }, "context": { "ipAddress": "10.0.0.1" } },
-        { "action": "entry.delete", "occurredAt": at(2), "outcome": "FAILURE",
-          "actor": { "type": "USER", "id": "u2", "name": "Bob Jones", "email": "bob@corp.test" },
-          "target": { "type": "entry", "id": "t2", "name": "Draft Notes" }, "context": { "ipAddress": "10.0.0.2" } },
-        { "action": "user.login", "occurredAt": at(3), "outcome": "FAILURE",
-          "actor": { "type": "USER", "id": "u2", "name": "Bob Jones", "email": "bob@corp.test" },
-          "context": { "ipAddress": "2001:db8::7", "userAgent": "Firefox" } },
-        { "action": "user.login", "occurredAt": at(4),
-          "actor": { "type": "USER", "id": "u3", "name": "Carol", "email": "carol@example.com" },
-          "context": { "ipAddress": "10.0.0.3" } },
-        { "action": "billing.invoice_paid", "occurredAt": at(5),
-          "actor": { "type": "SYSTEM", "id": "billing-cron", "name": "Billing Cron" },
-          "target": { "type": "invoice", "id": "inv-9", "name": "Invoice 9" } },
-        { "action": "entry.create", "occurredAt": at(6),
-          "actor": { "type": "API_KEY", "id": "key-42", "name": "CI Bot" },
-          "target": { "type": "entry", "id": "t3", "name": "Release NOTES" }, "context": { "ipAddress": "10.0.0.1" } },
-        { "action": "settings.update", "occurredAt": at(7), "outcome": "FAILURE",
-          "actor": { "type": "USER", "id": "u1", "name": "Alice Smith", "email": "alice@example.com" },
-          "target": { "type": "settings", "id": "org", "name": "Org settings" }, "context": { "ipAddress": "10.0.0.9" } }
-    ])
-}
+use crate::helpers::{app_with_tenant, base_time, id, ids, rfc3339, seed};
 
 fn hour(h: i64) -> String {
     rfc3339(base_time(h * 60))

@@ -13,16 +13,13 @@ async fn record_with_request_id(
     request_id: &str,
     events: serde_json::Value,
 ) -> GqlResponse {
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .bearer_auth(key)
-        .header("x-request-id", request_id)
-        .json(&json!({ "query": queries::RECORD_EVENTS, "variables": { "events": events } }))
-        .send()
-        .await
-        .unwrap();
-    GqlResponse::read(response).await
+    app.graphql_with_headers(
+        queries::RECORD_EVENTS,
+        json!({ "events": events }),
+        Some(key),
+        &[("x-request-id", request_id)],
+    )
+    .await
 }
 
 async fn every_response_gets_a_generated_id(backend: Backend) {

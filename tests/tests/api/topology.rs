@@ -11,14 +11,14 @@ use std::time::Duration;
 
 use auditlog_tests::database::{self, tenant_uuid};
 use auditlog_tests::process::ServerProcess;
+use auditlog_tests::queries::{RECORD_EVENTS, SUBSCRIPTION};
 use auditlog_tests::ws::WsClient;
-use auditlog_tests::{Backend, worker};
+use auditlog_tests::{Backend, Client, worker};
 use chrono::Utc;
 use serde_json::{Value, json};
 use tokio::sync::RwLock;
 
 use crate::helpers::sequence;
-use crate::live::SUBSCRIPTION;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
 const WORKER: &str = env!("CARGO_BIN_EXE_auditlog-worker-for-tests");
@@ -36,55 +36,6 @@ fn replica_env() -> Vec<(&'static str, &'static str)> {
         ),
     ]
 }
-
-async fn graphql(
-    client: &reqwest::Client,
-    url: &str,
-    bearer: &str,
-    query: &str,
-    variables: Value,
-) -> Value {
-    client
-        .post(url)
-        .bearer_auth(bearer)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("POST {url}: {e}"))
-        .json()
-        .await
-        .unwrap_or_else(|e| panic!("JSON from {url}: {e}"))
-}
-
-async fn create_tenant(
-    client: &reqwest::Client,
-    url: &str,
-    slug: &str,
-    plan: &str,
-) -> (String, String) {
-    let created = graphql(
-        client,
-        url,
-        OPERATOR,
-        "mutation($s:String!,$p:Plan!){ createTenant(slug:$s, name:$s, plan:$p){ tenant { id } adminKey { secret } } }",
-        json!({ "s": slug, "p": plan }),
-    )
-    .await;
-    let tenant = &created["data"]["createTenant"];
-    assert!(tenant.is_object(), "{created}");
-    (
-        tenant["tenant"]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-        tenant["adminKey"]["secret"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    )
-}
-
-const RECORD: &str = "mutation($e:[AuditEventInput!]!){ recordAuditEvents(events:$e){ events { id sequence action } } }";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compose_topology_on_one_machine() {
@@ -122,11 +73,13 @@ async fn compose_topology_on_one_machine() {
             .expect("run healthcheck");
         assert_eq!(check.status.success(), healthy, "healthcheck of {address}");
     }
-    let client = reqwest::Client::new();
-    let (team_id, team_key) =
-        create_tenant(&client, &replica_a.graphql_url(), "team-co", "TEAM").await;
-    let (_, big_key) =
-        create_tenant(&client, &replica_b.graphql_url(), "big-co", "ENTERPRISE").await;
+    let (client_a, client_b) = (replica_a.client(OPERATOR), replica_b.client(OPERATOR));
+    let team = client_a.create_tenant("team-co", "TEAM").await;
+    let (team_id, team_key) = (team.id, team.admin_key);
+    let big_key = client_b
+        .create_tenant("big-co", "ENTERPRISE")
+        .await
+        .admin_key;
 
     // 3. Recorded through either replica, readable through both; a subscriber on
     //    A receives what B records, in sequence order.
@@ -139,22 +92,8 @@ async fn compose_topology_on_one_machine() {
         { "action": "entry.create", "actor": { "type": "USER", "id": "u" } },
         { "action": "entry.update", "actor": { "type": "USER", "id": "u" } },
     ]);
-    let via_b = graphql(
-        &client,
-        &replica_b.graphql_url(),
-        &big_key,
-        RECORD,
-        json!({ "e": batch }),
-    )
-    .await;
-    let via_a = graphql(
-        &client,
-        &replica_a.graphql_url(),
-        &big_key,
-        RECORD,
-        json!({ "e": batch }),
-    )
-    .await;
+    let via_b = client_b.record(&big_key, batch.clone()).await.body;
+    let via_a = client_a.record(&big_key, batch).await.body;
     let mut recorded: Vec<Value> = Vec::new();
     for response in [&via_b, &via_a] {
         recorded.extend(
@@ -166,15 +105,9 @@ async fn compose_topology_on_one_machine() {
     }
     assert_eq!(recorded.len(), 4, "{via_b} {via_a}");
     for event in &recorded {
-        for replica in [&replica_a, &replica_b] {
-            let read = graphql(
-                &client,
-                &replica.graphql_url(),
-                &big_key,
-                "query($id:ID!){ auditEvent(id:$id){ id sequence } }",
-                json!({ "id": event["id"] }),
-            )
-            .await;
+        for replica in [&client_a, &client_b] {
+            let id = event["id"].as_str().unwrap_or_default();
+            let read = replica.event(&big_key, id).await.body;
             assert_eq!(
                 read["data"]["auditEvent"]["sequence"], event["sequence"],
                 "{read}"
@@ -195,14 +128,7 @@ async fn compose_topology_on_one_machine() {
     let db = database::connect(&url).await;
     let team = tenant_uuid(&team_id);
     let big = {
-        let read = graphql(
-            &client,
-            &replica_a.graphql_url(),
-            &big_key,
-            "{ tenant { id } }",
-            json!({}),
-        )
-        .await;
+        let read = client_a.tenant(Some(&big_key)).await.body;
         tenant_uuid(read["data"]["tenant"]["id"].as_str().unwrap_or_default())
     };
     // TEAM keeps 7 days, ENTERPRISE 90: both tenants have expired events.
@@ -230,14 +156,13 @@ async fn compose_topology_on_one_machine() {
     // Let both workers run at least one more pass each: nothing more to report.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     for (key, deleted) in [(&team_key, 500), (&big_key, 300)] {
-        let reports = graphql(
-            &client,
-            &replica_b.graphql_url(),
-            key,
-            "{ auditEvents(first: 50, filter: { actions: [\"retention.purge\"] }) { edges { node { payload } } } }",
-            json!({}),
-        )
-        .await;
+        let reports = client_b
+            .list(
+                key,
+                json!({ "first": 50, "filter": { "actions": ["retention.purge"] } }),
+            )
+            .await
+            .body;
         let reports = reports["data"]["auditEvents"]["edges"]
             .as_array()
             .cloned()
@@ -260,15 +185,15 @@ async fn compose_topology_on_one_machine() {
 
     // 5. Rolling restart under continuous ingestion with idempotency keys and retries.
     let addresses = Arc::new(RwLock::new(vec![
-        replica_a.graphql_url(),
-        replica_b.graphql_url(),
+        replica_a.address.clone(),
+        replica_b.address.clone(),
     ]));
     let stop = Arc::new(AtomicBool::new(false));
     let mut clients = Vec::new();
     for client_index in 0..4 {
         let (addresses, stop, key) = (addresses.clone(), stop.clone(), big_key.clone());
         clients.push(tokio::spawn(async move {
-            let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
+            let http = Client::new("", OPERATOR).with_timeout(Duration::from_secs(30));
             let mut acknowledged: BTreeMap<String, (String, i64)> = BTreeMap::new();
             let mut attempt = 0usize;
             let mut batch_index = 0;
@@ -285,18 +210,20 @@ async fn compose_topology_on_one_machine() {
                         list[attempt % list.len()].clone()
                     };
                     let response = http
-                        .post(&target)
-                        .bearer_auth(&key)
-                        .json(&json!({ "query": RECORD, "variables": { "e": events } }))
-                        .send()
+                        .at(target)
+                        .try_graphql(RECORD_EVENTS, json!({ "events": events }), Some(&key))
                         .await;
                     // Connection refused/reset and 502/503 are retryable; anything
                     // else must be a success.
                     let Ok(response) = response else { continue };
-                    if matches!(response.status().as_u16(), 502 | 503) {
+                    if matches!(response.status.as_u16(), 502 | 503) {
                         continue;
                     }
-                    let Ok(body) = response.json::<Value>().await else { continue };
+                    // Not JSON (a broken response): retry.
+                    let body = response.body;
+                    if body.is_null() {
+                        continue;
+                    }
                     assert!(body["errors"].is_null(), "non-retryable error: {body}");
                     for (k, event) in keys.iter().zip(body["data"]["recordAuditEvents"]["events"].as_array().expect("events")) {
                         let stored = (event["id"].as_str().unwrap_or_default().to_owned(), sequence(event));
@@ -318,7 +245,7 @@ async fn compose_topology_on_one_machine() {
         } else {
             &mut replica_b
         };
-        let old = replica.graphql_url();
+        let old = replica.address.clone();
         replica.terminate().await;
         assert_eq!(
             replica.wait().await,
@@ -327,7 +254,7 @@ async fn compose_topology_on_one_machine() {
         );
         addresses.write().await.retain(|address| *address != old);
         *replica = ServerProcess::start(SERVER, &url, &env).await;
-        addresses.write().await.push(replica.graphql_url());
+        addresses.write().await.push(replica.address.clone());
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     stop.store(true, Ordering::Relaxed);

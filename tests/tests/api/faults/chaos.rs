@@ -27,10 +27,10 @@ async fn postgres_acknowledged_events_survive_killed_service_and_crashed_databas
     let cluster = super::dedicated_cluster().await;
     let url = cluster.url();
     let mut service = Service::start(&url).await;
-    let graphql_url = service.process.graphql_url();
+    let client = service.client().await;
     let tenants = vec![
-        create_tenant(&graphql_url, "chaos-a").await,
-        create_tenant(&graphql_url, "chaos-b").await,
+        create_tenant(&client, "chaos-a").await,
+        create_tenant(&client, "chaos-b").await,
     ];
     let ingestion = Ingestion::start(&service.target, &tenants, 2);
 
@@ -84,8 +84,8 @@ async fn postgres_acknowledged_events_survive_killed_service_and_crashed_databas
 async fn sqlite_acknowledged_events_survive_a_killed_service() {
     let database = Backend::Sqlite.create_database().await;
     let mut service = Service::start(&database.url).await;
-    let graphql_url = service.process.graphql_url();
-    let tenants = vec![create_tenant(&graphql_url, "chaos-embedded").await];
+    let client = service.client().await;
+    let tenants = vec![create_tenant(&client, "chaos-embedded").await];
     let ingestion = Ingestion::start(&service.target, &tenants, 3);
     for round in 0..3u64 {
         tokio::time::sleep(Duration::from_millis(300 + 150 * round)).await;

@@ -9,7 +9,7 @@ use auditlog_tests::process::ServerProcess;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database};
 
-use super::SERVER;
+use super::{SERVER, get};
 
 /// Runs the binary to completion (it must refuse to start); exit code and stderr.
 async fn run_to_exit(database_url: &str, env: &[(&str, &str)]) -> (Option<i32>, String) {
@@ -74,10 +74,8 @@ async fn postgres_production_mode_refuses_fsync_off_unless_overridden() {
         ],
     ] {
         let server = ServerProcess::start(SERVER, &database.url, &env).await;
-        let ready = reqwest::get(format!("{}/readyz", server.address))
-            .await
-            .expect("GET /readyz");
-        assert_eq!(ready.status().as_u16(), 200, "{env:?}");
+        let (ready, _) = get(&super::client(&server), "/readyz").await;
+        assert_eq!(ready, 200, "{env:?}");
     }
 }
 
@@ -110,8 +108,6 @@ async fn sqlite_synchronous_below_full_in_wal_mode_is_refused() {
         &[("AUDITLOG_ALLOW_UNSAFE_DURABILITY", "false")],
     )
     .await;
-    let ready = reqwest::get(format!("{}/readyz", server.address))
-        .await
-        .expect("GET /readyz");
-    assert_eq!(ready.status().as_u16(), 200);
+    let (ready, _) = get(&super::client(&server), "/readyz").await;
+    assert_eq!(ready, 200);
 }

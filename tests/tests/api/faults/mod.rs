@@ -5,7 +5,7 @@
 //!
 //! The crash tests run against a dedicated cluster of their own
 //! ([`auditlog_tests::postgres::DedicatedCluster`], `fsync=on`), never the
-//! shared one. Their clients behave as docs/operations.md tells clients to: every
+//! shared one. Their clients behave as the README tells clients to: every
 //! batch carries idempotency keys and is retried, unchanged, until it is
 //! acknowledged.
 
@@ -20,8 +20,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use auditlog_tests::Client;
 use auditlog_tests::postgres::DedicatedCluster;
 use auditlog_tests::process::{ServerProcess, send_signal};
+use auditlog_tests::queries::RECORD_EVENTS;
 use entity::audit_events;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -31,8 +33,6 @@ use uuid::Uuid;
 
 pub(crate) const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
 pub(crate) const OPERATOR: &str = "faults-operator-token-of-at-least-32-characters";
-pub(crate) const RECORD: &str =
-    "mutation($e:[AuditEventInput!]!){ recordAuditEvents(events:$e){ events { id sequence } } }";
 
 /// The service's environment in these tests: production mode (the default),
 /// durability checks on (`fsync=on` on the dedicated cluster; SQLite is FULL).
@@ -56,66 +56,45 @@ pub(crate) async fn dedicated_cluster() -> Arc<DedicatedCluster> {
     Arc::new(cluster)
 }
 
-/// `POST /graphql`; the status and JSON body (`Null` if not JSON).
-pub(crate) async fn post(
-    client: &reqwest::Client,
-    url: &str,
-    bearer: &str,
-    query: &str,
-    variables: Value,
-) -> Result<(u16, Value), reqwest::Error> {
-    let response = client
-        .post(url)
-        .bearer_auth(bearer)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await?;
-    let status = response.status().as_u16();
-    let text = response.text().await?;
-    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
-}
-
 /// `extensions.code` of the first error of a GraphQL body.
 pub(crate) fn error_code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()
 }
 
-pub(crate) fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(15))
-        .build()
-        .expect("HTTP client")
+/// A client of `process` as the operator, giving up on a request after 15 s.
+pub(crate) fn client(process: &ServerProcess) -> Client {
+    process
+        .client(OPERATOR)
+        .with_timeout(Duration::from_secs(15))
+}
+
+/// `GET path` (`/readyz`, `/healthz`); the status and JSON body (`Null` if not JSON).
+pub(crate) async fn get(client: &Client, path: &str) -> (u16, Value) {
+    let response = client.get(path, "*/*", None).await;
+    (response.status.as_u16(), response.body)
 }
 
 /// Creates an ENTERPRISE tenant; returns its id and admin key.
-pub(crate) async fn create_tenant(graphql_url: &str, slug: &str) -> (Uuid, String) {
-    let (_, body) = post(
-        &client(),
-        graphql_url,
-        OPERATOR,
-        "mutation($s:String!){ createTenant(slug:$s, name:$s, plan:ENTERPRISE){ tenant { id } adminKey { secret } } }",
-        json!({ "s": slug }),
+pub(crate) async fn create_tenant(client: &Client, slug: &str) -> (Uuid, String) {
+    let created = client.create_tenant(slug, "ENTERPRISE").await;
+    (
+        Uuid::parse_str(&created.id).expect("uuid"),
+        created.admin_key,
     )
-    .await
-    .expect("createTenant");
-    let created = &body["data"]["createTenant"];
-    let id = created["tenant"]["id"].as_str().expect("tenant id");
-    let key = created["adminKey"]["secret"].as_str().expect("admin key");
-    (Uuid::parse_str(id).expect("uuid"), key.to_owned())
 }
 
-/// Starts the server, and keeps its current address where the clients read it.
+/// Starts the server, and keeps a client of its current address where the
+/// ingesting clients read it.
 pub(crate) struct Service {
     pub process: ServerProcess,
-    pub target: Arc<RwLock<String>>,
+    pub target: Arc<RwLock<Client>>,
     database_url: String,
 }
 
 impl Service {
     pub(crate) async fn start(database_url: &str) -> Service {
         let process = ServerProcess::start(SERVER, database_url, &server_env()).await;
-        let target = Arc::new(RwLock::new(process.graphql_url()));
+        let target = Arc::new(RwLock::new(client(&process)));
         Service {
             process,
             target,
@@ -123,12 +102,18 @@ impl Service {
         }
     }
 
+    /// A client of the current process (as the operator, 15 s per request).
+    pub(crate) async fn client(&self) -> Client {
+        self.target.read().await.clone()
+    }
+
     /// SIGKILL, then a new process on the same database (a new port).
     pub(crate) async fn kill_and_restart(&mut self) {
         send_signal(&self.process.child, "KILL").await;
         self.process.wait().await;
         self.process = ServerProcess::start(SERVER, &self.database_url, &server_env()).await;
-        *self.target.write().await = self.process.graphql_url();
+        let moved = self.target.read().await.at(self.process.address.clone());
+        *self.target.write().await = moved;
     }
 }
 
@@ -150,7 +135,7 @@ const MAX_ATTEMPTS: usize = 1200;
 
 impl Ingestion {
     pub(crate) fn start(
-        target: &Arc<RwLock<String>>,
+        target: &Arc<RwLock<Client>>,
         tenants: &[(Uuid, String)],
         clients_per_tenant: usize,
     ) -> Ingestion {
@@ -182,12 +167,11 @@ impl Ingestion {
 }
 
 async fn run_client(
-    target: Arc<RwLock<String>>,
+    target: Arc<RwLock<Client>>,
     stop: Arc<AtomicBool>,
     key: String,
     prefix: String,
 ) -> ClientOutcome {
-    let http = client();
     let mut acknowledged = Acknowledged::new();
     let mut codes = Vec::new();
     let mut batch = 0;
@@ -204,8 +188,12 @@ async fn run_client(
                 attempts <= MAX_ATTEMPTS,
                 "batch {prefix}-b{batch} was never acknowledged"
             );
-            let url = target.read().await.clone();
-            match post(&http, &url, &key, RECORD, json!({ "e": events })).await {
+            let client = target.read().await.clone();
+            let response = client
+                .try_graphql(RECORD_EVENTS, json!({ "events": events }), Some(&key))
+                .await
+                .map(|response| (response.status.as_u16(), response.body));
+            match response {
                 Ok((200, body)) if body["errors"].is_null() => {
                     let stored = body["data"]["recordAuditEvents"]["events"]
                         .as_array()

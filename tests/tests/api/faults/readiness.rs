@@ -4,15 +4,8 @@
 
 use auditlog_tests::Backend;
 use auditlog_tests::process::ServerProcess;
-use serde_json::Value;
 
-use super::SERVER;
-
-async fn get(url: &str) -> (u16, Value) {
-    let response = super::client().get(url).send().await.expect("GET");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
+use super::{SERVER, get};
 
 async fn readiness_waits_for_migrations(backend: Backend) {
     let database = backend.create_database().await;
@@ -31,8 +24,9 @@ async fn readiness_waits_for_migrations(backend: Backend) {
         ],
     )
     .await;
-    assert_eq!(get(&format!("{}/healthz", server.address)).await.0, 200);
-    let (status, body) = get(&format!("{}/readyz", server.address)).await;
+    let client = super::client(&server);
+    assert_eq!(get(&client, "/healthz").await.0, 200);
+    let (status, body) = get(&client, "/readyz").await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["failing"], "migrations", "{body}");
     assert_eq!(body["checks"]["database"], "ok", "{body}");
@@ -40,7 +34,7 @@ async fn readiness_waits_for_migrations(backend: Backend) {
 
     let db = auditlog_tests::database::connect(&database.owner_url).await;
     auditlog_api::db::migrate(&db).await.expect("migrate");
-    let (status, body) = get(&format!("{}/readyz", server.address)).await;
+    let (status, body) = get(&client, "/readyz").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "ready", "{body}");
 }

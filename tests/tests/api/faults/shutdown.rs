@@ -5,12 +5,13 @@
 use std::time::Duration;
 
 use auditlog_tests::process::ServerProcess;
+use auditlog_tests::queries::RECORD_EVENTS;
 use auditlog_tests::{Backend, backend_tests, spawn_app};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::{RECORD, SERVER};
+use super::SERVER;
 use crate::helpers::events;
 
 /// A `POST /graphql` whose headers and first half of the body are sent on a
@@ -77,7 +78,7 @@ impl HalfSentRequest {
 }
 
 fn batch(action: &str, count: usize) -> Value {
-    json!({ "query": RECORD, "variables": { "e": events(action, count) } })
+    json!({ "query": RECORD_EVENTS, "variables": { "events": events(action, count) } })
 }
 
 async fn sigterm_finishes_in_flight_batches_and_exits_zero(backend: Backend) {
@@ -115,16 +116,15 @@ async fn sigterm_finishes_in_flight_batches_and_exits_zero(backend: Backend) {
     // A new connection is refused once the server has stopped; after a restart
     // every event of the drained batches is there.
     let restarted = ServerProcess::start(SERVER, setup.database_url(), &[]).await;
-    let read: Value = reqwest::Client::new()
-        .post(restarted.graphql_url())
-        .bearer_auth(&tenant.admin_key)
-        .json(&json!({ "query": "{ auditEventFacets(filter: { actions: [\"entry.drained\"] }) { actions { value count } } }" }))
-        .send()
+    let read = restarted
+        .client("")
+        .graphql(
+            "{ auditEventFacets(filter: { actions: [\"entry.drained\"] }) { actions { value count } } }",
+            Value::Null,
+            Some(&tenant.admin_key),
+        )
         .await
-        .expect("query after restart")
-        .json()
-        .await
-        .expect("JSON");
+        .body;
     let db = auditlog_tests::database::connect(setup.database_url()).await;
     let tenant_id = auditlog_tests::database::tenant_uuid(&tenant.id);
     assert_eq!(

@@ -4,34 +4,30 @@
 
 use std::time::Duration;
 
+use auditlog_tests::queries::{CREATE_TENANT, LIST_EVENTS, RECORD_EVENTS};
 use auditlog_tests::ws::WsClient;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{OPERATOR, RECORD, Service, client, create_tenant, error_code, post};
+use super::{OPERATOR, Service, create_tenant, error_code, get};
 
 /// A hang guard, not a performance assertion: the pool gives up after
 /// `AUDITLOG_DB_ACQUIRE_TIMEOUT_MS` (2 s by default).
 const FAIL_FAST_LIMIT: Duration = Duration::from_secs(10);
 
-async fn get(url: &str) -> (u16, Value) {
-    let response = client().get(url).send().await.expect("GET");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_requests_fail_fast_with_unavailable_and_recover_without_restart() {
     let cluster = super::dedicated_cluster().await;
     let service = Service::start(&cluster.url()).await;
-    let graphql = service.process.graphql_url();
-    let base = service.process.address.clone();
-    let (_, key) = create_tenant(&graphql, "outage").await;
-    let one_event = json!({ "e": [{ "action": "entry.create", "actor": { "type": "USER", "id": "u" }, "idempotencyKey": "k-1" }] });
-    let (status, body) = post(&client(), &graphql, &key, RECORD, one_event.clone())
+    let client = service.client().await;
+    let (_, key) = create_tenant(&client, "outage").await;
+    let one_event = json!({ "events": [{ "action": "entry.create", "actor": { "type": "USER", "id": "u" }, "idempotencyKey": "k-1" }] });
+    let body = client
+        .try_graphql(RECORD_EVENTS, one_event.clone(), Some(&key))
         .await
         .expect("record");
+    let (status, body) = (body.status.as_u16(), body.body);
     assert_eq!((status, error_code(&body)), (200, None), "{body}");
-    assert_eq!(get(&format!("{base}/readyz")).await.0, 200);
+    assert_eq!(get(&client, "/readyz").await.0, 200);
 
     let stopped = cluster.clone();
     tokio::task::spawn_blocking(move || stopped.stop_immediate())
@@ -39,35 +35,33 @@ async fn postgres_requests_fail_fast_with_unavailable_and_recover_without_restar
         .expect("pg_ctl stop");
 
     let requests = [
-        (key.as_str(), RECORD, one_event.clone()),
-        (
-            key.as_str(),
-            "{ auditEvents(first: 5) { edges { node { id } } } }",
-            json!({}),
-        ),
+        (key.as_str(), RECORD_EVENTS, one_event.clone()),
+        (key.as_str(), LIST_EVENTS, json!({ "first": 5 })),
         // The operator token needs no database to authenticate, so this one
         // fails in the resolver rather than in authentication.
         (
             OPERATOR,
-            "mutation { createTenant(slug: \"later\", name: \"later\", plan: TEAM) { tenant { id } } }",
-            json!({}),
+            CREATE_TENANT,
+            json!({ "slug": "later", "name": "later", "plan": "TEAM" }),
         ),
     ];
     for (bearer, query, variables) in &requests {
-        let http = client();
         let response = tokio::time::timeout(FAIL_FAST_LIMIT, async {
-            http.post(&graphql)
-                .bearer_auth(bearer)
-                .json(&json!({ "query": query, "variables": variables }))
-                .send()
+            client
+                .try_graphql(query, variables.clone(), Some(bearer))
                 .await
                 .expect("the service answers while the database is down")
         })
         .await
         .unwrap_or_else(|_| panic!("{query}: no answer within {FAIL_FAST_LIMIT:?}"));
-        assert_eq!(response.status().as_u16(), 503, "{query}");
-        assert!(response.headers().contains_key("retry-after"), "{query}");
-        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(response.status.as_u16(), 503, "{query}");
+        assert!(response.headers.contains_key("retry-after"), "{query}");
+        assert!(
+            !response.body.is_null(),
+            "{query}: not JSON: {}",
+            response.text
+        );
+        let body = response.body;
         assert_eq!(error_code(&body), Some("UNAVAILABLE"), "{query}: {body}");
         let message = body["errors"][0]["message"].as_str().unwrap_or_default();
         assert!(
@@ -85,12 +79,12 @@ async fn postgres_requests_fail_fast_with_unavailable_and_recover_without_restar
         .await
         .expect("the WebSocket closes while the database is down");
     assert_eq!(code, 1013);
-    let (status, ready) = tokio::time::timeout(FAIL_FAST_LIMIT, get(&format!("{base}/readyz")))
+    let (status, ready) = tokio::time::timeout(FAIL_FAST_LIMIT, get(&client, "/readyz"))
         .await
         .expect("/readyz answers while the database is down");
     assert_eq!(status, 503, "{ready}");
     assert_eq!(ready["failing"], "database", "{ready}");
-    assert_eq!(get(&format!("{base}/healthz")).await.0, 200);
+    assert_eq!(get(&client, "/healthz").await.0, 200);
 
     let restarted = cluster.clone();
     tokio::task::spawn_blocking(move || restarted.start_server())
@@ -100,9 +94,11 @@ async fn postgres_requests_fail_fast_with_unavailable_and_recover_without_restar
     // event acknowledged before the outage.
     let mut recovered = None;
     for _ in 0..100 {
-        let (status, body) = post(&client(), &graphql, &key, RECORD, one_event.clone())
+        let response = client
+            .try_graphql(RECORD_EVENTS, one_event.clone(), Some(&key))
             .await
             .expect("record after recovery");
+        let (status, body) = (response.status.as_u16(), response.body);
         if status == 200 && body["errors"].is_null() {
             recovered = Some(body);
             break;
@@ -115,7 +111,7 @@ async fn postgres_requests_fail_fast_with_unavailable_and_recover_without_restar
         body["data"]["recordAuditEvents"]["events"][0]["sequence"],
         2
     );
-    let (status, ready) = get(&format!("{base}/readyz")).await;
+    let (status, ready) = get(&client, "/readyz").await;
     assert_eq!(status, 200, "{ready}");
     assert_eq!(ready["checks"]["migrations"], "ok", "{ready}");
 }
@@ -143,6 +139,6 @@ async fn postgres_a_service_started_during_an_outage_comes_up_with_the_database(
     let service = starting
         .await
         .expect("the service starts once the database is up");
-    let (status, ready) = get(&format!("{}/readyz", service.process.address)).await;
+    let (status, ready) = get(&service.client().await, "/readyz").await;
     assert_eq!(status, 200, "{ready}");
 }

@@ -9,50 +9,14 @@
 //! - amplifiers (finding 7): directives in every place, many errors;
 //! - page size × aliases (finding 3): complexity and the response budget.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use auditlog_tests::ws::WsClient;
 use auditlog_tests::{Backend, GqlResponse, TestApp, backend_tests, spawn_app_with};
 use serde_json::{Value, json};
 
+use super::{ANSWER_WITHIN, assert_alive, big_events, fan_out, nested};
 use crate::helpers::app_with_tenant;
-
-/// The bound on an answer: refusals are meant to be immediate.
-pub(super) const ANSWER_WITHIN: Duration = Duration::from_secs(2);
-
-/// `open` `levels` times, `middle`, then `close` as often.
-pub(super) fn nested(open: &str, middle: &str, close: &str, levels: usize) -> String {
-    format!("{}{middle}{}", open.repeat(levels), close.repeat(levels))
-}
-
-/// The finding's fan-out: `F0` spreads `F1` twice, ..., `F{n-1}` spreads `F{n}`
-/// twice; `F{n}` is defined (selecting `__typename`) or not.
-pub(super) fn fan_out(levels: usize, last_defined: bool) -> String {
-    let mut document = String::from("{ ...F0 } ");
-    for i in 0..levels {
-        let next = i + 1;
-        document.push_str(&format!(
-            "fragment F{i} on QueryRoot {{ ...F{next} ...F{next} }} "
-        ));
-    }
-    if last_defined {
-        document.push_str(&format!("fragment F{levels} on QueryRoot {{ __typename }}"));
-    }
-    document
-}
-
-/// Asserts the server is alive: `/healthz` answers 200.
-pub(super) async fn assert_alive(app: &TestApp) {
-    let status = app
-        .client
-        .get(app.url("/healthz"))
-        .timeout(ANSWER_WITHIN)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("/healthz did not answer: {e}"))
-        .status();
-    assert_eq!(status, 200, "/healthz");
-}
 
 /// POSTs `query` and asserts an answer within [`ANSWER_WITHIN`].
 async fn timed(app: &TestApp, query: &str, variables: Value, key: &str) -> GqlResponse {
@@ -109,15 +73,13 @@ async fn deep_documents_are_refused_before_parsing(backend: Backend) {
     }
     // Under graphql-response+json a refused document is a 400, like other request errors.
     let response = app
-        .client
-        .post(app.url("/graphql"))
-        .header("accept", "application/graphql-response+json")
-        .bearer_auth(key)
-        .json(&json!({ "query": nested("{ a ", "", "}", 5_000) }))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("POST /graphql failed: {e}"));
-    assert_eq!(response.status(), 400);
+        .post_json(
+            &json!({ "query": nested("{ a ", "", "}", 5_000) }),
+            Some(key),
+            &[("accept", "application/graphql-response+json")],
+        )
+        .await;
+    assert_eq!(response.status, 400);
     // Strings, block strings and comments full of brackets are no nesting.
     let quoted = format!(
         "{{ a: __typename # {} \n b: __typename @skip(if: false) }}",
@@ -410,16 +372,6 @@ async fn page_size_multiplies_complexity(backend: Backend) {
         .assert_error("GRAPHQL_VALIDATION_FAILED");
     app.page(key, json!({ "first": 500 })).await;
     assert_alive(&app).await;
-}
-
-/// Events with a payload of about `bytes` bytes each.
-pub(super) fn big_events(count: usize, bytes: usize) -> Value {
-    let blob = "x".repeat(bytes);
-    Value::Array(
-        (0..count)
-            .map(|i| json!({ "action": "big.event", "actor": { "type": "USER", "id": format!("u{i}") }, "payload": { "blob": blob } }))
-            .collect(),
-    )
 }
 
 async fn responses_over_the_budget_are_refused(backend: Backend) {

@@ -9,10 +9,10 @@
 //! [`RSS_BOUND_MIB`] MiB through seeding and every attack.
 
 use auditlog_tests::process::ServerProcess;
-use auditlog_tests::{Backend, backend_tests};
+use auditlog_tests::{Backend, Client, backend_tests};
 use serde_json::{Value, json};
 
-use super::documents::big_events;
+use super::big_events;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
 const OPERATOR: &str = "memory-test-operator-token-of-at-least-32-chars";
@@ -35,23 +35,9 @@ fn memory_of(pid: u32) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-async fn post(
-    client: &reqwest::Client,
-    url: &str,
-    bearer: &str,
-    query: &str,
-    variables: Value,
-) -> Value {
-    client
-        .post(url)
-        .bearer_auth(bearer)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("POST {url}: {e}"))
-        .json()
-        .await
-        .unwrap_or(Value::Null)
+/// `POST /graphql`; the JSON body (`Null` if not JSON).
+async fn post(client: &Client, bearer: &str, query: &str, variables: Value) -> Value {
+    client.graphql(query, variables, Some(bearer)).await.body
 }
 
 async fn alias_page_attack_keeps_rss_bounded(backend: Backend) {
@@ -66,14 +52,9 @@ async fn alias_page_attack_keeps_rss_bounded(backend: Backend) {
         .child
         .id()
         .unwrap_or_else(|| panic!("the server has no pid"));
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap_or_else(|e| panic!("cannot build a client: {e}"));
-    let url = server.graphql_url();
+    let client = server.client(OPERATOR);
     let created = post(
         &client,
-        &url,
         OPERATOR,
         auditlog_tests::queries::CREATE_TENANT,
         json!({ "slug": "acme", "name": "Acme", "plan": "ENTERPRISE" }),
@@ -87,7 +68,6 @@ async fn alias_page_attack_keeps_rss_bounded(backend: Backend) {
     for _ in 0..20 {
         let answer = post(
             &client,
-            &url,
             &key,
             record,
             json!({ "events": big_events(30, 63_000) }),
@@ -102,7 +82,7 @@ async fn alias_page_attack_keeps_rss_bounded(backend: Backend) {
         format!("{{ {fields} }}")
     };
     // The finding: refused by complexity before anything is read.
-    let answer = post(&client, &url, &key, &aliases(20), Value::Null).await;
+    let answer = post(&client, &key, &aliases(20), Value::Null).await;
     assert_eq!(
         answer["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
         "{}",
@@ -110,7 +90,7 @@ async fn alias_page_attack_keeps_rss_bounded(backend: Backend) {
     );
     // Within complexity: refused by the response budget, several times over.
     for _ in 0..3 {
-        let answer = post(&client, &url, &key, &aliases(13), Value::Null).await;
+        let answer = post(&client, &key, &aliases(13), Value::Null).await;
         let codes: Vec<&Value> = answer["errors"]
             .as_array()
             .map(|errors| errors.iter().map(|e| &e["extensions"]["code"]).collect())

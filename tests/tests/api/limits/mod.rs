@@ -1,5 +1,5 @@
-//! Rate limits, ingest quotas, timeouts and WebSocket caps (docs/security.md,
-//! "Limits"). The harness turns every limit off; each test
+//! Rate limits, ingest quotas, timeouts and WebSocket caps (README "Rate
+//! limits, quotas and timeouts"). The harness turns every limit off; each test
 //! here turns on the one it checks, with a budget so small (e.g. 1 per minute,
 //! burst 2) that the request over it is refused no matter how fast it runs.
 //!
@@ -22,6 +22,8 @@ mod rates;
 mod timeouts;
 mod websocket;
 mod ws_messages;
+
+use std::time::Duration;
 
 use auditlog_tests::TestApp;
 use serde_json::{Value, json};
@@ -72,28 +74,11 @@ pub(crate) async fn post(
     variables: Value,
     bearer: Option<&str>,
 ) -> Answer {
-    let mut request = app
-        .client
-        .post(app.url("/graphql"))
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(bearer) = bearer {
-        request = request.bearer_auth(bearer);
-    }
-    let response = request
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("POST /graphql failed: {e}"));
-    let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    let body = response.json().await.unwrap_or(Value::Null);
+    let response = app.graphql(query, variables, bearer).await;
     Answer {
-        status,
-        retry_after,
-        body,
+        status: response.status.as_u16(),
+        retry_after: response.header("retry-after").map(str::to_owned),
+        body: response.body,
     }
 }
 
@@ -118,4 +103,51 @@ pub(crate) async fn stored(app: &TestApp, key: &str, action: &str) -> usize {
 /// The `/metrics` text (from the metrics listener).
 pub(crate) async fn metrics(app: &TestApp) -> String {
     app.metrics().await
+}
+
+/// Events with a payload of about `bytes` bytes each.
+pub(crate) fn big_events(count: usize, bytes: usize) -> Value {
+    let blob = "x".repeat(bytes);
+    Value::Array(
+        (0..count)
+            .map(|i| json!({ "action": "big.event", "actor": { "type": "USER", "id": format!("u{i}") }, "payload": { "blob": blob } }))
+            .collect(),
+    )
+}
+
+/// The bound on an answer: refusals are meant to be immediate.
+pub(crate) const ANSWER_WITHIN: Duration = Duration::from_secs(2);
+
+/// `open` `levels` times, `middle`, then `close` as often.
+pub(crate) fn nested(open: &str, middle: &str, close: &str, levels: usize) -> String {
+    format!("{}{middle}{}", open.repeat(levels), close.repeat(levels))
+}
+
+/// The finding's fan-out: `F0` spreads `F1` twice, ..., `F{n-1}` spreads `F{n}`
+/// twice; `F{n}` is defined (selecting `__typename`) or not.
+pub(crate) fn fan_out(levels: usize, last_defined: bool) -> String {
+    let mut document = String::from("{ ...F0 } ");
+    for i in 0..levels {
+        let next = i + 1;
+        document.push_str(&format!(
+            "fragment F{i} on QueryRoot {{ ...F{next} ...F{next} }} "
+        ));
+    }
+    if last_defined {
+        document.push_str(&format!("fragment F{levels} on QueryRoot {{ __typename }}"));
+    }
+    document
+}
+
+/// Asserts the server is alive: `/healthz` answers 200.
+pub(crate) async fn assert_alive(app: &TestApp) {
+    let status = app
+        .client
+        .get(app.url("/healthz"))
+        .timeout(ANSWER_WITHIN)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("/healthz did not answer: {e}"))
+        .status();
+    assert_eq!(status, 200, "/healthz");
 }

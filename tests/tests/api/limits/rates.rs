@@ -3,7 +3,7 @@
 use auditlog_api::limits::Rate;
 use auditlog_tests::ws::{TRANSPORT_WS, WsClient};
 use auditlog_tests::{Backend, backend_tests, spawn_app_with};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{metrics, post};
 
@@ -95,14 +95,14 @@ async fn forwarded_for_counts_only_from_trusted_proxies(backend: Backend) {
         let mut statuses = Vec::new();
         for client in ["198.51.100.1", "198.51.100.2", "198.51.100.1"] {
             let response = app
-                .client
-                .post(app.url("/graphql"))
-                .header("x-forwarded-for", client)
-                .json(&json!({ "query": "{ __typename }" }))
-                .send()
-                .await
-                .unwrap();
-            statuses.push(response.status().as_u16());
+                .graphql_with_headers(
+                    "{ __typename }",
+                    Value::Null,
+                    None,
+                    &[("x-forwarded-for", client)],
+                )
+                .await;
+            statuses.push(response.status.as_u16());
         }
         assert_eq!(statuses, expected, "trusted proxy: {trusted}");
     }

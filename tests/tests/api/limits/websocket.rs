@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::metrics;
 use crate::helpers::events;
-use crate::live::SUBSCRIPTION;
+use auditlog_tests::queries::SUBSCRIPTION;
 
 fn init(secret: &str) -> Value {
     json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {secret}") } })

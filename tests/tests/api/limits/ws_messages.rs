@@ -8,7 +8,7 @@ use auditlog_tests::{Backend, backend_tests, spawn_app};
 use serde_json::json;
 
 use crate::helpers::events;
-use crate::live::SUBSCRIPTION;
+use auditlog_tests::queries::SUBSCRIPTION;
 
 /// The close code the server ends with, skipping messages before it.
 async fn close_code(client: &mut WsClient) -> u16 {

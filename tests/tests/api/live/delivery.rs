@@ -5,8 +5,8 @@ use auditlog_tests::ws::WsClient;
 use auditlog_tests::{Backend, backend_tests};
 use serde_json::{Value, json};
 
-use super::SUBSCRIPTION;
 use crate::helpers::{app_with_tenant, event, events, sequence};
+use auditlog_tests::queries::SUBSCRIPTION;
 
 async fn delivers_new_events_in_order_with_every_field(backend: Backend) {
     let (app, tenant) = app_with_tenant(backend).await;

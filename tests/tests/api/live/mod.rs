@@ -16,9 +16,3 @@ mod protocol;
 mod reference_client;
 mod replay_memory;
 mod resume;
-
-/// The subscription every live test uses, with every field selected.
-pub(crate) const SUBSCRIPTION: &str = "subscription($filter: AuditEventFilter, $after: Int) { \
-    auditEventRecorded(filter: $filter, afterSequence: $after) { \
-      id sequence action actor { type id name email } target { type id name } outcome \
-      context { ipAddress userAgent requestId } payload occurredAt receivedAt } }";

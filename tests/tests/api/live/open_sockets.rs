@@ -9,9 +9,8 @@ use auditlog_tests::ws::{Frame, WsClient};
 use auditlog_tests::{Backend, backend_tests, spawn_app, spawn_app_with};
 use serde_json::json;
 
-use super::SUBSCRIPTION;
 use crate::helpers::{base_time, event, events, rfc3339};
-use crate::retention::set_retention;
+use auditlog_tests::queries::SUBSCRIPTION;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
 
@@ -109,7 +108,7 @@ async fn a_shortened_retention_applies_to_open_subscriptions(backend: Backend) {
     .await;
     assert_eq!(ws.next_event("before").await["action"], "old.event");
 
-    set_retention(&app, Some(&corp.admin_key), 1).await.ok();
+    app.set_retention(Some(&corp.admin_key), 1).await.ok();
     ws.subscribe("after", SUBSCRIPTION, json!({ "after": 0 }))
         .await;
     app.record_ok(&corp.admin_key, events("new.event", 1)).await;
@@ -152,7 +151,7 @@ async fn a_shortened_retention_applies_to_a_running_replay(backend: Backend) {
         .await;
     assert_eq!(ws.next_event("replay").await["action"], "tenant.create");
     assert_eq!(ws.next_event("replay").await["action"], "old.event");
-    set_retention(&app, Some(&corp.admin_key), 1).await.ok();
+    app.set_retention(Some(&corp.admin_key), 1).await.ok();
     app.record_ok(&corp.admin_key, events("new.event", 1)).await;
 
     let mut old_received = 1;

@@ -3,34 +3,19 @@
 
 use auditlog_tests::process::ServerProcess;
 use auditlog_tests::ws::{Frame, WsClient};
-use auditlog_tests::{Backend, backend_tests, spawn_app};
+use auditlog_tests::{Backend, Client, backend_tests, spawn_app};
 use serde_json::{Value, json};
 
-use super::SUBSCRIPTION;
 use crate::helpers::{events, sequence};
+use auditlog_tests::queries::SUBSCRIPTION;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
 
-/// Records through a process's HTTP endpoint.
-async fn record_via(client: &reqwest::Client, url: &str, key: &str, events: Value) -> Vec<i64> {
-    let body = json!({
-        "query": "mutation($e:[AuditEventInput!]!){ recordAuditEvents(events:$e){ events { sequence } } }",
-        "variables": { "e": events },
-    });
-    let response: Value = client
-        .post(url)
-        .bearer_auth(key)
-        .json(&body)
-        .send()
+/// Records through one server (a replica process or the in-process app).
+async fn record_via(client: &Client, key: &str, events: Value) -> Vec<i64> {
+    client
+        .record_ok(key, events)
         .await
-        .expect("POST to a replica")
-        .json()
-        .await
-        .expect("JSON from a replica");
-    assert!(response["errors"].is_null(), "{response}");
-    response["data"]["recordAuditEvents"]["events"]
-        .as_array()
-        .expect("events")
         .iter()
         .map(sequence)
         .collect()
@@ -49,24 +34,16 @@ async fn a_subscriber_on_one_replica_receives_events_recorded_through_another() 
     ws.send(json!({ "type": "ping" })).await;
     assert_eq!(ws.next_json().await["type"], "pong");
 
-    let client = reqwest::Client::new();
+    let (client_a, client_b) = (replica_a.client(""), replica_b.client(""));
     let mut recorded = Vec::new();
     for round in 0..10 {
         // Alternate replicas, and the in-process one too.
-        let url = match round % 3 {
-            0 => replica_b.graphql_url(),
-            1 => setup.url("/graphql"),
-            _ => replica_a.graphql_url(),
+        let client = match round % 3 {
+            0 => &client_b,
+            1 => &setup,
+            _ => &client_a,
         };
-        recorded.extend(
-            record_via(
-                &client,
-                &url,
-                &tenant.admin_key,
-                events("entry.replicated", 7),
-            )
-            .await,
-        );
+        recorded.extend(record_via(client, &tenant.admin_key, events("entry.replicated", 7)).await);
     }
     let mut received = Vec::new();
     while received.len() < recorded.len() {
@@ -94,7 +71,6 @@ async fn a_dropped_listener_reconnects_and_loses_nothing() {
     let admin = Database::connect(setup.database_url())
         .await
         .expect("connect to the test database");
-    let client = reqwest::Client::new();
     let mut recorded = Vec::new();
     for round in 0..5 {
         // Every listener of this database (the in-process app's and the replica's).
@@ -111,15 +87,8 @@ async fn a_dropped_listener_reconnects_and_loses_nothing() {
                 "found no LISTEN connection to kill"
             );
         }
-        recorded.extend(
-            record_via(
-                &client,
-                &setup.url("/graphql"),
-                &tenant.admin_key,
-                events("entry.during_outage", 5),
-            )
-            .await,
-        );
+        recorded
+            .extend(record_via(&setup, &tenant.admin_key, events("entry.during_outage", 5)).await);
     }
     let mut received = Vec::new();
     while received.len() < recorded.len() {

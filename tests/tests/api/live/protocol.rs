@@ -5,8 +5,8 @@ use auditlog_tests::ws::{Frame, LEGACY_WS, TRANSPORT_WS, WsClient};
 use auditlog_tests::{Backend, backend_tests, spawn_app_with};
 use serde_json::json;
 
-use super::SUBSCRIPTION;
 use crate::helpers::{app_with_tenant, events, sequence};
+use auditlog_tests::queries::SUBSCRIPTION;
 
 fn init(secret: &str) -> serde_json::Value {
     json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {secret}") } })

@@ -14,8 +14,8 @@ use auditlog_tests::ws::{Frame, WsClient};
 use auditlog_tests::{Backend, backend_tests, spawn_app};
 use serde_json::{Value, json};
 
-use super::SUBSCRIPTION;
 use crate::helpers::{event, events, sequence};
+use auditlog_tests::queries::SUBSCRIPTION;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
 /// Events in the attacked tenant's log, and the payload size of each.

@@ -6,8 +6,8 @@ use auditlog_tests::ws::WsClient;
 use auditlog_tests::{Backend, backend_tests};
 use serde_json::json;
 
-use super::SUBSCRIPTION;
 use crate::helpers::{app_with_tenant, events, sequence};
+use auditlog_tests::queries::SUBSCRIPTION;
 
 /// Reads events of operation `id` until sequence `until`, appending to `seen`.
 async fn read_until(ws: &mut WsClient, id: &str, until: i64, seen: &mut Vec<i64>) {

@@ -8,39 +8,9 @@ use auditlog_tests::{Backend, GqlResponse, TestApp, backend_tests, spawn_app};
 use reqwest::header::{COOKIE, ORIGIN};
 use serde_json::{Value, json};
 
-use super::{events_with_actions, fixture};
+use super::{browser_signed_in, events_with_actions, fixture, session_cookie};
 
 const TENANT_QUERY: &str = "query { tenant { slug } }";
-
-/// Signs `login` in through the server's own login flow; returns the browser
-/// (holding the session cookie) and the cookie header it sends to the server.
-pub(super) async fn browser_signed_in(app: &TestApp, login: &str) -> (Browser, String) {
-    let browser = Browser::new();
-    let (url, status, body) = browser
-        .sign_in(&app.url("/auth/login?return_to=/healthz"), login, None)
-        .await
-        .page();
-    assert_eq!(
-        (url.as_str(), status, body.as_str()),
-        (app.url("/healthz").as_str(), 200, "ok"),
-        "the login did not land on return_to"
-    );
-    let cookie = session_cookie(&browser, app);
-    (browser, cookie)
-}
-
-/// The `Cookie` header the browser sends to the server, asserting a session.
-fn session_cookie(browser: &Browser, app: &TestApp) -> String {
-    let cookies = browser
-        .cookies_for(&app.address)
-        .map(|value| value.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let session = cookies
-        .split("; ")
-        .find(|cookie| cookie.starts_with("auditlog_session="))
-        .unwrap_or_else(|| panic!("no session cookie in {cookies:?}"));
-    session.to_owned()
-}
 
 /// `POST /graphql` with a `Cookie` header and optional extra headers.
 pub(super) async fn graphql_with_cookie(
@@ -49,15 +19,10 @@ pub(super) async fn graphql_with_cookie(
     headers: &[(&str, &str)],
     query: &str,
 ) -> GqlResponse {
-    let mut request = app
-        .client
-        .post(app.url("/graphql"))
-        .header(COOKIE, cookie)
-        .json(&json!({ "query": query }));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    GqlResponse::read(request.send().await.unwrap()).await
+    let mut all = vec![(COOKIE.as_str(), cookie)];
+    all.extend_from_slice(headers);
+    app.graphql_with_headers(query, Value::Null, None, &all)
+        .await
 }
 
 /// `POST /auth/logout` from `origin` with the browser's cookies.

@@ -9,7 +9,7 @@ use auditlog_tests::oidc::{JWT_RESOURCE, SHORT_RESOURCE, SHORT_TTL_SECS};
 use auditlog_tests::ws::{Frame, TRANSPORT_WS, WsClient};
 use serde_json::{Value, json};
 
-use super::browser::browser_signed_in;
+use super::browser_signed_in;
 use super::fixture;
 use crate::helpers::event;
 

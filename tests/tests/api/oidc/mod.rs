@@ -12,7 +12,7 @@ mod live;
 mod tokens;
 
 use auditlog_api::config::Settings;
-use auditlog_tests::oidc::{OidcProvider, spawn_app_with_oidc};
+use auditlog_tests::oidc::{Browser, OidcProvider, spawn_app_with_oidc};
 use auditlog_tests::{Backend, TenantHandle, TestApp};
 use serde_json::{Value, json};
 
@@ -84,4 +84,34 @@ pub(crate) async fn tenant_slug(app: &TestApp, bearer: &str) -> String {
 /// The tenant's events with one of `actions`, newest first.
 pub(crate) async fn events_with_actions(app: &TestApp, key: &str, actions: &[&str]) -> Vec<Value> {
     app.all_events(key, json!({ "actions": actions })).await
+}
+
+/// Signs `login` in through the server's own login flow; returns the browser
+/// (holding the session cookie) and the cookie header it sends to the server.
+pub(crate) async fn browser_signed_in(app: &TestApp, login: &str) -> (Browser, String) {
+    let browser = Browser::new();
+    let (url, status, body) = browser
+        .sign_in(&app.url("/auth/login?return_to=/healthz"), login, None)
+        .await
+        .page();
+    assert_eq!(
+        (url.as_str(), status, body.as_str()),
+        (app.url("/healthz").as_str(), 200, "ok"),
+        "the login did not land on return_to"
+    );
+    let cookie = session_cookie(&browser, app);
+    (browser, cookie)
+}
+
+/// The `Cookie` header the browser sends to the server, asserting a session.
+pub(crate) fn session_cookie(browser: &Browser, app: &TestApp) -> String {
+    let cookies = browser
+        .cookies_for(&app.address)
+        .map(|value| value.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let session = cookies
+        .split("; ")
+        .find(|cookie| cookie.starts_with("auditlog_session="))
+        .unwrap_or_else(|| panic!("no session cookie in {cookies:?}"));
+    session.to_owned()
 }

@@ -5,10 +5,7 @@
 use auditlog_tests::{Backend, backend_tests, spawn_app, spawn_app_with};
 use serde_json::json;
 
-use super::{
-    change_plan, events_with_action, operator_legal_hold, set_legal_hold, set_retention,
-    tenant_policy,
-};
+use super::events_with_action;
 use crate::helpers::instant;
 
 async fn each_plan_shows_its_policy(backend: Backend) {
@@ -16,7 +13,7 @@ async fn each_plan_shows_its_policy(backend: Backend) {
     let team = app.create_tenant("team-co", "TEAM").await;
     let enterprise = app.create_tenant("big-co", "ENTERPRISE").await;
 
-    let tenant = tenant_policy(&app, &team.admin_key).await;
+    let tenant = app.tenant_policy(&team.admin_key).await;
     let policy = &tenant["retention"];
     assert_eq!(
         (policy["days"].clone(), policy["planDefault"].clone()),
@@ -36,7 +33,7 @@ async fn each_plan_shows_its_policy(backend: Backend) {
     );
     assert!(policy["retainedSince"].is_string());
 
-    let policy = tenant_policy(&app, &enterprise.admin_key).await["retention"].clone();
+    let policy = app.tenant_policy(&enterprise.admin_key).await["retention"].clone();
     assert_eq!(
         [
             &policy["days"],
@@ -53,7 +50,7 @@ async fn team_cannot_change_retention(backend: Backend) {
     let team = app.create_tenant("team-co", "TEAM").await;
     let before = app.event_count(&team.admin_key).await;
     for days in [7, 30, 0] {
-        let response = set_retention(&app, Some(&team.admin_key), days).await;
+        let response = app.set_retention(Some(&team.admin_key), days).await;
         response.assert_error("FORBIDDEN");
         assert!(
             response
@@ -65,7 +62,7 @@ async fn team_cannot_change_retention(backend: Backend) {
     }
     assert_eq!(app.event_count(&team.admin_key).await, before);
     assert_eq!(
-        tenant_policy(&app, &team.admin_key).await["retention"]["days"],
+        app.tenant_policy(&team.admin_key).await["retention"]["days"],
         7
     );
 }
@@ -73,11 +70,11 @@ async fn team_cannot_change_retention(backend: Backend) {
 async fn enterprise_sets_retention_within_bounds_and_it_is_audited(backend: Backend) {
     let app = spawn_app(backend).await;
     let tenant = app.create_tenant("big-co", "ENTERPRISE").await;
-    let created_at = instant(&tenant_policy(&app, &tenant.admin_key).await["createdAt"]);
+    let created_at = instant(&app.tenant_policy(&tenant.admin_key).await["createdAt"]);
 
     // HIPAA-style six years, then the bounds themselves.
     for (old, new) in [(90, 2190), (2190, 1), (1, 3650)] {
-        let response = set_retention(&app, Some(&tenant.admin_key), new).await;
+        let response = app.set_retention(Some(&tenant.admin_key), new).await;
         let policy = response.field("setRetentionPolicy");
         assert_eq!(policy["days"], new, "{policy}");
         assert_eq!(policy["planDefault"], 90);
@@ -94,12 +91,12 @@ async fn enterprise_sets_retention_within_bounds_and_it_is_audited(backend: Back
         assert_eq!(latest["target"]["id"], tenant.id.as_str());
     }
     assert_eq!(
-        tenant_policy(&app, &tenant.admin_key).await["retention"]["days"],
+        app.tenant_policy(&tenant.admin_key).await["retention"]["days"],
         3650
     );
     // Asking for what is in force changes and records nothing.
     let before = app.event_count(&tenant.admin_key).await;
-    set_retention(&app, Some(&tenant.admin_key), 3650)
+    app.set_retention(Some(&tenant.admin_key), 3650)
         .await
         .field("setRetentionPolicy");
     assert_eq!(app.event_count(&tenant.admin_key).await, before);
@@ -110,7 +107,7 @@ async fn out_of_range_retention_is_rejected(backend: Backend) {
     let tenant = app.create_tenant("big-co", "ENTERPRISE").await;
     let before = app.event_count(&tenant.admin_key).await;
     for days in [0, -1, 3651, i64::from(i32::MAX)] {
-        let response = set_retention(&app, Some(&tenant.admin_key), days).await;
+        let response = app.set_retention(Some(&tenant.admin_key), days).await;
         response.assert_error("BAD_USER_INPUT");
         assert!(
             response.error_message().contains("between 1 and 3650"),
@@ -120,7 +117,7 @@ async fn out_of_range_retention_is_rejected(backend: Backend) {
     }
     assert_eq!(app.event_count(&tenant.admin_key).await, before);
     assert_eq!(
-        tenant_policy(&app, &tenant.admin_key).await["retention"]["days"],
+        app.tenant_policy(&tenant.admin_key).await["retention"]["days"],
         90
     );
 }
@@ -144,13 +141,13 @@ async fn only_admins_change_the_policy(backend: Backend) {
             "UNAUTHENTICATED",
         ),
     ] {
-        set_retention(&app, bearer, 30).await.assert_error(code);
-        set_legal_hold(&app, bearer, true, Some("x"))
+        app.set_retention(bearer, 30).await.assert_error(code);
+        app.set_legal_hold(bearer, true, Some("x"))
             .await
             .assert_error(code);
     }
     // AUDITORs may read the policy.
-    let policy = tenant_policy(&app, &auditor.secret).await;
+    let policy = app.tenant_policy(&auditor.secret).await;
     assert_eq!(policy["retention"]["days"], 90);
 }
 
@@ -159,7 +156,9 @@ async fn legal_hold_changes_are_audited(backend: Backend) {
     let tenant = app.create_tenant("big-co", "ENTERPRISE").await;
     let key = Some(tenant.admin_key.as_str());
 
-    let on = set_legal_hold(&app, key, true, Some("  litigation 2026-17 ")).await;
+    let on = app
+        .set_legal_hold(key, true, Some("  litigation 2026-17 "))
+        .await;
     let policy = on.field("setLegalHold");
     assert_eq!(policy["legalHold"], true);
     assert_eq!(policy["legalHoldReason"], "litigation 2026-17");
@@ -167,19 +166,21 @@ async fn legal_hold_changes_are_audited(backend: Backend) {
         policy["retainedSince"].is_null(),
         "nothing expires: {policy}"
     );
-    let reason = set_legal_hold(&app, key, true, Some("litigation 2026-18")).await;
+    let reason = app
+        .set_legal_hold(key, true, Some("litigation 2026-18"))
+        .await;
     assert_eq!(
         reason.field("setLegalHold")["legalHoldReason"],
         "litigation 2026-18"
     );
-    let off = set_legal_hold(&app, key, false, Some("case closed")).await;
+    let off = app.set_legal_hold(key, false, Some("case closed")).await;
     let policy = off.field("setLegalHold");
     assert_eq!(policy["legalHold"], false);
     assert!(policy["legalHoldReason"].is_null());
     assert!(policy["retainedSince"].is_string());
     // Lifting again is no change and records nothing.
     let before = app.event_count(&tenant.admin_key).await;
-    set_legal_hold(&app, key, false, None)
+    app.set_legal_hold(key, false, None)
         .await
         .field("setLegalHold");
     assert_eq!(app.event_count(&tenant.admin_key).await, before);
@@ -215,7 +216,7 @@ async fn legal_hold_changes_are_audited(backend: Backend) {
         ]
     );
     let too_long = "x".repeat(501);
-    set_legal_hold(&app, key, true, Some(&too_long))
+    app.set_legal_hold(key, true, Some(&too_long))
         .await
         .assert_error("BAD_USER_INPUT");
 }
@@ -227,10 +228,12 @@ async fn team_admins_cannot_set_legal_hold_but_the_operator_can(backend: Backend
     let team = app.create_tenant("team-co", "TEAM").await;
     let enterprise = app.create_tenant("big-co", "ENTERPRISE").await;
 
-    let refused = set_legal_hold(&app, Some(&team.admin_key), true, Some("escape")).await;
+    let refused = app
+        .set_legal_hold(Some(&team.admin_key), true, Some("escape"))
+        .await;
     refused.assert_error("FORBIDDEN");
     assert!(refused.error_message().contains("TEAM"), "{}", refused.text);
-    let policy = tenant_policy(&app, &team.admin_key).await;
+    let policy = app.tenant_policy(&team.admin_key).await;
     assert_eq!(policy["retention"]["legalHold"], false);
     assert!(
         events_with_action(&app, &team.admin_key, "legal_hold.enable")
@@ -238,16 +241,20 @@ async fn team_admins_cannot_set_legal_hold_but_the_operator_can(backend: Backend
             .is_empty()
     );
 
-    let held = set_legal_hold(&app, Some(&enterprise.admin_key), true, Some("audit")).await;
+    let held = app
+        .set_legal_hold(Some(&enterprise.admin_key), true, Some("audit"))
+        .await;
     assert_eq!(held.field("setLegalHold")["legalHold"], true);
 
-    let held = operator_legal_hold(&app, &team.id, true, Some("court order")).await;
+    let held = app
+        .operator_legal_hold(&team.id, true, Some("court order"))
+        .await;
     assert_eq!(held.field("setLegalHold")["legalHold"], true);
     let audited = events_with_action(&app, &team.admin_key, "legal_hold.enable").await;
     assert_eq!(audited.len(), 1);
     assert_eq!(audited[0]["actor"]["id"], "operator");
     // Lifting it is the operator's too.
-    set_legal_hold(&app, Some(&team.admin_key), false, None)
+    app.set_legal_hold(Some(&team.admin_key), false, None)
         .await
         .assert_error("FORBIDDEN");
     // Only the operator may name a tenant.
@@ -261,19 +268,19 @@ async fn change_tenant_plan_is_operator_only_and_resets_retention(backend: Backe
     let app = spawn_app(backend).await;
     let tenant = app.create_tenant("big-co", "ENTERPRISE").await;
     let operator = Some(app.operator_token.as_str());
-    set_retention(&app, Some(&tenant.admin_key), 365)
+    app.set_retention(Some(&tenant.admin_key), 365)
         .await
         .field("setRetentionPolicy");
-    set_legal_hold(&app, Some(&tenant.admin_key), true, Some("audit"))
+    app.set_legal_hold(Some(&tenant.admin_key), true, Some("audit"))
         .await
         .field("setLegalHold");
 
     for bearer in [Some(tenant.admin_key.as_str()), None] {
-        change_plan(&app, bearer, &tenant.id, "TEAM")
+        app.change_plan(bearer, &tenant.id, "TEAM")
             .await
             .assert_error_in(&["FORBIDDEN", "UNAUTHENTICATED"]);
     }
-    let down = change_plan(&app, operator, &tenant.id, "TEAM").await;
+    let down = app.change_plan(operator, &tenant.id, "TEAM").await;
     let changed = down.field("changeTenantPlan");
     assert_eq!(changed["plan"], "TEAM");
     assert_eq!(changed["retention"]["days"], 7);
@@ -281,11 +288,11 @@ async fn change_tenant_plan_is_operator_only_and_resets_retention(backend: Backe
         changed["retention"]["legalHold"], true,
         "legal hold is kept"
     );
-    set_retention(&app, Some(&tenant.admin_key), 30)
+    app.set_retention(Some(&tenant.admin_key), 30)
         .await
         .assert_error("FORBIDDEN");
 
-    let up = change_plan(&app, operator, &tenant.id, "ENTERPRISE").await;
+    let up = app.change_plan(operator, &tenant.id, "ENTERPRISE").await;
     assert_eq!(up.field("changeTenantPlan")["retention"]["days"], 90);
 
     let recorded = events_with_action(&app, &tenant.admin_key, "tenant.plan_change").await;
@@ -306,15 +313,10 @@ async fn change_tenant_plan_is_operator_only_and_resets_retention(backend: Backe
         assert_eq!(event["actor"]["id"], "operator");
     }
 
-    change_plan(
-        &app,
-        operator,
-        "0193a0b0-0000-7000-8000-000000000000",
-        "TEAM",
-    )
-    .await
-    .assert_error("NOT_FOUND");
-    change_plan(&app, operator, "not-a-uuid", "TEAM")
+    app.change_plan(operator, "0193a0b0-0000-7000-8000-000000000000", "TEAM")
+        .await
+        .assert_error("NOT_FOUND");
+    app.change_plan(operator, "not-a-uuid", "TEAM")
         .await
         .assert_error("BAD_USER_INPUT");
 }
@@ -330,10 +332,10 @@ async fn operator_configuration_sets_the_policy(backend: Backend) {
     let team = app.create_tenant("team-co", "TEAM").await;
     let enterprise = app.create_tenant("big-co", "ENTERPRISE").await;
     assert_eq!(
-        tenant_policy(&app, &team.admin_key).await["retention"]["days"],
+        app.tenant_policy(&team.admin_key).await["retention"]["days"],
         3
     );
-    let response = set_retention(&app, Some(&team.admin_key), 5).await;
+    let response = app.set_retention(Some(&team.admin_key), 5).await;
     response.assert_error("FORBIDDEN");
     assert!(
         response.error_message().contains("3 days"),
@@ -341,19 +343,19 @@ async fn operator_configuration_sets_the_policy(backend: Backend) {
         response.text
     );
 
-    let policy = tenant_policy(&app, &enterprise.admin_key).await["retention"].clone();
+    let policy = app.tenant_policy(&enterprise.admin_key).await["retention"].clone();
     assert_eq!(
         [&policy["days"], &policy["minDays"], &policy["maxDays"]],
         [&json!(30), &json!(2), &json!(40)]
     );
-    let response = set_retention(&app, Some(&enterprise.admin_key), 41).await;
+    let response = app.set_retention(Some(&enterprise.admin_key), 41).await;
     response.assert_error("BAD_USER_INPUT");
     assert!(
         response.error_message().contains("between 2 and 40"),
         "{}",
         response.text
     );
-    set_retention(&app, Some(&enterprise.admin_key), 2)
+    app.set_retention(Some(&enterprise.admin_key), 2)
         .await
         .field("setRetentionPolicy");
 }

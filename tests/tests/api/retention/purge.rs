@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{days_ago, events_with_action, operator_legal_hold, set_retention};
+use super::{days_ago, events_with_action};
 use crate::helpers::instant;
 
 /// Ages (days) of the planted events, two of each, all a day or more away from
@@ -56,7 +56,7 @@ async fn a_pass_deletes_exactly_the_expired_events_of_each_tenant(backend: Backe
     let team = app.create_tenant("team-co", "TEAM").await;
     let enterprise = app.create_tenant("big-co", "ENTERPRISE").await;
     let custom = app.create_tenant("custom-co", "ENTERPRISE").await;
-    set_retention(&app, Some(&custom.admin_key), 30)
+    app.set_retention(Some(&custom.admin_key), 30)
         .await
         .field("setRetentionPolicy");
 
@@ -146,7 +146,7 @@ async fn legal_hold_stops_purging_and_lifting_it_resumes(backend: Backend) {
     let held_id = tenant_uuid(&held.id);
     database::plant(&db, held_id, "entry.old", days_ago(30), 20).await;
     database::plant(&db, tenant_uuid(&free.id), "entry.old", days_ago(30), 20).await;
-    operator_legal_hold(&app, &held.id, true, Some("litigation"))
+    app.operator_legal_hold(&held.id, true, Some("litigation"))
         .await
         .field("setLegalHold");
     let before = database::stored_count(&db, held_id).await;
@@ -161,7 +161,7 @@ async fn legal_hold_stops_purging_and_lifting_it_resumes(backend: Backend) {
             .is_empty()
     );
 
-    operator_legal_hold(&app, &held.id, false, None)
+    app.operator_legal_hold(&held.id, false, None)
         .await
         .field("setLegalHold");
     let report = purger(&db, purge_settings(7)).run_pass().await.unwrap();

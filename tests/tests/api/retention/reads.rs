@@ -9,7 +9,7 @@ use entity::domain::ActorType;
 use entity::domain::new_event::RawEvent;
 use serde_json::{Value, json};
 
-use super::{days_ago, operator_legal_hold};
+use super::days_ago;
 use crate::helpers::{ids, rfc3339};
 
 /// The action names and counts of the facets, as a sorted list.
@@ -109,7 +109,7 @@ async fn legal_hold_keeps_expired_events_visible(backend: Backend) {
     let key = &tenant.admin_key;
     let expired_id = expired[0].to_string();
 
-    operator_legal_hold(&app, &tenant.id, true, Some("litigation"))
+    app.operator_legal_hold(&tenant.id, true, Some("litigation"))
         .await
         .field("setLegalHold");
     let listed = ids(&app
@@ -121,7 +121,7 @@ async fn legal_hold_keeps_expired_events_visible(backend: Backend) {
         expired_id.as_str()
     );
 
-    operator_legal_hold(&app, &tenant.id, false, None)
+    app.operator_legal_hold(&tenant.id, false, None)
         .await
         .field("setLegalHold");
     assert!(
@@ -158,7 +158,7 @@ async fn ingest_rejects_events_outside_the_window(backend: Backend) {
 
     // Inside the window it is accepted; on legal hold nothing is outside it.
     app.record_ok(key, json!([event(6)])).await;
-    operator_legal_hold(&app, &tenant.id, true, None)
+    app.operator_legal_hold(&tenant.id, true, None)
         .await
         .field("setLegalHold");
     app.record_ok(key, json!([event(400)])).await;

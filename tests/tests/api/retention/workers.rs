@@ -8,7 +8,7 @@ use auditlog_tests::worker::{self, run_once, spawn_run_once};
 use auditlog_tests::{Backend, backend_tests, prometheus, spawn_app};
 use uuid::Uuid;
 
-use super::{days_ago, events_with_action, set_retention};
+use super::{days_ago, events_with_action};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_auditlog-worker-for-tests");
 
@@ -17,7 +17,7 @@ async fn run_once_purges_per_plan_and_configured_days(backend: Backend) {
     let db = database::connect(app.database_url()).await;
     let team = app.create_tenant("team-co", "TEAM").await;
     let enterprise = app.create_tenant("big-co", "ENTERPRISE").await;
-    set_retention(&app, Some(&enterprise.admin_key), 45)
+    app.set_retention(Some(&enterprise.admin_key), 45)
         .await
         .field("setRetentionPolicy");
     let (team_id, enterprise_id) = (tenant_uuid(&team.id), tenant_uuid(&enterprise.id));

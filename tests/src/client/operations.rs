@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::TestApp;
+use super::Client;
 use crate::queries;
 use crate::response::GqlResponse;
 
@@ -54,7 +54,7 @@ pub fn str_field(value: &Value, name: &str) -> String {
         .to_owned()
 }
 
-impl TestApp {
+impl Client {
     /// `createTenant` with an arbitrary bearer.
     pub async fn create_tenant_as(
         &self,
@@ -212,5 +212,68 @@ impl TestApp {
     /// `auditEventFacets`.
     pub async fn facets(&self, key: &str) -> GqlResponse {
         self.graphql(queries::FACETS, Value::Null, Some(key)).await
+    }
+
+    /// The tenant's `plan`, `createdAt` and `retention` policy, asserting success.
+    pub async fn tenant_policy(&self, key: &str) -> Value {
+        self.graphql(queries::TENANT_POLICY, Value::Null, Some(key))
+            .await
+            .field("tenant")
+            .clone()
+    }
+
+    /// `setRetentionPolicy(days)`.
+    pub async fn set_retention(&self, bearer: Option<&str>, days: i64) -> GqlResponse {
+        self.graphql(
+            queries::SET_RETENTION_POLICY,
+            json!({ "days": days }),
+            bearer,
+        )
+        .await
+    }
+
+    /// `setLegalHold` on the bearer's own tenant.
+    pub async fn set_legal_hold(
+        &self,
+        bearer: Option<&str>,
+        enabled: bool,
+        reason: Option<&str>,
+    ) -> GqlResponse {
+        self.graphql(
+            queries::SET_LEGAL_HOLD,
+            json!({ "enabled": enabled, "reason": reason }),
+            bearer,
+        )
+        .await
+    }
+
+    /// `setLegalHold` by the operator for `tenant_id` (the only way on TEAM).
+    pub async fn operator_legal_hold(
+        &self,
+        tenant_id: &str,
+        enabled: bool,
+        reason: Option<&str>,
+    ) -> GqlResponse {
+        self.graphql(
+            queries::SET_LEGAL_HOLD_FOR,
+            json!({ "id": tenant_id, "enabled": enabled, "reason": reason }),
+            Some(&self.operator_token),
+        )
+        .await
+    }
+
+    /// `changeTenantPlan(tenantId, plan)`.
+    pub async fn change_plan(
+        &self,
+        bearer: Option<&str>,
+        tenant_id: &str,
+        plan: &str,
+    ) -> GqlResponse {
+        self.graphql(
+            queries::CHANGE_TENANT_PLAN,
+            json!({ "id": tenant_id, "plan": plan }),
+            bearer,
+        )
+        .await
     }
 }
