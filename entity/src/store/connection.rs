@@ -24,7 +24,14 @@ pub async fn connect_with(
     let mut options = ConnectOptions::new(database_url.to_owned());
     options
         .max_connections(max_connections)
-        .min_connections(1)
+        // No pool maintenance task: sqlx 0.9's reaper can spin a core forever
+        // on a racy idle count (transact-rs/sqlx#3645, fixed by #4289 after
+        // 0.9.0); it runs only with a minimum size, an idle timeout or a
+        // maximum lifetime. Connections are opened on demand and checked
+        // before use, so a dead one is replaced anyway.
+        .min_connections(0)
+        .idle_timeout(None)
+        .max_lifetime(None)
         .connect_timeout(acquire_timeout)
         .acquire_timeout(acquire_timeout)
         .sqlx_logging(false)
