@@ -6,6 +6,7 @@ use entity::audit_events::{self, Column};
 use sea_orm::sea_query::{Expr, ExprTrait, Order};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 use uuid::Uuid;
 
@@ -34,20 +35,31 @@ fn scope(tenant_id: Uuid, retained_since: Option<DateTime<Utc>>) -> Condition {
     scope
 }
 
+/// The `group` column's values in the tenant's retained log, most frequent
+/// first (ties in byte order), at most [`MAX_FACET_VALUES`]; the caller adds
+/// what else it selects, then the count comes last.
+fn ranked(
+    group: Column,
+    tenant_id: Uuid,
+    retained_since: Option<DateTime<Utc>>,
+) -> Select<audit_events::Entity> {
+    audit_events::Entity::find()
+        .select_only()
+        .column(group)
+        .filter(scope(tenant_id, retained_since))
+        .group_by(group)
+        .order_by(Expr::col(Column::Id).count(), Order::Desc)
+        .order_by_asc(group)
+        .limit(MAX_FACET_VALUES)
+}
+
 pub async fn action_facets(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
     retained_since: Option<DateTime<Utc>>,
 ) -> Result<Vec<ValueFacet>, StoreError> {
-    let rows: Vec<(String, i64)> = audit_events::Entity::find()
-        .select_only()
-        .column(Column::Action)
+    let rows: Vec<(String, i64)> = ranked(Column::Action, tenant_id, retained_since)
         .column_as(Expr::col(Column::Id).count(), "count")
-        .filter(scope(tenant_id, retained_since))
-        .group_by(Column::Action)
-        .order_by(Expr::col(Column::Id).count(), Order::Desc)
-        .order_by_asc(Column::Action)
-        .limit(MAX_FACET_VALUES)
         .into_tuple()
         .all(db)
         .await?;
@@ -62,19 +74,13 @@ pub async fn actor_facets(
     tenant_id: Uuid,
     retained_since: Option<DateTime<Utc>>,
 ) -> Result<Vec<ActorFacet>, StoreError> {
-    let rows: Vec<(String, Option<String>, i64)> = audit_events::Entity::find()
-        .select_only()
-        .column(Column::ActorId)
-        .column_as(Expr::col(Column::ActorName).max(), "name")
-        .column_as(Expr::col(Column::Id).count(), "count")
-        .filter(scope(tenant_id, retained_since))
-        .group_by(Column::ActorId)
-        .order_by(Expr::col(Column::Id).count(), Order::Desc)
-        .order_by_asc(Column::ActorId)
-        .limit(MAX_FACET_VALUES)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let rows: Vec<(String, Option<String>, i64)> =
+        ranked(Column::ActorId, tenant_id, retained_since)
+            .column_as(Expr::col(Column::ActorName).max(), "name")
+            .column_as(Expr::col(Column::Id).count(), "count")
+            .into_tuple()
+            .all(db)
+            .await?;
     Ok(rows
         .into_iter()
         .map(|(id, name, count)| ActorFacet { id, name, count })
