@@ -1,4 +1,6 @@
-//! Test harness for the auditlog integration tests (and, later, benchmarks).
+//! The test harness of auditlog: the integration tests' fixtures and clients,
+//! and the benchmarks. Owns nothing the product runs; it is the one crate that
+//! may depend on every other (and nothing depends on it).
 //!
 //! Every test drives the real server over HTTP: [`spawn_app`] builds the
 //! production [`auditlog_api::startup::Application`] on a fresh database, binds it to
