@@ -41,7 +41,7 @@ pub const LIST_EVENTS: &str = concat!(
 
 /// The live subscription every live test uses, with every field selected.
 pub const SUBSCRIPTION: &str = concat!(
-    "subscription($filter: AuditEventFilter, $after: Int) { ",
+    "subscription($filter: AuditEventFilter, $after: Sequence) { ",
     "auditEventRecorded(filter: $filter, afterSequence: $after) { ",
     event_fields!(),
     " } }"

@@ -17,6 +17,7 @@ mod metrics;
 mod mutation;
 mod pagination;
 mod query;
+mod scalars;
 mod schema;
 #[cfg(test)]
 mod sdl;

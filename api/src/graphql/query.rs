@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::context::ContextExt;
 use super::inputs::AuditEventFilter;
 use super::pagination::{AuditEventConnection, PageArgs};
+use super::scalars::Count;
 use super::types::{ActorCount, ApiKey, AuditEvent, AuditEventFacets, Tenant, ValueCount};
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
@@ -67,7 +68,7 @@ impl QueryRoot {
                 .into_iter()
                 .map(|f| ValueCount {
                     value: f.value,
-                    count: f.count,
+                    count: Count(f.count),
                 })
                 .collect(),
             actors: facets
@@ -76,7 +77,7 @@ impl QueryRoot {
                 .map(|f| ActorCount {
                     id: f.id,
                     name: f.name,
-                    count: f.count,
+                    count: Count(f.count),
                 })
                 .collect(),
         })

@@ -6,6 +6,7 @@ use futures::{Stream, StreamExt};
 use super::context::ContextExt;
 use super::inputs::AuditEventFilter;
 use super::query::READERS;
+use super::scalars::Sequence;
 use super::types::AuditEvent;
 use crate::domain::clock;
 use crate::error::ApiError;
@@ -25,12 +26,11 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         filter: Option<AuditEventFilter>,
-        after_sequence: Option<i64>,
+        after_sequence: Option<Sequence>,
     ) -> Result<impl Stream<Item = Result<AuditEvent>> + use<>> {
         let caller = ctx.principal().tenant(READERS)?;
-        if after_sequence.is_some_and(|sequence| sequence < 0) {
-            return Err(ApiError::bad_input("`afterSequence` must not be negative").into());
-        }
+        // `Sequence` refuses negative and out-of-range values during coercion.
+        let after_sequence = after_sequence.map(|Sequence(sequence)| sequence);
         let mut filter = filter.unwrap_or_default().into_domain()?;
         // Replay never returns expired events; over WebSocket the window is
         // re-read as it changes (`LiveRetention`).

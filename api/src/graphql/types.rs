@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use entity::{api_keys, audit_events, tenants};
 
 use super::enums::{GqlActorType, GqlOutcome, GqlPlan, GqlRole};
+use super::scalars::{Count, Sequence};
 use crate::domain::clock;
 use crate::domain::secret::display_prefix;
 use crate::domain::{ActorType, IpAddress, Outcome, Plan, RetentionRules, RetentionWindow, Role};
@@ -24,7 +25,7 @@ fn corrupt(what: &str, value: &str) -> ApiError {
 pub(crate) struct AuditEvent {
     pub id: ID,
     /// Position in the tenant's log: 1, 2, 3, ... without gaps, in commit order.
-    pub sequence: i64,
+    pub sequence: Sequence,
     pub action: String,
     pub actor: Actor,
     pub target: Option<Target>,
@@ -71,7 +72,7 @@ impl TryFrom<audit_events::Model> for AuditEvent {
             Outcome::from_db(&row.outcome).ok_or_else(|| corrupt("outcome", &row.outcome))?;
         Ok(Self {
             id: ID(row.id.to_string()),
-            sequence: row.sequence,
+            sequence: Sequence(row.sequence),
             action: row.action,
             actor: Actor {
                 actor_type: actor_type.into(),
@@ -223,12 +224,12 @@ pub(crate) struct AuditEventFacets {
 #[derive(SimpleObject, Clone, Debug)]
 pub(crate) struct ValueCount {
     pub value: String,
-    pub count: i64,
+    pub count: Count,
 }
 
 #[derive(SimpleObject, Clone, Debug)]
 pub(crate) struct ActorCount {
     pub id: String,
     pub name: Option<String>,
-    pub count: i64,
+    pub count: Count,
 }

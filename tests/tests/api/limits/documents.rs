@@ -208,7 +208,7 @@ async fn deep_documents_are_refused_over_websocket(backend: Backend) {
     );
     // Deep variables inside the message: the message is not JSON the service reads.
     ws.send(json!({ "type": "subscribe", "id": "2", "payload": {
-        "query": "subscription($v: Int) { auditEventRecorded(afterSequence: $v) { id } }",
+        "query": "subscription($v: Sequence) { auditEventRecorded(afterSequence: $v) { id } }",
         "variables": { "v": serde_json::from_str::<Value>(&nested("[", "0", "]", 100)).unwrap_or_default() },
     } }))
     .await;
