@@ -10,6 +10,7 @@
 //! - no operation to run (several in the document and no or an unknown
 //!   `operationName`): `GRAPHQL_VALIDATION_FAILED`;
 //! - a subscription sent over HTTP: `BAD_REQUEST` (subscriptions use the WebSocket);
+//! - the same classification for errors starting a subscription (`subscribe`);
 //! - anything else without a code: `BAD_USER_INPUT` if it is an input coercion
 //!   message, else `INTERNAL_SERVER_ERROR`.
 //!
@@ -19,8 +20,12 @@
 
 use std::sync::Arc;
 
+use futures::StreamExt;
+use futures::stream::BoxStream;
+
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextSubscribe,
+    NextValidation,
 };
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{
@@ -61,15 +66,24 @@ impl Extension for ErrorCodes {
                 code.as_deref().unwrap_or(code::GRAPHQL_VALIDATION_FAILED),
             ));
         }
-        for error in &mut response.errors {
-            let fallback = if is_input_error(&error.message) {
-                code::BAD_USER_INPUT
-            } else {
-                request_error_code(&error.message).unwrap_or(code::INTERNAL_SERVER_ERROR)
-            };
-            set_code_if_missing(error, fallback);
-        }
+        code_errors(&mut response);
         response
+    }
+
+    /// Subscriptions do not pass through `request`: errors raised while starting
+    /// one (an argument that does not parse) are coded here.
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        next.run(ctx, stream)
+            .map(|mut response| {
+                code_errors(&mut response);
+                response
+            })
+            .boxed()
     }
 
     async fn parse_query(
@@ -101,6 +115,18 @@ impl Extension for ErrorCodes {
             }
             errors
         })
+    }
+}
+
+/// Gives every error of `response` without a code the code its message implies.
+fn code_errors(response: &mut Response) {
+    for error in &mut response.errors {
+        let fallback = if is_input_error(&error.message) {
+            code::BAD_USER_INPUT
+        } else {
+            request_error_code(&error.message).unwrap_or(code::INTERNAL_SERVER_ERROR)
+        };
+        set_code_if_missing(error, fallback);
     }
 }
 

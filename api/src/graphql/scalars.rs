@@ -15,7 +15,9 @@
 //! - **Input**: a JSON/GraphQL integer, or a string of decimal digits (so a
 //!   client can send back exactly what it received). Negative numbers,
 //!   fractions, other strings and values above 2^63 − 1 are refused with a
-//!   `BAD_USER_INPUT` error.
+//!   `BAD_USER_INPUT` error. `is_valid` keeps its default (accept), so the
+//!   refusal comes from `parse` with a message naming the range, not from
+//!   validation's generic "Invalid value for argument".
 
 use async_graphql::{InputValueError, InputValueResult, Number, Scalar, ScalarType, Value};
 
@@ -43,10 +45,6 @@ impl ScalarType for Sequence {
             .map_err(InputValueError::custom)
     }
 
-    fn is_valid(value: &Value) -> bool {
-        parse_u63(value.clone()).is_ok()
-    }
-
     fn to_value(&self) -> Value {
         encode(self.0)
     }
@@ -60,16 +58,18 @@ impl ScalarType for Sequence {
 #[Scalar(name = "Count")]
 impl ScalarType for Count {
     fn parse(value: Value) -> InputValueResult<Self> {
-        parse_u63(value).map(Count).map_err(InputValueError::custom)
-    }
-
-    fn is_valid(value: &Value) -> bool {
-        parse_u63(value.clone()).is_ok()
+        parse_u63(value).map(Count).map_err(refused)
     }
 
     fn to_value(&self) -> Value {
         encode(self.0)
     }
+}
+
+/// The refusal: "Failed to parse "Sequence": ...", which `super::error_codes`
+/// codes `BAD_USER_INPUT` (async-graphql drops extensions set here).
+fn refused<T: async_graphql::InputType>(message: String) -> InputValueError<T> {
+    InputValueError::custom(message)
 }
 
 const RANGE: &str = "an integer from 0 to 9223372036854775807 (2^63 − 1), \
@@ -185,7 +185,10 @@ mod tests {
         }
         assert!(parse(Value::Boolean(true)).is_err());
         assert!(parse(Value::Null).is_err());
-        assert!(!<Count as ScalarType>::is_valid(&Value::from(-3)));
-        assert!(<Count as ScalarType>::is_valid(&Value::from("3")));
+        assert!(<Count as ScalarType>::parse(Value::from(-3)).is_err());
+        assert_eq!(
+            <Count as ScalarType>::parse(Value::from("3")).ok(),
+            Some(Count(3))
+        );
     }
 }
