@@ -1,15 +1,23 @@
 //! Per-tenant sequences: gapless from 1, unique, ordered within a batch and within
 //! one writer, under 8 concurrent writers; and assigned in commit order, so a
-//! reader who sees sequence N sees every event up to N.
+//! reader who sees sequence N sees every event up to N. Sequences past 2^32
+//! (beyond GraphQL's 32-bit `Int`) travel as JSON numbers through every read
+//! and the subscription (issue 14).
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use auditlog_tests::database::{self, tenant_uuid};
+use auditlog_tests::queries::SUBSCRIPTION;
+use auditlog_tests::ws::WsClient;
 use auditlog_tests::{Backend, TestApp, backend_tests};
+use entity::tenants;
 use futures::future::join_all;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{app_with_tenant, event, sequence};
+use crate::helpers::{app_with_tenant, event, events, sequence};
 
 const WRITERS: usize = 8;
 
@@ -155,8 +163,138 @@ async fn sequences_are_per_tenant(backend: Backend) {
     );
 }
 
+/// 2^32 + 1000: past GraphQL's `Int` (2^31 − 1) and past `u32`.
+const HIGH: i64 = (1 << 32) + 1000;
+
+/// Sets the tenant's counter (the last sequence handed out) directly in the
+/// database, as a superuser (no API moves it).
+async fn set_event_counter(app: &TestApp, tenant_id: &str, counter: i64) {
+    let db = database::connect(app.superuser_database_url()).await;
+    let updated = tenants::Entity::update_many()
+        .col_expr(tenants::Column::EventCounter, Expr::value(counter))
+        .filter(tenants::Column::Id.eq(tenant_uuid(tenant_id)))
+        .exec(&db)
+        .await
+        .unwrap_or_else(|e| panic!("cannot set the event counter: {e}"));
+    assert_eq!(updated.rows_affected, 1, "one tenant row updated");
+}
+
+/// Asserts that `event.sequence` is the JSON number `expected`.
+#[track_caller]
+fn assert_sequence(event: &Value, expected: i64) {
+    assert!(
+        event["sequence"].is_u64(),
+        "sequence is a JSON number: {event}"
+    );
+    assert_eq!(sequence(event), expected, "{event}");
+}
+
+async fn sequences_above_2_pow_32_are_json_numbers_everywhere(backend: Backend) {
+    let (app, tenant) = app_with_tenant(backend).await;
+    let key = tenant.admin_key.as_str();
+    set_event_counter(&app, &tenant.id, HIGH).await;
+
+    // The mutation's payload.
+    let recorded = app.record_ok(key, events("high.write", 3)).await;
+    for (i, event) in (1..).zip(&recorded) {
+        assert_sequence(event, HIGH + i);
+    }
+
+    // `auditEvents`, newest first, and its filter.
+    let listed = app
+        .all_events(key, json!({ "actions": ["high.write"] }))
+        .await;
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    for (i, event) in (0..).zip(&listed) {
+        assert_sequence(event, HIGH + 3 - i);
+    }
+    let page = app.page(key, json!({ "first": 1 })).await;
+    assert_sequence(&page.nodes[0], HIGH + 3);
+
+    // `auditEvent(id)`.
+    let one = app
+        .event(key, &auditlog_tests::str_field(&recorded[1], "id"))
+        .await;
+    assert_sequence(one.field("auditEvent"), HIGH + 2);
+
+    // Facet counts are `Count`: JSON numbers too.
+    let facets = app.facets(key).await;
+    let actions = facets.field("auditEventFacets")["actions"]
+        .as_array()
+        .expect("facet actions");
+    let high = actions
+        .iter()
+        .find(|row| row["value"] == "high.write")
+        .expect("a high.write row");
+    assert_eq!(high["count"], json!(3), "{high}");
+
+    // The subscription replays after a sequence above 2^32, given as a number
+    // or as a string of digits, then continues live.
+    // (One socket each: `next_event` skips other subscriptions' messages.)
+    let mut by_number = WsClient::connect_and_init(&app.ws_url(), key).await;
+    by_number
+        .subscribe("n", SUBSCRIPTION, json!({ "after": HIGH + 1 }))
+        .await;
+    let mut by_text = WsClient::connect_and_init(&app.ws_url(), key).await;
+    by_text
+        .subscribe(
+            "s",
+            SUBSCRIPTION,
+            json!({ "after": (HIGH + 2).to_string() }),
+        )
+        .await;
+    assert_sequence(&by_number.next_event("n").await, HIGH + 2);
+    assert_sequence(&by_number.next_event("n").await, HIGH + 3);
+    assert_sequence(&by_text.next_event("s").await, HIGH + 3);
+    let live = app.record_ok(key, json!([event("high.live")])).await;
+    assert_sequence(&live[0], HIGH + 4);
+    assert_sequence(&by_number.next_event("n").await, HIGH + 4);
+    assert_sequence(&by_text.next_event("s").await, HIGH + 4);
+    by_number.close().await;
+    by_text.close().await;
+}
+
+async fn sequence_arguments_refuse_what_is_not_a_non_negative_64_bit_integer(backend: Backend) {
+    let (app, tenant) = app_with_tenant(backend).await;
+    let mut ws = WsClient::connect_and_init(&app.ws_url(), &tenant.admin_key).await;
+    for (id, after) in [
+        ("negative", json!(-1)),
+        ("fraction", json!(1.5)),
+        ("too-large", json!(u64::MAX)),
+        ("too-large-text", json!("9223372036854775808")),
+        ("not-digits", json!("12abc")),
+        ("boolean", json!(true)),
+    ] {
+        ws.subscribe(id, SUBSCRIPTION, json!({ "after": after }))
+            .await;
+        let error = ws.next_json().await;
+        assert_eq!(error["type"], "error", "{id}: {error}");
+        assert_eq!(
+            error["payload"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{id}: {error}"
+        );
+        let message = error["payload"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("Sequence") && message.contains("2^63"),
+            "{id}: the message names the type and its range: {message}"
+        );
+    }
+    // The largest value is accepted (nothing comes after it).
+    ws.subscribe(
+        "max",
+        SUBSCRIPTION,
+        json!({ "after": i64::MAX.to_string() }),
+    )
+    .await;
+    ws.send(json!({ "type": "ping" })).await;
+    assert_eq!(ws.next_json().await["type"], "pong");
+    ws.close().await;
+}
+
 backend_tests!(
     gapless_and_ordered_under_8_concurrent_writers,
     a_reader_never_sees_a_gap,
-    sequences_are_per_tenant
+    sequences_are_per_tenant,
+    sequences_above_2_pow_32_are_json_numbers_everywhere,
+    sequence_arguments_refuse_what_is_not_a_non_negative_64_bit_integer
 );
