@@ -52,11 +52,11 @@ impl Principal {
         match self {
             Self::Tenant(caller) if allowed.contains(&caller.role) => Ok(caller),
             Self::Tenant(caller) => Err(ApiError::Forbidden(format!(
-                "a caller with role {:?} may not do this; allowed roles: {}",
-                caller.role,
+                "a caller with role {} may not do this; allowed roles: {}",
+                caller.role.as_db().to_uppercase(),
                 allowed
                     .iter()
-                    .map(|role| format!("{role:?}").to_uppercase())
+                    .map(|role| role.as_db().to_uppercase())
                     .collect::<Vec<_>>()
                     .join(", ")
             ))),

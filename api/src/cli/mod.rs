@@ -6,7 +6,6 @@ mod args;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
 
 pub use args::{Cli, Command, PlanArg, TenantCommand};
 
@@ -22,7 +21,7 @@ use crate::{db, service};
 
 /// Runs the command line (`auditlog` and the test suite's copy of it).
 pub async fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     telemetry::init(cli.settings.is_development());
     let result = match cli.command {
         None | Some(Command::Serve) => serve(cli.settings).await,

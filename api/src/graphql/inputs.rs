@@ -18,21 +18,29 @@ pub(crate) const MAX_FILTER_VALUES: usize = 100;
 /// Narrows `auditEvents` (and live subscriptions). All given fields must match.
 #[derive(InputObject, Clone, Debug, Default)]
 pub(crate) struct AuditEventFilter {
-    /// Exact match, any of.
+    /// Events whose action is exactly any of these (at most 100).
     pub actions: Option<Vec<String>>,
-    /// e.g. `"entry."` matches `entry.create` and `entry.update`.
+    /// Events whose action starts with this text, e.g. `"entry."` matches `entry.create` and `entry.update`.
     pub action_prefix: Option<String>,
+    /// Events whose `actor.actorId` is any of these (at most 100), of any
+    /// actor type unless `actorType` is given too.
     pub actor_ids: Option<Vec<String>>,
+    /// Events by actors of this type.
     pub actor_type: Option<GqlActorType>,
+    /// Events whose `target.type` is exactly this.
     pub target_type: Option<String>,
+    /// Events whose `target.targetId` is exactly this.
     pub target_id: Option<String>,
+    /// Events with this outcome.
     pub outcome: Option<GqlOutcome>,
     /// Inclusive lower bound on `occurredAt`.
     pub occurred_after: Option<DateTime<Utc>>,
     /// Exclusive upper bound on `occurredAt`.
     pub occurred_before: Option<DateTime<Utc>>,
+    /// Events recorded with this client IP address (IPv4 or IPv6, any
+    /// spelling: it is compared as an address).
     pub ip_address: Option<String>,
-    /// Case-insensitive substring of action, actor name or email, or target name.
+    /// Case-insensitive substring of action, actor name or email, or target name; empty text matches everything.
     pub search: Option<String>,
 }
 
@@ -114,10 +122,14 @@ impl AuditEventFilter {
 pub struct AuditEventInput {
     /// `<resource>.<verb>`, lower case, e.g. `entry.create`.
     pub action: String,
+    /// Who did it, as they are now: the event keeps this snapshot.
     pub actor: ActorInput,
+    /// What it was done to, if anything.
     pub target: Option<TargetInput>,
+    /// Whether it succeeded (default `SUCCESS`).
     #[graphql(default)]
     pub outcome: GqlOutcome,
+    /// Where the request came from, if known.
     pub context: Option<ContextInput>,
     /// Free-form JSON, at most 64 KiB serialized.
     pub payload: Option<Json<serde_json::Value>>,
@@ -127,27 +139,41 @@ pub struct AuditEventInput {
     pub idempotency_key: Option<String>,
 }
 
+/// The actor of an event to record; read back as `Actor`.
 #[derive(InputObject, Clone, Debug)]
 pub struct ActorInput {
+    /// The kind of actor.
     #[graphql(name = "type")]
     pub actor_type: GqlActorType,
+    /// The actor's id in your application (read back as `Actor.actorId`).
     pub id: String,
+    /// The actor's display name now, if any.
     pub name: Option<String>,
+    /// The actor's email address now, if any.
     pub email: Option<String>,
 }
 
+/// The target of an event to record; read back as `Target`.
 #[derive(InputObject, Clone, Debug)]
 pub struct TargetInput {
+    /// The kind of target in your application, e.g. `document`.
     #[graphql(name = "type")]
     pub target_type: String,
+    /// The target's id in your application (read back as `Target.targetId`).
     pub id: Option<String>,
+    /// The target's display name now, if any.
     pub name: Option<String>,
 }
 
+/// Where the recorded request came from.
 #[derive(InputObject, Clone, Debug)]
 pub struct ContextInput {
+    /// The client's IP address (IPv4 or IPv6); stored in canonical form.
     pub ip_address: Option<String>,
+    /// The client's `User-Agent`.
     pub user_agent: Option<String>,
+    /// Your request id, to correlate with your logs (default: the
+    /// `x-request-id` header of the call to `recordAuditEvents`, if sent).
     pub request_id: Option<String>,
 }
 

@@ -20,13 +20,17 @@ use crate::service::retention::LegalHoldRequester;
 
 pub struct MutationRoot;
 
-#[Object]
+/// Recording events (ADMIN, PUBLISHER), managing API keys and retention
+/// (ADMIN), and the operator's tenant management (operator token).
+#[Object(name = "Mutation")]
 impl MutationRoot {
-    /// Records 1 to 1000 events, all or nothing. Returns them in input order.
+    /// Records 1 to 1000 events, all or nothing, and returns them in input
+    /// order (ADMIN, PUBLISHER). Counts against the tenant's ingest quota
+    /// (`QUOTA_EXCEEDED` with a retry delay when spent).
     async fn record_audit_events(
         &self,
         ctx: &Context<'_>,
-        events: Vec<AuditEventInput>,
+        #[graphql(desc = "The events, 1 to 1000.")] events: Vec<AuditEventInput>,
     ) -> Result<RecordAuditEventsPayload> {
         let caller = ctx.principal().tenant(&[Role::Admin, Role::Publisher])?;
         // The stored events are echoed back: charge them before recording, so
@@ -84,12 +88,13 @@ impl MutationRoot {
         Ok(RecordAuditEventsPayload { events })
     }
 
-    /// Creates an API key. The secret is in this response only.
+    /// Creates an API key for the caller's tenant (ADMIN). The secret is in
+    /// this response only.
     async fn create_api_key(
         &self,
         ctx: &Context<'_>,
-        name: String,
-        role: GqlRole,
+        #[graphql(desc = "A name to tell the key apart, e.g. its service.")] name: String,
+        #[graphql(desc = "What the key may do.")] role: GqlRole,
     ) -> Result<CreatedApiKey> {
         let caller = ctx.principal().tenant(&[Role::Admin])?;
         let (row, secret) = service::api_keys::create(
@@ -106,8 +111,13 @@ impl MutationRoot {
         })
     }
 
-    /// Revokes an API key of the caller's tenant; it stops working at once.
-    async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Result<ApiKey> {
+    /// Revokes an API key of the caller's tenant (ADMIN); it stops working at
+    /// once, and its open subscriptions are closed.
+    async fn revoke_api_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The key's `id` (a UUID).")] id: ID,
+    ) -> Result<ApiKey> {
         let caller = ctx.principal().tenant(&[Role::Admin])?;
         let id = parse_uuid("id", &id)?;
         let row = service::api_keys::revoke(
@@ -121,13 +131,14 @@ impl MutationRoot {
         Ok(ApiKey::from_row(row, &caller.tenant_slug)?)
     }
 
-    /// Operator only: creates a tenant and returns its first ADMIN key.
+    /// Operator only (the deployment's operator token, not an API key):
+    /// creates a tenant and returns its first ADMIN key.
     async fn create_tenant(
         &self,
         ctx: &Context<'_>,
-        slug: String,
-        name: String,
-        plan: GqlPlan,
+        #[graphql(desc = "URL-safe short name: 2 to 63 of a-z, 0-9 and '-'; unique.")] slug: String,
+        #[graphql(desc = "Display name.")] name: String,
+        #[graphql(desc = "The plan; it sets the retention period.")] plan: GqlPlan,
     ) -> Result<CreatedTenant> {
         ctx.principal().operator()?;
         let created = service::tenants::create(
@@ -150,9 +161,14 @@ impl MutationRoot {
         })
     }
 
-    /// Sets how many days the tenant's events are kept (ENTERPRISE only; TEAM's
-    /// period is fixed by its plan). Audited as `retention.update`.
-    async fn set_retention_policy(&self, ctx: &Context<'_>, days: i32) -> Result<RetentionPolicy> {
+    /// Sets how many days the tenant's events are kept (ADMIN of an
+    /// ENTERPRISE tenant; TEAM's period is fixed by its plan). Audited as
+    /// `retention.update`.
+    async fn set_retention_policy(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Days, between `retention.minDays` and `retention.maxDays`.")] days: i32,
+    ) -> Result<RetentionPolicy> {
         let caller = ctx.principal().tenant(&[Role::Admin])?;
         let services = ctx.services();
         let row = service::retention::set_retention_days(
@@ -174,7 +190,8 @@ impl MutationRoot {
     async fn set_legal_hold(
         &self,
         ctx: &Context<'_>,
-        enabled: bool,
+        #[graphql(desc = "True to put the tenant on hold, false to lift it.")] enabled: bool,
+        #[graphql(desc = "Why the hold is on (shown as `retention.legalHoldReason`).")]
         reason: Option<String>,
         #[graphql(desc = "Operator only: the tenant to hold; tenant callers omit it.")]
         tenant_id: Option<ID>,
@@ -212,13 +229,14 @@ impl MutationRoot {
         Ok(Tenant::from_row(row, &services.retention)?.retention)
     }
 
-    /// Operator only: moves a tenant to another plan and resets its retention
-    /// to that plan's default. Audited as `tenant.plan_change`.
+    /// Operator only (the deployment's operator token): moves a tenant to
+    /// another plan and resets its retention to that plan's default. Audited
+    /// as `tenant.plan_change`.
     async fn change_tenant_plan(
         &self,
         ctx: &Context<'_>,
-        tenant_id: ID,
-        plan: GqlPlan,
+        #[graphql(desc = "The tenant's `id` (a UUID).")] tenant_id: ID,
+        #[graphql(desc = "The new plan.")] plan: GqlPlan,
     ) -> Result<Tenant> {
         ctx.principal().operator()?;
         let tenant_id = parse_uuid("tenantId", &tenant_id)?;

@@ -19,18 +19,30 @@ pub(super) const READERS: &[Role] = &[Role::Admin, Role::Auditor];
 
 pub struct QueryRoot;
 
-#[Object]
+/// Reads of the caller's tenant: its audit log, facets, settings and keys
+/// (ADMIN and AUDITOR keys or signed-in people).
+#[Object(name = "Query")]
 impl QueryRoot {
-    /// The caller's audit log, newest first, as a Relay connection.
+    /// The caller's audit log, newest first, as a Relay connection (ADMIN,
+    /// AUDITOR). Pages hold 0 to 500 events, 50 when neither `first` nor
+    /// `last` is given. Expired events are never returned.
     #[graphql(complexity = "super::complexity::page(first, last, child_complexity)")]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page size walking towards older events: 0 to 500 (default 50). Not with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "A cursor from this list: return the events older than it.")]
         after: Option<String>,
+        #[graphql(desc = "Page size walking towards newer events: 0 to 500. Not with `first`.")]
         last: Option<i32>,
+        #[graphql(desc = "A cursor from this list: return the events newer than it.")]
         before: Option<String>,
-        filter: Option<AuditEventFilter>,
+        #[graphql(desc = "Only events matching every given field.")] filter: Option<
+            AuditEventFilter,
+        >,
     ) -> Result<AuditEventConnection> {
         let caller = ctx.principal().tenant(READERS)?;
         let services = ctx.services();
@@ -48,8 +60,13 @@ impl QueryRoot {
         Ok(plan.connection(rows, &services.cursors, caller.tenant_id)?)
     }
 
-    /// One event by its shareable id; null if absent, expired or another tenant's.
-    async fn audit_event(&self, ctx: &Context<'_>, id: ID) -> Result<Option<AuditEvent>> {
+    /// One event by its shareable id; null if absent, expired or another
+    /// tenant's (ADMIN, AUDITOR).
+    async fn audit_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event's `id` (a UUID).")] id: ID,
+    ) -> Result<Option<AuditEvent>> {
         let caller = ctx.principal().tenant(READERS)?;
         let id = parse_uuid("id", &id)?;
         let row = TenantReads::of(&ctx.services().db, caller)
@@ -58,7 +75,8 @@ impl QueryRoot {
         Ok(row.map(AuditEvent::try_from).transpose()?)
     }
 
-    /// Distinct actions and actors with counts, most frequent first (at most 200 each).
+    /// Distinct actions and actors of the retained events with counts, most
+    /// frequent first (at most 200 each; ADMIN, AUDITOR).
     async fn audit_event_facets(&self, ctx: &Context<'_>) -> Result<AuditEventFacets> {
         let caller = ctx.principal().tenant(READERS)?;
         let facets = TenantReads::of(&ctx.services().db, caller).facets().await?;
@@ -75,7 +93,7 @@ impl QueryRoot {
                 .actors
                 .into_iter()
                 .map(|f| ActorCount {
-                    id: f.id,
+                    actor_id: f.id,
                     name: f.name,
                     count: Count(f.count),
                 })
@@ -83,7 +101,7 @@ impl QueryRoot {
         })
     }
 
-    /// The caller's tenant.
+    /// The caller's tenant (ADMIN, AUDITOR).
     async fn tenant(&self, ctx: &Context<'_>) -> Result<Tenant> {
         let caller = ctx.principal().tenant(READERS)?;
         let row = TenantReads::of(&ctx.services().db, caller)
@@ -95,7 +113,8 @@ impl QueryRoot {
         Ok(Tenant::from_row(row, &ctx.services().retention)?)
     }
 
-    /// The tenant's API keys (never their secrets), oldest first.
+    /// The tenant's API keys, revoked ones included (never their secrets),
+    /// oldest first (ADMIN, AUDITOR).
     #[graphql(complexity = "super::complexity::unpaged_list(child_complexity)")]
     async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKey>> {
         let caller = ctx.principal().tenant(READERS)?;

@@ -1,6 +1,7 @@
 //! Builds the schema with its limits and extensions.
 
-use async_graphql::Schema;
+use async_graphql::{Schema, SchemaBuilder};
+use chrono::{DateTime, Utc};
 
 use super::context::Services;
 use super::document_scan::DocumentLimits;
@@ -8,6 +9,7 @@ use super::error_codes::ErrorCodes;
 use super::guard::DocumentGuard;
 use super::metrics::OperationMetrics;
 use super::mutation::MutationRoot;
+use super::pagination::AuditEventConnection;
 use super::query::QueryRoot;
 use super::shape::SelectionLimit;
 use super::subscription::SubscriptionRoot;
@@ -69,8 +71,23 @@ impl Default for SchemaLimits {
     }
 }
 
+/// The schema's types, with descriptions for the types async-graphql brings
+/// (its own describe the Rust implementation, not the contract).
+pub(crate) fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+        .override_output_type_description::<DateTime<Utc>>(
+            "An instant, as an RFC 3339 string with its offset, e.g. \
+             `2026-01-31T12:00:00Z` or `2026-01-31T13:00:00+01:00`. Returned in UTC \
+             (`Z`), with fractional seconds when not zero.",
+        )
+        .override_output_type_description::<AuditEventConnection>(
+            "A page of audit events, newest first (a Relay connection): \
+             `edges` with cursors, or just `nodes`, and `pageInfo` to page on.",
+        )
+}
+
 pub(crate) fn build_schema(services: Services, limits: SchemaLimits) -> AuditLogSchema {
-    let mut builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+    let mut builder = schema_builder()
         .data(services)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(32)

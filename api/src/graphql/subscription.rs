@@ -15,9 +15,11 @@ use crate::live::stream::{LiveRequest, LiveRetention, Registered, subscribe};
 
 pub struct SubscriptionRoot;
 
-#[Subscription]
+/// The live audit log over WebSocket (graphql-transport-ws or
+/// graphql-ws), for ADMIN and AUDITOR.
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
-    /// Events of the caller's tenant matching `filter`, in `sequence` order, each
+    /// Events of the caller's tenant (ADMIN, AUDITOR) matching `filter`, in `sequence` order, each
     /// exactly once. With `afterSequence: N`, stored events after N are replayed
     /// first; without it, delivery starts with the next event recorded. A
     /// subscriber that falls too far behind gets a `SUBSCRIBER_LAGGED` error
@@ -25,7 +27,12 @@ impl SubscriptionRoot {
     async fn audit_event_recorded(
         &self,
         ctx: &Context<'_>,
-        filter: Option<AuditEventFilter>,
+        #[graphql(desc = "Only events matching every given field.")] filter: Option<
+            AuditEventFilter,
+        >,
+        #[graphql(
+            desc = "Replay the stored events with a greater `sequence` first (0 replays all retained ones)."
+        )]
         after_sequence: Option<Sequence>,
     ) -> Result<impl Stream<Item = Result<AuditEvent>> + use<>> {
         let caller = ctx.principal().tenant(READERS)?;

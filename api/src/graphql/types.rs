@@ -3,7 +3,7 @@
 //! Conversions are total: a row with a value outside the vocabulary (which the
 //! schema's CHECK constraints prevent) is reported as an internal error, not a panic.
 
-use async_graphql::{ID, Json, SimpleObject};
+use async_graphql::{ComplexObject, ID, Json, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{api_keys, audit_events, tenants};
 
@@ -20,17 +20,25 @@ fn corrupt(what: &str, value: &str) -> ApiError {
     ))
 }
 
-/// One recorded audit event. `id` is the shareable permalink id.
+/// One recorded audit event, immutable once stored. `id` is globally unique
+/// (a UUID), so clients may cache events by it.
 #[derive(SimpleObject, Clone, Debug)]
 pub(crate) struct AuditEvent {
+    /// The event's shareable permalink id (a UUID); see `Query.auditEvent`.
     pub id: ID,
     /// Position in the tenant's log: 1, 2, 3, ... without gaps, in commit order.
     pub sequence: Sequence,
+    /// What was done, `<resource>.<verb>`, e.g. `entry.create`.
     pub action: String,
+    /// Who did it, as recorded with the event.
     pub actor: Actor,
+    /// What it was done to, as recorded with the event; null if none.
     pub target: Option<Target>,
+    /// Whether it succeeded.
     pub outcome: GqlOutcome,
+    /// Where the request came from (each field null if not recorded).
     pub context: EventContext,
+    /// The free-form JSON recorded with the event, if any.
     pub payload: Option<Json<serde_json::Value>>,
     /// When it happened, as reported by the client (default: when received).
     pub occurred_at: DateTime<Utc>,
@@ -38,27 +46,71 @@ pub(crate) struct AuditEvent {
     pub received_at: DateTime<Utc>,
 }
 
+/// Who did it, as recorded with the event: a snapshot, not an entity, so two
+/// events of the same actor may show different names or emails (the values at
+/// the time of each event). It has no `id`, so normalized client caches keep
+/// each event's snapshot apart.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub(crate) struct Actor {
+    /// The kind of actor; `actorId` is unique only within a type.
     #[graphql(name = "type")]
     pub actor_type: GqlActorType,
-    pub id: String,
+    /// The actor's id in the recording application (e.g. its user id), as
+    /// given when the event was recorded. Not unique across actor types.
+    pub actor_id: String,
+    /// The actor's display name at the time of the event, if given.
     pub name: Option<String>,
+    /// The actor's email address at the time of the event, if given.
     pub email: Option<String>,
 }
 
+#[ComplexObject]
+impl Actor {
+    /// Same value as `actorId`.
+    #[graphql(
+        deprecation = "A snapshot, not an entity: the same id can name different actors or targets (of other types) and names change between events, so normalized caches (Apollo InMemoryCache, urql graphcache) that key on `id` show wrong data. Use `actorId`."
+    )]
+    async fn id(&self) -> &str {
+        &self.actor_id
+    }
+}
+
+/// What it was done to, as recorded with the event: a snapshot, not an
+/// entity (see `Actor`).
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub(crate) struct Target {
+    /// The kind of target in the recording application, e.g. `document`.
     #[graphql(name = "type")]
     pub target_type: String,
-    pub id: Option<String>,
+    /// The target's id in the recording application, if given. Unique only
+    /// within a target type.
+    pub target_id: Option<String>,
+    /// The target's display name at the time of the event, if given.
     pub name: Option<String>,
 }
 
+#[ComplexObject]
+impl Target {
+    /// Same value as `targetId`.
+    #[graphql(
+        deprecation = "A snapshot, not an entity: the same id can name different actors or targets (of other types) and names change between events, so normalized caches (Apollo InMemoryCache, urql graphcache) that key on `id` show wrong data. Use `targetId`."
+    )]
+    async fn id(&self) -> Option<&str> {
+        self.target_id.as_deref()
+    }
+}
+
+/// Where an event's request came from.
 #[derive(SimpleObject, Clone, Debug)]
 pub(crate) struct EventContext {
+    /// The client's IP address, in canonical form.
     pub ip_address: Option<String>,
+    /// The client's `User-Agent`.
     pub user_agent: Option<String>,
+    /// The request id recorded with the event, to correlate with the
+    /// recording application's logs.
     pub request_id: Option<String>,
 }
 
@@ -76,13 +128,13 @@ impl TryFrom<audit_events::Model> for AuditEvent {
             action: row.action,
             actor: Actor {
                 actor_type: actor_type.into(),
-                id: row.actor_id,
+                actor_id: row.actor_id,
                 name: row.actor_name,
                 email: row.actor_email,
             },
             target: row.target_type.map(|target_type| Target {
                 target_type,
-                id: row.target_id,
+                target_id: row.target_id,
                 name: row.target_name,
             }),
             outcome: outcome.into(),
@@ -102,13 +154,18 @@ impl TryFrom<audit_events::Model> for AuditEvent {
     }
 }
 
-/// The caller's tenant.
+/// An organisation using the audit log; every event and key belongs to one.
 #[derive(SimpleObject, Clone, Debug)]
 pub(crate) struct Tenant {
+    /// Globally unique id (a UUID).
     pub id: ID,
+    /// URL-safe short name, unique, chosen at creation (part of its API keys).
     pub slug: String,
+    /// Display name.
     pub name: String,
+    /// The tenant's plan.
     pub plan: GqlPlan,
+    /// When the tenant was created.
     pub created_at: DateTime<Utc>,
     /// How long events are kept, and whether the tenant is on legal hold.
     pub retention: RetentionPolicy,
@@ -169,13 +226,20 @@ impl Tenant {
 /// An API key, without its secret (which is never stored).
 #[derive(SimpleObject, Clone, Debug)]
 pub(crate) struct ApiKey {
+    /// Globally unique id (a UUID); pass it to `revokeApiKey`.
     pub id: ID,
+    /// The name given at creation, to tell keys apart.
     pub name: String,
+    /// What the key may do.
     pub role: GqlRole,
     /// Public start of the key (`alk_<tenant>_<prefix>`), to recognise it.
     pub prefix: String,
+    /// When the key was created.
     pub created_at: DateTime<Utc>,
+    /// When the key last authenticated a request (updated at most about once
+    /// a minute); null if never.
     pub last_used_at: Option<DateTime<Utc>>,
+    /// When the key was revoked; null while it works.
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -194,42 +258,72 @@ impl ApiKey {
     }
 }
 
+/// A new API key with its secret.
 #[derive(SimpleObject, Clone, Debug)]
 pub(crate) struct CreatedApiKey {
+    /// The key, as `apiKeys` lists it.
     pub api_key: ApiKey,
     /// The whole key. Shown here once; only its hash is kept.
     pub secret: String,
 }
 
+/// A new tenant with its first ADMIN key.
 #[derive(SimpleObject, Clone, Debug)]
 pub(crate) struct CreatedTenant {
+    /// The tenant.
     pub tenant: Tenant,
+    /// Its first ADMIN key, with the secret (shown once).
     pub admin_key: CreatedApiKey,
 }
 
+/// The result of `recordAuditEvents`.
 #[derive(SimpleObject, Clone, Debug)]
 pub(crate) struct RecordAuditEventsPayload {
     /// The stored events, in input order.
     pub events: Vec<AuditEvent>,
 }
 
+/// What the tenant's retained events contain, to build filter menus.
 #[derive(SimpleObject, Clone, Debug)]
 pub(crate) struct AuditEventFacets {
+    /// Distinct actions, most frequent first (at most 200).
     #[graphql(complexity = "super::complexity::facet_list(child_complexity)")]
     pub actions: Vec<ValueCount>,
+    /// Distinct actor ids, most frequent first (at most 200).
     #[graphql(complexity = "super::complexity::facet_list(child_complexity)")]
     pub actors: Vec<ActorCount>,
 }
 
+/// One distinct value with the number of retained events that have it.
 #[derive(SimpleObject, Clone, Debug)]
 pub(crate) struct ValueCount {
+    /// The value, e.g. an action; pass it to the matching filter field.
     pub value: String,
+    /// Retained events with this value.
     pub count: Count,
 }
 
+/// One actor id with the number of events it recorded (a facet row, not an
+/// entity: it has no `id`, so client caches keep rows apart).
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub(crate) struct ActorCount {
-    pub id: String,
+    /// The actor's id, as in `Actor.actorId`; pass it to `filter.actorIds`.
+    pub actor_id: String,
+    /// One of the names recorded with this actor id (the greatest, in text
+    /// order), if any event gave one.
     pub name: Option<String>,
+    /// Retained events recorded with this actor id.
     pub count: Count,
+}
+
+#[ComplexObject]
+impl ActorCount {
+    /// Same value as `actorId`.
+    #[graphql(
+        deprecation = "A snapshot, not an entity: the same id can name different actors or targets (of other types) and names change between events, so normalized caches (Apollo InMemoryCache, urql graphcache) that key on `id` show wrong data. Use `actorId`."
+    )]
+    async fn id(&self) -> &str {
+        &self.actor_id
+    }
 }

@@ -168,8 +168,8 @@ async fn introspection_is_refused_in_production(backend: Backend) {
         "{ __schema { queryType { name } } }",
         r#"{ __type(name: "Query") { name } }"#,
         r#"{ tenant { slug } __type(name: "Tenant") { fields { name } } }"#,
-        "{ ... on QueryRoot { __schema { types { name } } } }",
-        "query { ...Schema } fragment Schema on QueryRoot { __schema { types { name } } }",
+        "{ ... on Query { __schema { types { name } } } }",
+        "query { ...Schema } fragment Schema on Query { __schema { types { name } } }",
         STANDARD_INTROSPECTION,
     ] {
         let response = app.graphql(document, Value::Null, key).await;
@@ -206,10 +206,15 @@ async fn assert_introspection_answers(app: &TestApp) {
     let schema = app
         .graphql("{ __schema { queryType { name } } }", Value::Null, key)
         .await;
-    assert_eq!(schema.field("__schema")["queryType"]["name"], "QueryRoot");
+    assert_eq!(schema.field("__schema")["queryType"]["name"], "Query");
     let ty = app
-        .graphql(r#"{ __type(name: "Query") { name } }"#, Value::Null, key)
+        .graphql(
+            r#"{ __type(name: "QueryRoot") { name } }"#,
+            Value::Null,
+            key,
+        )
         .await;
+    // The root types' old names are gone.
     assert!(ty.field("__type").is_null(), "{}", ty.text);
     let tenant_type = app
         .graphql(r#"{ __type(name: "Tenant") { name } }"#, Value::Null, key)

@@ -79,14 +79,14 @@ fn document(prng: &mut Prng) -> String {
             let fragments: String = (0..prng.below(5))
                 .map(|i| {
                     format!(
-                        "fragment F{i} on QueryRoot {} {{ __typename ...F{} }} ",
+                        "fragment F{i} on Query {} {{ __typename ...F{} }} ",
                         directives(prng),
                         prng.below(5)
                     )
                 })
                 .collect();
             format!(
-                "{{ {spreads} ... on QueryRoot {} {{ __typename }} }} {fragments}",
+                "{{ {spreads} ... on Query {} {{ __typename }} }} {fragments}",
                 directives(prng)
             )
         }

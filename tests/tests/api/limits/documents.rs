@@ -233,26 +233,26 @@ async fn fragment_fan_out_is_refused_at_once(backend: Backend) {
     // Wide instead of deep: 300 spreads of one fragment spreading 300 others.
     let spreads: String = (0..300).map(|_| "...A ").collect();
     let wide = format!(
-        "{{ {spreads} }} fragment A on QueryRoot {{ {} }}",
+        "{{ {spreads} }} fragment A on Query {{ {} }}",
         "...B ".repeat(300)
-    ) + " fragment B on QueryRoot { __typename }";
+    ) + " fragment B on Query { __typename }";
     timed(&app, &wide, Value::Null, key)
         .await
         .assert_error("GRAPHQL_VALIDATION_FAILED");
     // A chain of unused fragments, which validation would walk from each one.
     let mut unused = String::from("{ __typename } ");
     for i in 0..3000 {
-        unused.push_str(&format!("fragment U{i} on QueryRoot {{ ...U{} }} ", i + 1));
+        unused.push_str(&format!("fragment U{i} on Query {{ ...U{} }} ", i + 1));
     }
     timed(&app, &unused, Value::Null, key)
         .await
         .assert_error("GRAPHQL_VALIDATION_FAILED");
     // Inline fragments: many of them, and nested ones.
-    let inline = format!("{{ {} }}", "... on QueryRoot { __typename } ".repeat(400));
+    let inline = format!("{{ {} }}", "... on Query { __typename } ".repeat(400));
     timed(&app, &inline, Value::Null, key)
         .await
         .assert_error("GRAPHQL_VALIDATION_FAILED");
-    let nested_inline = nested("{ ... on QueryRoot ", "{ __typename }", "}", 60);
+    let nested_inline = nested("{ ... on Query ", "{ __typename }", "}", 60);
     timed(&app, &nested_inline, Value::Null, key)
         .await
         .assert_error_in(&["GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"]);
@@ -280,9 +280,9 @@ async fn directives_are_capped_everywhere(backend: Backend) {
         format!("query Q {five} {{ __typename }}"),
         format!("query Q($v: Int {five}) {{ __typename }}"),
         format!("{{ __typename {five} }}"),
-        format!("{{ ...F {five} }} fragment F on QueryRoot {{ __typename }}"),
-        format!("{{ ... on QueryRoot {five} {{ __typename }} }}"),
-        format!("{{ ...F }} fragment F on QueryRoot {five} {{ __typename }}"),
+        format!("{{ ...F {five} }} fragment F on Query {{ __typename }}"),
+        format!("{{ ... on Query {five} {{ __typename }} }}"),
+        format!("{{ ...F }} fragment F on Query {five} {{ __typename }}"),
     ] {
         timed(&app, &document, Value::Null, key)
             .await
@@ -299,11 +299,11 @@ async fn directives_are_capped_everywhere(backend: Backend) {
     for document in [
         format!("query {} {{ __typename }}", "@x ".repeat(300_000)),
         format!(
-            "{{ ...F {} }} fragment F on QueryRoot {{ __typename }}",
+            "{{ ...F {} }} fragment F on Query {{ __typename }}",
             "@x".repeat(450_000)
         ),
         format!(
-            "{{ ... on QueryRoot {} {{ __typename }} }}",
+            "{{ ... on Query {} {{ __typename }} }}",
             "@x ".repeat(300_000)
         ),
     ] {

@@ -130,11 +130,11 @@ pub(crate) fn fan_out(levels: usize, last_defined: bool) -> String {
     for i in 0..levels {
         let next = i + 1;
         document.push_str(&format!(
-            "fragment F{i} on QueryRoot {{ ...F{next} ...F{next} }} "
+            "fragment F{i} on Query {{ ...F{next} ...F{next} }} "
         ));
     }
     if last_defined {
-        document.push_str(&format!("fragment F{levels} on QueryRoot {{ __typename }}"));
+        document.push_str(&format!("fragment F{levels} on Query {{ __typename }}"));
     }
     document
 }
