@@ -17,7 +17,7 @@
 //! `auditlog_graphql_operation_duration_seconds{operation,outcome}` (see
 //! `graphql::metrics`), `auditlog_events_ingested_total{plan}`,
 //! `auditlog_rate_limit_rejections_total{scope}`, the purge's series (see
-//! `retention::metrics`),
+//! `auditlog_worker::purge`),
 //! `auditlog_live_subscribers`, `auditlog_db_pool_connections{state}`,
 //! `auditlog_rate_limit_rejections_total{scope}` (see `limits::Scope`).
 

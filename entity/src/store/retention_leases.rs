@@ -1,6 +1,6 @@
 //! Purge leases: which worker process may purge a tenant right now.
 //!
-//! Lease protocol (see `retention::pass`):
+//! Lease protocol (see `auditlog_worker::purge::pass`):
 //! - [`try_acquire`] is one conditional upsert: it succeeds only if the tenant
 //!   has no lease row, or its lease has expired, or the caller already holds it;
 //! - every purge batch starts with [`renew`] inside its own transaction. That

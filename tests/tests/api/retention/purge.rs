@@ -1,4 +1,4 @@
-//! In-process purge passes (`auditlog_api::retention::Purger`, the code the
+//! In-process purge passes (`auditlog_worker::purge::Purger`, the code the
 //! worker and the service run): exactly the expired events of each tenant go,
 //! per plan and configured days; legal hold; batches; concurrency; interruption.
 
