@@ -4,9 +4,9 @@
 //! `BAD_USER_INPUT` error naming the offending field.
 
 use async_graphql::{InputObject, Json};
-use chrono::{DateTime, Utc};
 
 use super::enums::{GqlActorType, GqlOutcome};
+use super::scalars::Timestamp;
 use crate::domain::new_event::{RawEvent, RawTarget};
 use crate::domain::{IpAddress, timestamp};
 use crate::error::{ApiError, ApiResult};
@@ -34,9 +34,9 @@ pub(crate) struct AuditEventFilter {
     /// Events with this outcome.
     pub outcome: Option<GqlOutcome>,
     /// Inclusive lower bound on `occurredAt`.
-    pub occurred_after: Option<DateTime<Utc>>,
+    pub occurred_after: Option<Timestamp>,
     /// Exclusive upper bound on `occurredAt`.
-    pub occurred_before: Option<DateTime<Utc>>,
+    pub occurred_before: Option<Timestamp>,
     /// Events recorded with this client IP address (IPv4 or IPv6, any
     /// spelling: it is compared as an address).
     pub ip_address: Option<String>,
@@ -62,16 +62,18 @@ impl AuditEventFilter {
             .map(|ip| IpAddress::parse(&ip))
             .transpose()
             .map_err(|reason| ApiError::bad_input(format!("filter.ipAddress: {reason}")))?;
+        let occurred_after = self.occurred_after.map(|at| at.0);
+        let occurred_before = self.occurred_before.map(|at| at.0);
         for (name, at) in [
-            ("occurredAfter", self.occurred_after),
-            ("occurredBefore", self.occurred_before),
+            ("occurredAfter", occurred_after),
+            ("occurredBefore", occurred_before),
         ] {
             if let Some(at) = at {
                 timestamp::storable(at)
                     .map_err(|reason| ApiError::bad_input(format!("filter.{name}: {reason}")))?;
             }
         }
-        if let (Some(after), Some(before)) = (self.occurred_after, self.occurred_before)
+        if let (Some(after), Some(before)) = (occurred_after, occurred_before)
             && after > before
         {
             return Err(ApiError::bad_input(
@@ -86,8 +88,8 @@ impl AuditEventFilter {
             target_type: self.target_type,
             target_id: self.target_id,
             outcome: self.outcome.map(Into::into),
-            occurred_after: self.occurred_after,
-            occurred_before: self.occurred_before,
+            occurred_after,
+            occurred_before,
             ip_address,
             search: self.search.filter(|text| !text.is_empty()),
             // Set by the resolver from the caller's retention window, never by clients.
@@ -119,7 +121,7 @@ impl AuditEventFilter {
 
 /// One event to record.
 #[derive(InputObject, Clone, Debug)]
-pub struct AuditEventInput {
+pub(crate) struct AuditEventInput {
     /// `<resource>.<verb>`, lower case, e.g. `entry.create`.
     pub action: String,
     /// Who did it, as they are now: the event keeps this snapshot.
@@ -134,14 +136,14 @@ pub struct AuditEventInput {
     /// Free-form JSON, at most 64 KiB serialized.
     pub payload: Option<Json<serde_json::Value>>,
     /// Default: when the server receives it. At most 5 minutes in the future.
-    pub occurred_at: Option<DateTime<Utc>>,
+    pub occurred_at: Option<Timestamp>,
     /// Re-sending an event with the same key returns the original and stores nothing.
     pub idempotency_key: Option<String>,
 }
 
 /// The actor of an event to record; read back as `Actor`.
 #[derive(InputObject, Clone, Debug)]
-pub struct ActorInput {
+pub(crate) struct ActorInput {
     /// The kind of actor.
     #[graphql(name = "type")]
     pub actor_type: GqlActorType,
@@ -155,7 +157,7 @@ pub struct ActorInput {
 
 /// The target of an event to record; read back as `Target`.
 #[derive(InputObject, Clone, Debug)]
-pub struct TargetInput {
+pub(crate) struct TargetInput {
     /// The kind of target in your application, e.g. `document`.
     #[graphql(name = "type")]
     pub target_type: String,
@@ -167,7 +169,7 @@ pub struct TargetInput {
 
 /// Where the recorded request came from.
 #[derive(InputObject, Clone, Debug)]
-pub struct ContextInput {
+pub(crate) struct ContextInput {
     /// The client's IP address (IPv4 or IPv6); stored in canonical form.
     pub ip_address: Option<String>,
     /// The client's `User-Agent`.
@@ -197,7 +199,7 @@ impl From<AuditEventInput> for RawEvent {
             request_id: context.and_then(|c| c.request_id),
             transport_request_id: None,
             payload: input.payload.map(|json| json.0),
-            occurred_at: input.occurred_at,
+            occurred_at: input.occurred_at.map(|at| at.0),
             idempotency_key: input.idempotency_key,
         }
     }

@@ -1,5 +1,11 @@
-//! Custom scalars for 64-bit integers: `Sequence` (a position in a tenant's log)
-//! and `Count` (a number of events).
+//! Custom scalars: `DateTime` ([`Timestamp`]), and for 64-bit integers
+//! `Sequence` (a position in a tenant's log) and `Count` (a number of events).
+//!
+//! `DateTime` is ours rather than async-graphql's chrono scalar because that
+//! one accepts any value in validation and refuses a bad instant only when a
+//! resolver reads it: `occurredAfter: "yesterday"` in `variables` would be a
+//! field error with `data`, where the GraphQL spec (variable coercion) and an
+//! unknown enum value make it a request error (HTTP 400, no `data`).
 //!
 //! GraphQL's `Int` is 32-bit and graphql-js based clients and gateways reject
 //! larger values, while sequences never restart and counts grow with the log.
@@ -20,9 +26,44 @@
 //!   validation's generic "Invalid value for argument".
 
 use async_graphql::{InputValueError, InputValueResult, Number, Scalar, ScalarType, Value};
+use chrono::{DateTime, Utc};
 
 /// The largest integer a JavaScript `Number` holds exactly: 2^53 − 1.
 pub(crate) const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// An instant, the GraphQL `DateTime`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Timestamp(pub DateTime<Utc>);
+
+impl From<DateTime<Utc>> for Timestamp {
+    fn from(instant: DateTime<Utc>) -> Self {
+        Self(instant)
+    }
+}
+
+/// An instant, as an RFC 3339 string with its offset, e.g.
+/// `2026-01-31T12:00:00Z` or `2026-01-31T13:00:00+01:00`. Returned in UTC
+/// (`Z`), with fractional seconds when not zero. A value that is not such a
+/// string is refused before anything runs (`BAD_USER_INPUT`).
+#[Scalar(
+    name = "DateTime",
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339"
+)]
+impl ScalarType for Timestamp {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        <DateTime<Utc> as ScalarType>::parse(value)
+            .map(Timestamp)
+            .map_err(InputValueError::propagate)
+    }
+
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(text) if text.parse::<DateTime<Utc>>().is_ok())
+    }
+
+    fn to_value(&self) -> Value {
+        self.0.to_value()
+    }
+}
 
 /// A position in a tenant's audit log (1, 2, 3, ...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

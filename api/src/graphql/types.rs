@@ -4,11 +4,10 @@
 //! schema's CHECK constraints prevent) is reported as an internal error, not a panic.
 
 use async_graphql::{ComplexObject, ID, Json, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::{api_keys, audit_events, tenants};
 
 use super::enums::{GqlActorType, GqlOutcome, GqlPlan, GqlRole};
-use super::scalars::{Count, Sequence};
+use super::scalars::{Count, Sequence, Timestamp};
 use crate::domain::clock;
 use crate::domain::secret::display_prefix;
 use crate::domain::{ActorType, IpAddress, Outcome, Plan, RetentionRules, RetentionWindow, Role};
@@ -41,9 +40,9 @@ pub(crate) struct AuditEvent {
     /// The free-form JSON recorded with the event, if any.
     pub payload: Option<Json<serde_json::Value>>,
     /// When it happened, as reported by the client (default: when received).
-    pub occurred_at: DateTime<Utc>,
+    pub occurred_at: Timestamp,
     /// When the server stored it.
-    pub received_at: DateTime<Utc>,
+    pub received_at: Timestamp,
 }
 
 /// Who did it, as recorded with the event: a snapshot, not an entity, so two
@@ -148,8 +147,8 @@ impl TryFrom<audit_events::Model> for AuditEvent {
                 request_id: row.request_id,
             },
             payload: row.payload.map(Json),
-            occurred_at: row.occurred_at,
-            received_at: row.received_at,
+            occurred_at: row.occurred_at.into(),
+            received_at: row.received_at.into(),
         })
     }
 }
@@ -166,7 +165,7 @@ pub(crate) struct Tenant {
     /// The tenant's plan.
     pub plan: GqlPlan,
     /// When the tenant was created.
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     /// How long events are kept, and whether the tenant is on legal hold.
     pub retention: RetentionPolicy,
 }
@@ -187,10 +186,10 @@ pub(crate) struct RetentionPolicy {
     /// Why the legal hold is on (as given to `setLegalHold`).
     pub legal_hold_reason: Option<String>,
     /// When the period, legal hold or plan last changed (creation if never).
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Timestamp,
     /// Events that occurred before this instant have expired: no query returns
     /// them and the next purge deletes them. Null while on legal hold.
-    pub retained_since: Option<DateTime<Utc>>,
+    pub retained_since: Option<Timestamp>,
 }
 
 impl Tenant {
@@ -209,15 +208,15 @@ impl Tenant {
             max_days: max.as_i32(),
             legal_hold: row.legal_hold,
             legal_hold_reason: row.legal_hold_reason,
-            updated_at: row.retention_updated_at.unwrap_or(row.created_at),
-            retained_since: window.cutoff(clock::now()),
+            updated_at: row.retention_updated_at.unwrap_or(row.created_at).into(),
+            retained_since: window.cutoff(clock::now()).map(Timestamp),
         };
         Ok(Self {
             id: ID(row.id.to_string()),
             slug: row.slug,
             name: row.name,
             plan: plan.into(),
-            created_at: row.created_at,
+            created_at: row.created_at.into(),
             retention,
         })
     }
@@ -235,12 +234,12 @@ pub(crate) struct ApiKey {
     /// Public start of the key (`alk_<tenant>_<prefix>`), to recognise it.
     pub prefix: String,
     /// When the key was created.
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     /// When the key last authenticated a request (updated at most about once
     /// a minute); null if never.
-    pub last_used_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<Timestamp>,
     /// When the key was revoked; null while it works.
-    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<Timestamp>,
 }
 
 impl ApiKey {
@@ -251,9 +250,9 @@ impl ApiKey {
             name: row.name,
             role: role.into(),
             prefix: display_prefix(tenant_slug, &row.prefix),
-            created_at: row.created_at,
-            last_used_at: row.last_used_at,
-            revoked_at: row.revoked_at,
+            created_at: row.created_at.into(),
+            last_used_at: row.last_used_at.map(Timestamp),
+            revoked_at: row.revoked_at.map(Timestamp),
         })
     }
 }
