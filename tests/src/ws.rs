@@ -199,9 +199,14 @@ impl WsClient {
 
     /// The close code the server ends the connection with (skipping messages).
     pub async fn close_code(&mut self) -> u16 {
+        self.close_frame().await.0
+    }
+
+    /// The code and reason of the close frame that ends the connection.
+    pub async fn close_frame(&mut self) -> (u16, String) {
         loop {
-            if let Frame::Closed { code, .. } = self.next_frame().await {
-                return code;
+            if let Frame::Closed { code, reason } = self.next_frame().await {
+                return (code, reason);
             }
         }
     }

@@ -7,7 +7,8 @@
 //! connection state machine is ours; execution is still `Schema::execute_stream`.
 //!
 //! Close codes (graphql-transport-ws): 4400 invalid message, 4401 subscribe before
-//! `connection_ack`, 4403 missing/bad credential or a role that may not read,
+//! `connection_ack`, 4403 a credential that may not subscribe (the reason
+//! says which: see [`refusal_reason`]),
 //! 4406 unsupported subprotocol, 4408 no `connection_init` in time, 4409 duplicate
 //! operation id, 4429 repeated `connection_init`, 1001 server shutting down,
 //! 1008 client not reading, 1009 message too big, 1013 database unavailable at
@@ -354,16 +355,15 @@ impl Connection {
                 return Flow::Close(4500, "Internal server error".into());
             }
         };
-        let may_read = matches!(&principal, Principal::Tenant(caller) if matches!(caller.role, Role::Admin | Role::Auditor));
-        if !may_read {
+        if let Some(reason) = refusal_reason(&principal) {
             if self.protocol == Protocol::Legacy {
                 send_json(
                     out,
-                    json!({ "type": "connection_error", "payload": { "message": "Forbidden" } }),
+                    json!({ "type": "connection_error", "payload": { "message": reason } }),
                 )
                 .await;
             }
-            return Flow::Close(4403, "Forbidden".into());
+            return Flow::Close(4403, reason);
         }
         // A connection counts as a request of its credential (reconnect storms).
         if self.state.limits.check_credential(&principal).is_err() {
@@ -562,10 +562,61 @@ fn authorization_from_payload(payload: &serde_json::Value) -> Option<String> {
     direct.or_else(|| object.get("headers").and_then(authorization_from_payload))
 }
 
+/// Why a `connection_init` credential may not subscribe (closed 4403 with
+/// this reason), or `None` for a tenant ADMIN or AUDITOR. The reasons are
+/// part of the contract (docs/live-events.md): a client tells a missing
+/// credential from a bad one from a role that may not read.
+fn refusal_reason(principal: &Principal) -> Option<String> {
+    let reason = match principal {
+        Principal::Tenant(caller) if matches!(caller.role, Role::Admin | Role::Auditor) => {
+            return None;
+        }
+        Principal::Tenant(caller) => format!(
+            "Forbidden: role {} may not subscribe (ADMIN or AUDITOR)",
+            caller.role.as_db().to_uppercase()
+        ),
+        Principal::Anonymous => {
+            "Missing credential: send `Authorization` in the connection_init payload \
+            or the upgrade request"
+                .to_owned()
+        }
+        Principal::Invalid => {
+            "Invalid credential: unknown, malformed, expired or revoked".to_owned()
+        }
+        Principal::Operator => "Forbidden: the operator token reads no tenant's events".to_owned(),
+        Principal::Refused(why) => format!("Forbidden: {why}"),
+    };
+    Some(close_reason(reason))
+}
+
+/// A close frame's reason holds at most 123 bytes: longer ones are cut at a
+/// character boundary.
+fn close_reason(mut reason: String) -> String {
+    const MAX: usize = 123;
+    if reason.len() > MAX {
+        let mut end = MAX;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+    }
+    reason
+}
+
 #[cfg(test)]
 mod tests {
-    use super::authorization_from_payload;
+    use super::{authorization_from_payload, close_reason};
     use serde_json::json;
+
+    #[test]
+    fn close_reasons_fit_a_close_frame_and_keep_whole_characters() {
+        assert_eq!(close_reason("short".into()), "short");
+        let long = close_reason(format!("Forbidden: {}", "é".repeat(100)));
+        assert!(
+            long.len() <= 123 && long.starts_with("Forbidden: é"),
+            "{long}"
+        );
+    }
 
     #[test]
     fn finds_authorization_in_common_payload_shapes() {

@@ -22,19 +22,30 @@ async fn refuses_missing_bad_and_non_reading_credentials_with_4403(backend: Back
         .await;
     app.revoke_api_key(Some(&tenant.admin_key), &revoked.id)
         .await;
-    let payloads = [
-        json!({ "type": "connection_init" }),
-        json!({ "type": "connection_init", "payload": {} }),
-        init("alk_acme_AAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"),
-        init("garbage"),
-        init(&publisher.secret),
-        init(&revoked.secret),
-        init(&app.operator_token),
+    // Each refusal says which kind it is (docs/live-events.md).
+    let missing = "Missing credential";
+    let invalid = "Invalid credential";
+    let cases = [
+        (json!({ "type": "connection_init" }), missing),
+        (json!({ "type": "connection_init", "payload": {} }), missing),
+        (
+            init("alk_acme_AAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"),
+            invalid,
+        ),
+        (init("garbage"), invalid),
+        (init(&revoked.secret), invalid),
+        (
+            init(&publisher.secret),
+            "Forbidden: role PUBLISHER may not subscribe",
+        ),
+        (init(&app.operator_token), "Forbidden: the operator token"),
     ];
-    for payload in payloads {
+    for (payload, reason) in cases {
         let mut ws = WsClient::connect(&app.ws_url(), TRANSPORT_WS).await;
         ws.send(payload.clone()).await;
-        assert_eq!(ws.close_code().await, 4403, "{payload}");
+        let (code, said) = ws.close_frame().await;
+        assert_eq!(code, 4403, "{payload}");
+        assert!(said.starts_with(reason), "{payload}: {said:?}");
     }
 }
 
