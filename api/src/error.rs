@@ -40,6 +40,8 @@ pub(crate) mod code {
     pub(crate) const TOO_MANY_SUBSCRIPTIONS: &str = "TOO_MANY_SUBSCRIPTIONS";
     pub(crate) const UNAVAILABLE: &str = "UNAVAILABLE";
     pub(crate) const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
+    pub(crate) const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    pub(crate) const PERSISTED_QUERY_HASH_MISMATCH: &str = "PERSISTED_QUERY_HASH_MISMATCH";
 }
 
 /// What a client is told when the database cannot be reached: retry, and for

@@ -118,7 +118,6 @@ impl Application {
             websocket_origins: settings.oidc.websocket_origins()?.into(),
             metrics_token: settings.metrics.token().map(Arc::from),
             readiness: crate::readiness::Readiness::new(db.clone()),
-            document_limits: schema_limits.document,
             max_response_bytes: schema_limits.max_response_bytes,
         };
         let listener = TcpListener::bind(settings.listen)

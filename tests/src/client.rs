@@ -206,7 +206,19 @@ impl Client {
         accept: &str,
         bearer: Option<&str>,
     ) -> GqlResponse {
-        let url = reqwest::Url::parse_with_params(&self.graphql_url(), [("query", document)])
+        self.get_graphql_params(&[("query", document)], accept, bearer)
+            .await
+    }
+
+    /// `GET /graphql` with these URL parameters (`query`, `operationName`,
+    /// `variables`, `extensions`), encoded.
+    pub async fn get_graphql_params(
+        &self,
+        params: &[(&str, &str)],
+        accept: &str,
+        bearer: Option<&str>,
+    ) -> GqlResponse {
+        let url = reqwest::Url::parse_with_params(&self.graphql_url(), params)
             .unwrap_or_else(|e| panic!("cannot build a GET /graphql URL: {e}"));
         let mut request = self.client.get(url).header("accept", accept);
         if let Some(secret) = bearer {

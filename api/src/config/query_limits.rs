@@ -1,6 +1,7 @@
 //! Bounds on the work one GraphQL request may ask for (document size, tokens
 //! and nesting, depth, complexity, selections, aliases, directives, response
-//! bytes). Defaults only; `graphql::SchemaLimits` enforces them.
+//! bytes), and the parsed-document cache. Defaults only; `graphql::SchemaLimits`
+//! enforces them.
 
 use clap::Args;
 
@@ -66,6 +67,14 @@ pub struct QueryLimitsConfig {
     #[arg(long, env = "AUDITLOG_MAX_RESPONSE_BYTES", default_value_t = 16 * 1024 * 1024,
           value_parser = clap::value_parser!(u32).range(64 * 1024..=1024 * 1024 * 1024))]
     pub max_response_bytes: u32,
+
+    /// Bytes of document text kept parsed and checked, so a repeated query
+    /// (and an automatic persisted query, sent by its hash) skips parsing and
+    /// the document checks; parsed, a document takes a few times its text.
+    /// 0 turns the cache, and so persisted queries, off.
+    #[arg(long, env = "AUDITLOG_DOCUMENT_CACHE_BYTES", default_value_t = 8 * 1024 * 1024,
+          value_parser = clap::value_parser!(u32).range(0..=1024 * 1024 * 1024))]
+    pub document_cache_bytes: u32,
 }
 
 impl Default for QueryLimitsConfig {

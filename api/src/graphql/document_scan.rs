@@ -20,7 +20,7 @@ pub(super) const MAX_NAME_BYTES: usize = 1024;
 
 /// Bounds on a document's text (`AUDITLOG_MAX_DOCUMENT_*`, `AUDITLOG_MAX_NESTING`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DocumentLimits {
+pub(crate) struct DocumentLimits {
     pub max_bytes: usize,
     pub max_tokens: usize,
     pub max_nesting: usize,

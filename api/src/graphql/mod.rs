@@ -8,6 +8,7 @@ mod complexity;
 mod context;
 pub(crate) mod cursor;
 mod document_scan;
+mod documents;
 mod enums;
 mod error_codes;
 mod guard;
@@ -26,5 +27,5 @@ mod subscription;
 pub(crate) mod types;
 
 pub(crate) use context::{CallerRequestId, Services};
-pub(crate) use document_scan::{DocumentLimits, scan as scan_document};
+pub(crate) use guard::SafeMethod;
 pub(crate) use schema::{AuditLogSchema, SchemaLimits, build_schema};

@@ -1,10 +1,10 @@
 //! Builds the schema with its limits and extensions.
 
 use async_graphql::{Schema, SchemaBuilder};
-use chrono::{DateTime, Utc};
 
 use super::context::Services;
 use super::document_scan::DocumentLimits;
+use super::documents::DocumentCache;
 use super::error_codes::ErrorCodes;
 use super::guard::DocumentGuard;
 use super::metrics::OperationMetrics;
@@ -37,6 +37,9 @@ pub(crate) struct SchemaLimits {
     pub document: DocumentLimits,
     /// Bytes of one response.
     pub max_response_bytes: usize,
+    /// Bytes of document text the parsed-document cache (and so the
+    /// persisted queries) may hold.
+    pub document_cache_bytes: u64,
     /// Answer `__schema`/`__type` and suggest field names in errors; off in
     /// production mode, where the schema is not advertised to scanners and
     /// introspection queries get `INTROSPECTION_DISABLED`.
@@ -60,6 +63,7 @@ impl SchemaLimits {
                 max_nesting: size(config.max_nesting),
             },
             max_response_bytes: size(config.max_response_bytes),
+            document_cache_bytes: u64::from(config.document_cache_bytes),
             introspection,
         }
     }
@@ -75,11 +79,6 @@ impl Default for SchemaLimits {
 /// (its own describe the Rust implementation, not the contract).
 pub(crate) fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
-        .override_output_type_description::<DateTime<Utc>>(
-            "An instant, as an RFC 3339 string with its offset, e.g. \
-             `2026-01-31T12:00:00Z` or `2026-01-31T13:00:00+01:00`. Returned in UTC \
-             (`Z`), with fractional seconds when not zero.",
-        )
         .override_output_type_description::<AuditEventConnection>(
             "A page of audit events, newest first (a Relay connection): \
              `edges` with cursors, or just `nodes`, and `pageInfo` to page on.",
@@ -105,6 +104,7 @@ pub(crate) fn build_schema(services: Services, limits: SchemaLimits) -> AuditLog
             },
             introspection: limits.introspection,
             max_response_bytes: limits.max_response_bytes,
+            cache: DocumentCache::new(limits.document_cache_bytes),
         });
     if !limits.introspection {
         // `DocumentGuard` refuses introspection queries with a clear code.

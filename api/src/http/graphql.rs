@@ -4,17 +4,19 @@
 //! - `POST /graphql`: a JSON body `{"query", "variables", "operationName",
 //!   "extensions"}`. Other content types get 415 (see `media_type`); bodies over
 //!   4 MiB get 413; bodies that are not a JSON request object with a string
-//!   `query` get 400; array batches are refused (400), so one HTTP request is
-//!   always one operation counted against the limits.
+//!   `query` (or, instead, a persisted query's hash in
+//!   `extensions.persistedQuery`) get 400; array batches are refused (400), so
+//!   one HTTP request is always one operation counted against the limits.
 //! - `GET /graphql`: GraphiQL for browsers (when enabled); otherwise a query in
-//!   the URL. A mutation over GET gets 405, because GET must be safe (no CSRF
-//!   via links).
+//!   the URL (`query` or a persisted query's hash in `extensions`). A mutation
+//!   over GET gets 405, because GET must be safe (no CSRF via links); the
+//!   schema's guard tells, once it has the document (`graphql::SafeMethod`).
 //! - The response is `application/graphql-response+json` if `Accept` prefers it,
 //!   else `application/json`; an `Accept` allowing neither gets 406.
-//!   Under `application/json`, GraphQL errors come in a 200 response. Under
-//!   `application/graphql-response+json`, a request that could not execute at
-//!   all (unparsable, invalid, refused by a limit or by the introspection
-//!   switch) gets 400 and no `data` entry; field errors stay 200.
+//!   A request that could not execute at all (unparsable, invalid, refused by
+//!   a limit or by the introspection switch, an unknown persisted query) has
+//!   no `data` entry; it gets 400 under `application/graphql-response+json`
+//!   and 200 under `application/json`. Field errors are 200.
 //!
 //! Every error has `extensions.code`. A refusal by a rate limit or the ingest
 //! quota is a 429 with `Retry-After` (see `rate_limit`); `UNAVAILABLE` (the
@@ -24,7 +26,6 @@
 use std::collections::BTreeMap;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::OperationType;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -34,7 +35,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::media_type::{ResponseMediaType, is_json_request};
-use super::problem::{method_not_allowed, problem};
+use super::problem::problem;
 use super::request_id::CallerRequestId;
 use super::state::AppState;
 use crate::auth::Principal;
@@ -130,25 +131,15 @@ pub(super) async fn get_handler(
     let Some(media_type) = ResponseMediaType::negotiate(&headers) else {
         return not_acceptable();
     };
-    let request = match async_graphql::http::parse_query_string(&query) {
-        Ok(request) => request,
-        Err(error) => {
+    let request = match parse_query_string(&query) {
+        Ok(request) => request.data(crate::graphql::SafeMethod),
+        Err(message) => {
             return with_media_type(
-                problem(
-                    StatusCode::BAD_REQUEST,
-                    code::BAD_REQUEST,
-                    error.to_string(),
-                ),
+                problem(StatusCode::BAD_REQUEST, code::BAD_REQUEST, message),
                 media_type,
             );
         }
     };
-    if is_mutation(&request, &state.document_limits) {
-        return with_media_type(
-            method_not_allowed("mutations must be sent with POST"),
-            media_type,
-        );
-    }
     execute(&state, principal, caller_request_id, request, media_type).await
 }
 
@@ -165,9 +156,8 @@ async fn execute(
     }
     let response = state.schema.execute(request).await;
     let limited = super::rate_limit::status_of(&response);
-    let unavailable = has_unavailable_error(&response);
-    let not_executed =
-        media_type == ResponseMediaType::GraphQLResponseJson && is_request_error(&response);
+    let unavailable = has_error_coded(&response, code::UNAVAILABLE);
+    let not_executed = is_request_error(&response);
     let cap = state.max_response_bytes;
     let body = if not_executed {
         super::response_cap::to_vec_capped(
@@ -192,11 +182,14 @@ async fn execute(
             media_type,
         );
     };
+    let wrong_method = not_executed && has_error_coded(&response, code::METHOD_NOT_ALLOWED);
     let status = if unavailable {
         StatusCode::SERVICE_UNAVAILABLE
     } else if let Some((status, _)) = limited {
         status
-    } else if not_executed {
+    } else if wrong_method {
+        StatusCode::METHOD_NOT_ALLOWED
+    } else if not_executed && media_type == ResponseMediaType::GraphQLResponseJson {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -204,6 +197,9 @@ async fn execute(
     let mut response = with_media_type((status, body).into_response(), media_type);
     if unavailable {
         super::problem::set_retry_after(&mut response);
+    }
+    if wrong_method {
+        super::problem::set_allow_post(&mut response);
     }
     match limited {
         Some((_, retry_after)) if !unavailable => {
@@ -213,15 +209,17 @@ async fn execute(
     }
 }
 
-/// A response with an `UNAVAILABLE` error is answered with 503 and
-/// `Retry-After`, so HTTP clients and proxies retry it without reading the body.
-fn has_unavailable_error(response: &async_graphql::Response) -> bool {
+/// Whether an error of `response` has `extensions.code` `wanted`. One with
+/// `UNAVAILABLE` is answered with 503 and `Retry-After`, so HTTP clients and
+/// proxies retry it without reading the body; `METHOD_NOT_ALLOWED` (a
+/// mutation over GET) with 405.
+fn has_error_coded(response: &async_graphql::Response, wanted: &str) -> bool {
     response.errors.iter().any(|error| {
         error
             .extensions
             .as_ref()
             .and_then(|extensions| extensions.get("code"))
-            .is_some_and(|value| *value == async_graphql::Value::from(code::UNAVAILABLE))
+            .is_some_and(|value| *value == async_graphql::Value::from(wanted))
     })
 }
 
@@ -276,8 +274,10 @@ fn parse_request_body(body: &[u8]) -> Result<async_graphql::Request, String> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|error| format!("the body is not valid JSON: {error}"))?;
     match value {
-        serde_json::Value::Object(ref object) if !object.contains_key("query") => {
-            Err("the request has no `query`".into())
+        serde_json::Value::Object(ref object)
+            if !object.contains_key("query") && !is_persisted_query(object) =>
+        {
+            Err("the request has no `query` (nor `extensions.persistedQuery`)".into())
         }
         serde_json::Value::Object(_) => serde_json::from_value(value)
             .map_err(|error| format!("the body is not a GraphQL request: {error}")),
@@ -288,25 +288,49 @@ fn parse_request_body(body: &[u8]) -> Result<async_graphql::Request, String> {
     }
 }
 
-/// Whether the operation the request would run is a mutation (or a subscription,
-/// which GET cannot serve either). Documents the pre-parse scan refuses (whose
-/// parse could exhaust the stack) and unparsable ones are left to execution,
-/// which refuses them with a GraphQL error before running anything.
-fn is_mutation(request: &async_graphql::Request, limits: &crate::graphql::DocumentLimits) -> bool {
-    if crate::graphql::scan_document(&request.query, limits).is_err() {
-        return false;
+/// Whether a request without `query` names a persisted query by its hash
+/// (Apollo's automatic persisted queries; see `graphql::documents`).
+fn is_persisted_query(object: &serde_json::Map<String, serde_json::Value>) -> bool {
+    object
+        .get("extensions")
+        .and_then(|extensions| extensions.get("persistedQuery"))
+        .is_some()
+}
+
+/// A GraphQL request from a URL's query string: `query`, `operationName`,
+/// and `variables` and `extensions` as JSON text (GraphQL over HTTP, and
+/// Apollo's persisted queries with `extensions` alone).
+fn parse_query_string(query_string: &str) -> Result<async_graphql::Request, String> {
+    #[derive(serde::Deserialize)]
+    struct Parameters {
+        #[serde(default)]
+        query: String,
+        #[serde(rename = "operationName")]
+        operation_name: Option<String>,
+        variables: Option<String>,
+        extensions: Option<String>,
     }
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    document.operations.iter().any(|(name, operation)| {
-        let selected = match (&request.operation_name, name) {
-            (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
-        selected && operation.node.ty != OperationType::Query
-    })
+    let parameters: Parameters = serde_urlencoded::from_str(query_string)
+        .map_err(|error| format!("the query string is not a GraphQL request: {error}"))?;
+    fn json<T: serde::de::DeserializeOwned + Default>(
+        name: &str,
+        text: Option<String>,
+    ) -> Result<T, String> {
+        match text.filter(|text| !text.is_empty()) {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|error| format!("`{name}` is not a JSON object: {error}")),
+            None => Ok(T::default()),
+        }
+    }
+    let variables: async_graphql::Variables = json("variables", parameters.variables)?;
+    let extensions: async_graphql::Extensions = json("extensions", parameters.extensions)?;
+    if parameters.query.is_empty() && !extensions.contains_key("persistedQuery") {
+        return Err("missing `query` parameter".into());
+    }
+    let mut request = async_graphql::Request::new(parameters.query).variables(variables);
+    request.extensions = extensions;
+    request.operation_name = parameters.operation_name.filter(|name| !name.is_empty());
+    Ok(request)
 }
 
 fn accepts_html(headers: &HeaderMap) -> bool {

@@ -15,16 +15,11 @@ pub(super) fn problem(status: StatusCode, code: &str, message: impl Into<String>
     (status, axum::Json(body)).into_response()
 }
 
-pub(super) fn method_not_allowed(message: &str) -> Response {
-    let mut response = problem(
-        StatusCode::METHOD_NOT_ALLOWED,
-        code::METHOD_NOT_ALLOWED,
-        message,
-    );
+/// `Allow: POST` of a 405 (a mutation sent with GET).
+pub(super) fn set_allow_post(response: &mut Response) {
     response
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static("POST"));
-    response
 }
 
 pub(super) fn internal() -> Response {

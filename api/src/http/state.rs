@@ -40,9 +40,6 @@ pub struct AppState {
     pub trusted_proxies: Arc<[IpNet]>,
     /// Origins a WebSocket upgrade may come from (empty: any); see `ws_origin`.
     pub websocket_origins: Arc<[String]>,
-    /// Bounds on a document's text, checked (by the schema too) before
-    /// anything parses it; `GET` needs them to tell a mutation from a query.
-    pub document_limits: crate::graphql::DocumentLimits,
     /// `AUDITLOG_MAX_RESPONSE_BYTES`: the most one response may serialize to.
     pub max_response_bytes: usize,
     /// `AUDITLOG_METRICS_TOKEN`: unlocks `/metrics` on the main port (`None`: no route).

@@ -3,7 +3,8 @@
 //! browser sends cross-site without a CORS preflight); the response media type
 //! negotiated from `Accept` (406 when neither JSON type is acceptable); under
 //! `application/graphql-response+json`, 400 and no `data` for a request that
-//! could not execute, 200 for field errors; under `application/json`, 200.
+//! could not execute, 200 for field errors; under `application/json`, 200
+//! (and no `data` for a request error either).
 
 use auditlog_tests::{Backend, GqlResponse, TestApp, backend_tests};
 use reqwest::StatusCode;
@@ -226,8 +227,16 @@ async fn request_errors_get_400_under_graphql_response_json(backend: Backend) {
             "{content_type}"
         );
         legacy.assert_error(code);
+        // The specification: `data` is absent when execution never started,
+        // under either media type.
+        assert!(
+            legacy.body.get("data").is_none(),
+            "a request error has no data entry: {}",
+            legacy.text
+        );
     }
-    // A field error is not a request error: 200 under either media type.
+    // A field error is not a request error: 200 under either media type, and
+    // `data` is there (null where the error is).
     for accept in [GRAPHQL_RESPONSE_JSON, "application/json"] {
         for (document, bearer, code) in [
             (
@@ -245,6 +254,7 @@ async fn request_errors_get_400_under_graphql_response_json(backend: Backend) {
                 response.text
             );
             response.assert_error(code);
+            assert!(response.body.get("data").is_some(), "{}", response.text);
         }
     }
 }
@@ -252,17 +262,26 @@ async fn request_errors_get_400_under_graphql_response_json(backend: Backend) {
 async fn a_mutation_over_get_gets_405_under_either_media_type(backend: Backend) {
     let (app, tenant) = app_with_tenant(backend).await;
     let key = Some(tenant.admin_key.as_str());
-    for accept in [GRAPHQL_RESPONSE_JSON, "application/json"] {
-        let response = app
-            .get_graphql("mutation { __typename }", accept, key)
-            .await;
+    let first: &[(&str, &str)] = &[("query", "mutation { __typename }")];
+    // Also when it is not the document's first operation.
+    let named: &[(&str, &str)] = &[
+        ("query", "query A { __typename } mutation B { __typename }"),
+        ("operationName", "B"),
+    ];
+    for (params, accept) in [
+        (first, GRAPHQL_RESPONSE_JSON),
+        (first, "application/json"),
+        (named, GRAPHQL_RESPONSE_JSON),
+    ] {
+        let response = app.get_graphql_params(params, accept, key).await;
         assert_eq!(
             response.status,
             StatusCode::METHOD_NOT_ALLOWED,
-            "{}",
+            "{params:?} {accept}: {}",
             response.text
         );
         response.assert_error("METHOD_NOT_ALLOWED");
+        assert_eq!(response.header("allow"), Some("POST"));
     }
 }
 
