@@ -1,10 +1,11 @@
 //! The GraphQL documents the harness sends. Names and shapes follow the contract in
-//! issue 2; every document selects every field, so tests can assert any of them.
+//! issue 2; every document selects every field, so tests can assert any of them
+//! (the deprecated snapshot `id`s too, beside `actorId`/`targetId`: they keep working).
 
 /// Every field of `AuditEvent`, as a literal so documents can be built with `concat!`.
 macro_rules! event_fields {
     () => {
-        "id sequence action actor { type id name email } target { type id name } outcome \
+        "id sequence action actor { type actorId id name email } target { type targetId id name } outcome \
          context { ipAddress userAgent requestId } payload occurredAt receivedAt"
     };
 }
@@ -54,7 +55,7 @@ pub const EVENT_BY_ID: &str = concat!(
 );
 
 pub const FACETS: &str =
-    "query { auditEventFacets { actions { value count } actors { id name count } } }";
+    "query { auditEventFacets { actions { value count } actors { actorId id name count } } }";
 
 pub const TENANT: &str = "query { tenant { id slug name plan createdAt } }";
 

@@ -70,7 +70,7 @@ async fn browser_login_opens_a_session_until_logout(backend: Backend) {
     assert_eq!(logins.len(), 1, "{logins:?}");
     assert_eq!(
         logins[0]["actor"],
-        json!({"type": "USER", "id": "alice", "name": "Alice Admin", "email": "alice@acme.test"})
+        json!({"type": "USER", "actorId": "alice", "id": "alice", "name": "Alice Admin", "email": "alice@acme.test"})
     );
     assert_eq!(logins[0]["outcome"], "SUCCESS");
     assert_eq!(logins[0]["target"]["type"], "session");

@@ -73,7 +73,7 @@ async fn people_are_the_actors_of_their_admin_actions() {
     let actor = &created[0]["actor"];
     assert_eq!(
         actor,
-        &json!({"type": "USER", "id": "alice", "name": "Alice Admin", "email": "alice@acme.test"})
+        &json!({"type": "USER", "actorId": "alice", "id": "alice", "name": "Alice Admin", "email": "alice@acme.test"})
     );
 
     let bob = f.provider.access_token("bob", JWT_RESOURCE).await;
