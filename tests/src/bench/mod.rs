@@ -7,10 +7,12 @@
 //! - [`events`]: realistic synthetic events in each system's input shape.
 //! - [`postgraphile`]: the peer, installed and started as a child process.
 //! - [`report`]: the result table, goal statuses and `BENCHMARKS.md`.
-//! - one module per scenario: [`ingest`] (batched and single-event), [`pages`]
+//! - one module per scenario: [`ingest`] (batched and single-event),
+//!   [`documents`] (the document cache's saving per request), [`pages`]
 //!   (filtered first page and deep page), [`live`], [`idle`] (live at scale),
 //!   [`purge`], [`embedded`].
 
+pub(crate) mod documents;
 pub(crate) mod embedded;
 pub(crate) mod events;
 pub(crate) mod idle;

@@ -30,7 +30,7 @@ const SEED_DAYS: i64 = 80;
 
 const PAGE: &str = "query Page($first: Int!, $after: String, $filter: AuditEventFilter) { \
      auditEvents(first: $first, after: $after, filter: $filter) { edges { cursor node { \
-     id sequence action occurredAt actor { type id name } target { type id name } payload } } \
+     id sequence action occurredAt actor { type actorId name } target { type targetId name } payload } } \
      pageInfo { hasNextPage endCursor } } }";
 
 const PEER_PAGE: &str = "query Page($tenant: UUID!, $action: String!, $from: Datetime!, $to: Datetime!) { \

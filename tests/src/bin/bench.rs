@@ -30,8 +30,16 @@ use auditlog_tests::{Backend, spawn_app_with};
 use bench::report::{Goal, Row, goals_table, table};
 use bench::{Bench, Scale};
 
-const SCENARIOS: [&str; 8] = [
-    "ingest", "single", "page", "deep", "live", "idle", "purge", "embedded",
+const SCENARIOS: [&str; 9] = [
+    "ingest",
+    "single",
+    "documents",
+    "page",
+    "deep",
+    "live",
+    "idle",
+    "purge",
+    "embedded",
 ];
 const NOTES_MARKER: &str = "<!-- notes -->";
 
@@ -108,6 +116,10 @@ async fn main() {
     if wants("single") {
         eprintln!("bench: single-event ingest");
         bench::ingest::single(&bench, &mut rows, &mut goals).await;
+    }
+    if wants("documents") {
+        eprintln!("bench: document cache");
+        bench::documents::documents(&bench, &mut rows, &mut goals).await;
     }
     if wants("page") || wants("deep") {
         eprintln!("bench: seeding the page scenarios");
