@@ -179,6 +179,25 @@ pub fn purger(db: &DatabaseConnection, settings: PurgeSettings) -> Purger {
     )
 }
 
+/// 2^32 + 1000: a counter past GraphQL's `Int` (2^31 − 1) and past `u32`.
+pub const HIGH_SEQUENCE: i64 = (1 << 32) + 1000;
+
+/// Sets a tenant's event counter (the last sequence handed out) directly in
+/// the database, as a superuser: no API moves it.
+pub async fn set_event_counter(superuser_database_url: &str, tenant_id: Uuid, counter: i64) {
+    let db = connect(superuser_database_url).await;
+    let updated = entity::tenants::Entity::update_many()
+        .col_expr(
+            entity::tenants::Column::EventCounter,
+            sea_orm::sea_query::Expr::value(counter),
+        )
+        .filter(entity::tenants::Column::Id.eq(tenant_id))
+        .exec(&db)
+        .await
+        .unwrap_or_else(|e| panic!("cannot set the event counter: {e}"));
+    assert_eq!(updated.rows_affected, 1, "one tenant row updated");
+}
+
 /// The tenant id of a `TenantHandle`.
 pub fn tenant_uuid(id: &str) -> Uuid {
     Uuid::parse_str(id).unwrap_or_else(|e| panic!("tenant id {id} is not a UUID: {e}"))

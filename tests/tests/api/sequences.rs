@@ -7,14 +7,11 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use auditlog_tests::database::{self, tenant_uuid};
+use auditlog_tests::database::{HIGH_SEQUENCE as HIGH, set_event_counter, tenant_uuid};
 use auditlog_tests::queries::SUBSCRIPTION;
 use auditlog_tests::ws::WsClient;
 use auditlog_tests::{Backend, TestApp, backend_tests};
-use entity::tenants;
 use futures::future::join_all;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::{app_with_tenant, event, events, sequence};
@@ -163,22 +160,6 @@ async fn sequences_are_per_tenant(backend: Backend) {
     );
 }
 
-/// 2^32 + 1000: past GraphQL's `Int` (2^31 − 1) and past `u32`.
-const HIGH: i64 = (1 << 32) + 1000;
-
-/// Sets the tenant's counter (the last sequence handed out) directly in the
-/// database, as a superuser (no API moves it).
-async fn set_event_counter(app: &TestApp, tenant_id: &str, counter: i64) {
-    let db = database::connect(app.superuser_database_url()).await;
-    let updated = tenants::Entity::update_many()
-        .col_expr(tenants::Column::EventCounter, Expr::value(counter))
-        .filter(tenants::Column::Id.eq(tenant_uuid(tenant_id)))
-        .exec(&db)
-        .await
-        .unwrap_or_else(|e| panic!("cannot set the event counter: {e}"));
-    assert_eq!(updated.rows_affected, 1, "one tenant row updated");
-}
-
 /// Asserts that `event.sequence` is the JSON number `expected`.
 #[track_caller]
 fn assert_sequence(event: &Value, expected: i64) {
@@ -192,7 +173,7 @@ fn assert_sequence(event: &Value, expected: i64) {
 async fn sequences_above_2_pow_32_are_json_numbers_everywhere(backend: Backend) {
     let (app, tenant) = app_with_tenant(backend).await;
     let key = tenant.admin_key.as_str();
-    set_event_counter(&app, &tenant.id, HIGH).await;
+    set_event_counter(app.superuser_database_url(), tenant_uuid(&tenant.id), HIGH).await;
 
     // The mutation's payload.
     let recorded = app.record_ok(key, events("high.write", 3)).await;
