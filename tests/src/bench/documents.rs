@@ -97,7 +97,7 @@ async fn seeded_tenant(app: &Client, name: &str) -> String {
     let events: Vec<Value> = (0..EVENTS)
         .map(|n| {
             json!({
-                "action": format!("bench.page.{n}"),
+                "action": format!("bench.page.n{n}"),
                 "actor": { "type": "USER", "id": format!("user-{n}"), "name": "Ada", "email": "ada@example.com" },
                 "target": { "type": "document", "id": format!("doc-{n}"), "name": "Plan" },
                 "context": { "ipAddress": "203.0.113.7", "userAgent": "bench", "requestId": "r" },
