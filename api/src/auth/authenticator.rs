@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use entity::tenants;
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::oidc::IdpUnavailable;
@@ -16,6 +16,7 @@ use super::{ApiKeyCache, CallerIdentity, Principal, TenantCaller};
 use crate::domain::clock;
 use crate::domain::secret::{PresentedKey, parse_key, secret_matches, tokens_match};
 use crate::domain::{Plan, RetentionRules, RetentionWindow, Role};
+use crate::store::read_scope::ReadScope;
 use crate::store::{self, StoreError};
 
 /// SHA-256 of no secret anyone holds (hex of 32 zero bytes): the decoy that
@@ -196,7 +197,7 @@ impl Authenticator {
             self.decoy_key_lookup(&presented).await?;
             return Ok(Principal::Invalid);
         };
-        let txn = store::tenant_scope::begin(&self.db, tenant_id).await?;
+        let txn = store::read_scope::begin_read(&self.db, tenant_id).await?;
         let principal = self.api_key_principal(&txn, tenant_id, &presented).await?;
         txn.commit().await?;
         let Some((principal, stale_key)) = principal else {
@@ -219,7 +220,7 @@ impl Authenticator {
     /// against a decoy. Counted in `auditlog_auth_decoy_lookups_total`.
     async fn decoy_key_lookup(&self, presented: &PresentedKey<'_>) -> Result<(), StoreError> {
         let nobody = Uuid::nil();
-        let txn = store::tenant_scope::begin(&self.db, nobody).await?;
+        let txn = store::read_scope::begin_read(&self.db, nobody).await?;
         let tenant = store::tenants::find_by_id(&txn, nobody).await?;
         let key = store::api_keys::find_by_prefix(&txn, nobody, presented.prefix).await?;
         std::hint::black_box((tenant, key));
@@ -233,7 +234,7 @@ impl Authenticator {
     /// `last_used_at` is due for a refresh.
     async fn api_key_principal(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &ReadScope,
         tenant_id: Uuid,
         presented: &PresentedKey<'_>,
     ) -> Result<Option<(Principal, Option<Uuid>)>, StoreError> {

@@ -210,7 +210,7 @@ async fn replay_batch(
     request: &LiveRequest,
     after: i64,
 ) -> Result<Vec<audit_events::Model>, store::StoreError> {
-    let txn = store::tenant_scope::begin(db, request.tenant_id).await?;
+    let txn = store::read_scope::begin_read(db, request.tenant_id).await?;
     let rows = store::events::after_sequence(
         &txn,
         request.tenant_id,

@@ -14,7 +14,7 @@ use crate::auth::TenantCaller;
 use crate::domain::clock;
 use crate::error::ApiResult;
 use crate::store::events::{ActorFacet, EventFilter, Page, ValueFacet};
-use crate::store::{self, ResponseBudget, tenant_scope};
+use crate::store::{self, ResponseBudget, read_scope};
 
 /// The reads of one caller's tenant.
 pub(crate) struct TenantReads<'a> {
@@ -47,7 +47,7 @@ impl<'a> TenantReads<'a> {
         budget: &ResponseBudget,
     ) -> ApiResult<Vec<audit_events::Model>> {
         filter.retained_since = self.retained_since;
-        let txn = tenant_scope::begin(self.db, self.tenant_id).await?;
+        let txn = read_scope::begin_read(self.db, self.tenant_id).await?;
         let rows = store::events::page(&txn, self.tenant_id, &filter, page, budget).await?;
         txn.commit().await?;
         Ok(rows)
@@ -59,7 +59,7 @@ impl<'a> TenantReads<'a> {
         id: Uuid,
         budget: &ResponseBudget,
     ) -> ApiResult<Option<audit_events::Model>> {
-        let txn = tenant_scope::begin(self.db, self.tenant_id).await?;
+        let txn = read_scope::begin_read(self.db, self.tenant_id).await?;
         let row = store::events::find_by_id(&txn, self.tenant_id, id, self.retained_since).await?;
         txn.commit().await?;
         if let Some(row) = &row {
@@ -70,7 +70,7 @@ impl<'a> TenantReads<'a> {
 
     /// Distinct actions and actors of the retained log, with counts.
     pub(crate) async fn facets(&self) -> ApiResult<Facets> {
-        let txn = tenant_scope::begin(self.db, self.tenant_id).await?;
+        let txn = read_scope::begin_read(self.db, self.tenant_id).await?;
         let actions =
             store::events::action_facets(&txn, self.tenant_id, self.retained_since).await?;
         let actors = store::events::actor_facets(&txn, self.tenant_id, self.retained_since).await?;
@@ -80,7 +80,7 @@ impl<'a> TenantReads<'a> {
 
     /// The tenant row (`None`: deleted since the credential was verified).
     pub(crate) async fn tenant(&self) -> ApiResult<Option<tenants::Model>> {
-        let txn = tenant_scope::begin(self.db, self.tenant_id).await?;
+        let txn = read_scope::begin_read(self.db, self.tenant_id).await?;
         let row = store::tenants::find_by_id(&txn, self.tenant_id).await?;
         txn.commit().await?;
         Ok(row)
@@ -88,7 +88,7 @@ impl<'a> TenantReads<'a> {
 
     /// The tenant's API keys, oldest first.
     pub(crate) async fn api_keys(&self) -> ApiResult<Vec<api_keys::Model>> {
-        let txn = tenant_scope::begin(self.db, self.tenant_id).await?;
+        let txn = read_scope::begin_read(self.db, self.tenant_id).await?;
         let rows = store::api_keys::list(&txn, self.tenant_id).await?;
         txn.commit().await?;
         Ok(rows)

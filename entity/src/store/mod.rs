@@ -9,7 +9,8 @@
 //!   tenant isolation: [`tenant_scope`] (the transaction's tenant for row-level
 //!   security) and [`registry`] (tenant ids before a tenant is known);
 //! - callers run every read and write of tenant data inside a transaction
-//!   from [`tenant_scope::begin`], reads included.
+//!   from [`tenant_scope::begin`] (writes) or [`read_scope::begin_read`]
+//!   (reads: the same scope, opened in one round trip).
 //!
 //! Errors: [`StoreError`] distinguishes the outcomes a caller must react to
 //! (a conflict, a taken slug) from database failures, which stay opaque; the
@@ -21,6 +22,7 @@ pub mod connection;
 pub mod dialect;
 pub mod events;
 pub mod instance;
+pub mod read_scope;
 pub mod registry;
 mod response_budget;
 pub mod retention_leases;

@@ -15,7 +15,7 @@ use std::time::Duration;
 use auditlog_api::config::Settings;
 use auditlog_api::startup::Application;
 use auditlog_tests::{Backend, TenantHandle, TestApp, spawn_app};
-use entity::store::tenant_scope;
+use entity::store::{read_scope, tenant_scope};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
     Statement, TransactionTrait,
@@ -417,4 +417,39 @@ async fn the_migration_reverts_and_reapplies() {
     assert!(!forced().await);
     Migrator::up(&owner, None).await.unwrap();
     assert!(forced().await);
+}
+
+/// The read scope (`read_scope::begin_read`, one round trip) binds exactly as
+/// the write scope does: on one connection, interleaved read scopes of A and B
+/// each see only their own rows, leave no tenant behind, and cannot write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_scopes_see_only_their_tenant_and_cannot_write() {
+    let (app, a, b) = two_tenants().await;
+    let (a, b) = (uuid(&a.id), uuid(&b.id));
+    let db = single_connection(app.database_url()).await;
+    for (tenant, events) in [(a, 4), (b, 6), (a, 4)] {
+        let scope = read_scope::begin_read(&db, tenant).await.unwrap();
+        for (table, column) in TENANT_TABLES {
+            let seen = visible_tenants(&scope, table, column).await;
+            assert!(
+                seen.iter().all(|seen| *seen == tenant),
+                "{table}: a read scope of {tenant} saw rows of {seen:?}"
+            );
+            if table == "audit_events" {
+                assert_eq!(seen.len(), events, "audit_events of {tenant}");
+            }
+        }
+        scope.commit().await.unwrap();
+        assert_eq!(setting_between_transactions(&db).await.as_deref(), Some(""));
+    }
+    let scope = read_scope::begin_read(&db, a).await.unwrap();
+    let write = scope
+        .execute_raw(sql(format!(
+            "UPDATE tenants SET name = 'changed' WHERE id = '{a}'"
+        )))
+        .await
+        .expect_err("a read scope is read-only");
+    assert_eq!(sqlstate(&write).as_deref(), Some("25006"), "{write}");
+    drop(scope);
+    sees_only(&db, a, 4).await;
 }

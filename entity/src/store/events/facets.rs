@@ -86,3 +86,23 @@ pub async fn actor_facets(
         .map(|(id, name, count)| ActorFacet { id, name, count })
         .collect())
 }
+
+/// The statements [`action_facets`] and [`actor_facets`] run, for `EXPLAIN`
+/// and raw-SQL baselines.
+pub fn facet_statements(
+    backend: sea_orm::DbBackend,
+    tenant_id: Uuid,
+    filter: &crate::store::events::EventFilter,
+) -> Vec<sea_orm::Statement> {
+    use sea_orm::QueryTrait;
+    let since = filter.retained_since;
+    vec![
+        ranked(Column::Action, tenant_id, since)
+            .column_as(Expr::col(Column::Id).count(), "count")
+            .build(backend),
+        ranked(Column::ActorId, tenant_id, since)
+            .column_as(Expr::col(Column::ActorName).max(), "name")
+            .column_as(Expr::col(Column::Id).count(), "count")
+            .build(backend),
+    ]
+}

@@ -13,7 +13,11 @@ mod read;
 
 pub use append::append;
 pub use by_sequence::{after_sequence, committed_sequence};
-pub use facets::{ActorFacet, MAX_FACET_VALUES, ValueFacet, action_facets, actor_facets};
+pub use facets::{
+    ActorFacet, MAX_FACET_VALUES, ValueFacet, action_facets, actor_facets, facet_statements,
+};
 pub use filter::EventFilter;
 pub use purge::{delete_expired_batch, has_expired};
-pub use read::{Page, PageDirection, Position, find_by_id, json_size, page, stored_size};
+pub use read::{
+    Page, PageDirection, Position, find_by_id, json_size, page, page_statement, stored_size,
+};

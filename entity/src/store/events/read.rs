@@ -8,7 +8,8 @@ use entity::audit_events::{self, Column};
 use futures::TryStreamExt;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, StreamTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select, Statement, StreamTrait,
 };
 use uuid::Uuid;
 
@@ -64,6 +65,32 @@ pub async fn page(
     budget: &ResponseBudget,
 ) -> Result<Vec<audit_events::Model>, StoreError> {
     let backend = ConnectionTrait::get_database_backend(db);
+    let query = page_query(backend, tenant_id, filter, page);
+    let mut rows = Vec::new();
+    let mut stream = query.stream(db).await?;
+    while let Some(row) = stream.try_next().await? {
+        budget.charge(stored_size(&row))?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// The statement [`page`] runs, for `EXPLAIN` and for raw-SQL baselines.
+pub fn page_statement(
+    backend: DbBackend,
+    tenant_id: Uuid,
+    filter: &EventFilter,
+    page: &Page,
+) -> Statement {
+    page_query(backend, tenant_id, filter, page).build(backend)
+}
+
+fn page_query(
+    backend: DbBackend,
+    tenant_id: Uuid,
+    filter: &EventFilter,
+    page: &Page,
+) -> Select<audit_events::Entity> {
     let mut query = audit_events::Entity::find()
         .filter(filter.condition(backend, tenant_id))
         .limit(page.limit);
@@ -77,9 +104,9 @@ pub async fn page(
             if let Some(stop) = page.stop {
                 query = query.filter(key().gt(at(stop)));
             }
-            query = query
+            query
                 .order_by_desc(Column::OccurredAt)
-                .order_by_desc(Column::Id);
+                .order_by_desc(Column::Id)
         }
         PageDirection::Newer => {
             if let Some(start) = page.start {
@@ -88,18 +115,11 @@ pub async fn page(
             if let Some(stop) = page.stop {
                 query = query.filter(key().lt(at(stop)));
             }
-            query = query
+            query
                 .order_by_asc(Column::OccurredAt)
-                .order_by_asc(Column::Id);
+                .order_by_asc(Column::Id)
         }
     }
-    let mut rows = Vec::new();
-    let mut stream = query.stream(db).await?;
-    while let Some(row) = stream.try_next().await? {
-        budget.charge(stored_size(&row))?;
-        rows.push(row);
-    }
-    Ok(rows)
 }
 
 /// About the bytes `row` takes in a response: its strings and its payload as
