@@ -29,6 +29,10 @@ fn the_benchmark_runs_at_tiny_sizes_and_prints_its_tables() {
         "| live at scale |",
         "| purge |",
         "| embedded |",
+        "## Reads at scale",
+        "| search, rare term",
+        "| facets, filter actions |",
+        "| reads at scale (SQLite) |",
         "| scenario | goal | measured | status |",
     ] {
         assert!(

@@ -10,7 +10,8 @@
 //! - one module per scenario: [`ingest`] (batched and single-event),
 //!   [`documents`] (the document cache's saving per request), [`pages`]
 //!   (filtered first page and deep page), [`live`], [`idle`] (live at scale),
-//!   [`purge`], [`embedded`].
+//!   [`purge`], [`embedded`], [`reads`] (every viewer read on a big tenant,
+//!   with its events in [`read_events`]).
 
 pub(crate) mod documents;
 pub(crate) mod embedded;
@@ -21,6 +22,8 @@ pub(crate) mod live;
 pub(crate) mod pages;
 pub(crate) mod postgraphile;
 pub(crate) mod purge;
+pub(crate) mod read_events;
+pub(crate) mod reads;
 pub(crate) mod report;
 pub(crate) mod stats;
 
@@ -65,6 +68,13 @@ pub(crate) struct Scale {
     pub purge_total: usize,
     /// Events per run of the embedded (SQLite) ingest.
     pub embedded_events: usize,
+    /// Reads at scale: the big tenant's events, each other tenant's, the
+    /// number of tenants, requests per read, run and system, and the SQLite tenant.
+    pub reads_big: usize,
+    pub reads_others: usize,
+    pub reads_tenants: usize,
+    pub reads_requests: usize,
+    pub reads_sqlite_big: usize,
 }
 
 impl Scale {
@@ -87,6 +97,11 @@ impl Scale {
             purge_expired: 1_000,
             purge_total: 3_000,
             embedded_events: 1_000,
+            reads_big: 3_000,
+            reads_others: 100,
+            reads_tenants: 3,
+            reads_requests: 4,
+            reads_sqlite_big: 2_000,
         };
         match name {
             "tiny" => Some(tiny),
@@ -107,6 +122,11 @@ impl Scale {
                 purge_expired: 50_000,
                 purge_total: 150_000,
                 embedded_events: 20_000,
+                reads_big: 300_000,
+                reads_others: 2_000,
+                reads_tenants: 20,
+                reads_requests: 100,
+                reads_sqlite_big: 100_000,
                 ..tiny
             }),
             "default" => Some(Scale {
@@ -126,6 +146,11 @@ impl Scale {
                 purge_expired: 1_000_000,
                 purge_total: 3_000_000,
                 embedded_events: 50_000,
+                reads_big: 10_000_000,
+                reads_others: 10_000,
+                reads_tenants: 100,
+                reads_requests: 200,
+                reads_sqlite_big: 1_000_000,
                 ..tiny
             }),
             _ => None,

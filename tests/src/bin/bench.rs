@@ -5,7 +5,7 @@
 //! database.
 //!
 //! `cargo run --release -p auditlog-tests --bin bench -- [--scale tiny|small|default]
-//! [--only ingest,single,page,deep,live,idle,purge,embedded] [--no-postgraphile] [--out FILE]`
+//! [--only ingest,single,documents,page,deep,live,idle,purge,embedded,reads] [--no-postgraphile] [--out FILE]`
 //!
 //! Prints the results table and the goals' statuses, and writes them with the
 //! machine description to `--out` (default: `BENCHMARKS.md` at the workspace
@@ -30,7 +30,7 @@ use auditlog_tests::{Backend, spawn_app_with};
 use bench::report::{Goal, Row, goals_table, table};
 use bench::{Bench, Scale};
 
-const SCENARIOS: [&str; 9] = [
+const SCENARIOS: [&str; 10] = [
     "ingest",
     "single",
     "documents",
@@ -40,6 +40,7 @@ const SCENARIOS: [&str; 9] = [
     "idle",
     "purge",
     "embedded",
+    "reads",
 ];
 const NOTES_MARKER: &str = "<!-- notes -->";
 
@@ -149,16 +150,21 @@ async fn main() {
         eprintln!("bench: embedded");
         bench::embedded::embedded(&options.scale, &mut rows, &mut goals).await;
     }
+    let mut sections = String::new();
+    if wants("reads") {
+        eprintln!("bench: reads at scale");
+        sections.push_str(&bench::reads::reads_at_scale(&bench, &mut goals).await);
+    }
     drop(bench);
 
     let elapsed = started.elapsed().as_secs_f64();
     let results = table(&rows);
     let statuses = goals_table(&goals);
     println!(
-        "{results}\n{statuses}\nscale {} finished in {elapsed:.0} s",
+        "{results}\n{statuses}\n{sections}\nscale {} finished in {elapsed:.0} s",
         options.scale.name
     );
-    write_report(&options, &machine, &results, &statuses, elapsed);
+    write_report(&options, &machine, &results, &statuses, &sections, elapsed);
 }
 
 /// The machine and PostgreSQL description, as Markdown.
@@ -209,7 +215,14 @@ async fn machine(bench: &Bench) -> String {
     )
 }
 
-fn write_report(options: &Options, machine: &str, results: &str, statuses: &str, elapsed: f64) {
+fn write_report(
+    options: &Options,
+    machine: &str,
+    results: &str,
+    statuses: &str,
+    sections: &str,
+    elapsed: f64,
+) {
     let kept = std::fs::read_to_string(&options.out)
         .ok()
         .and_then(|text| text.find(NOTES_MARKER).map(|at| text[at..].to_owned()))
@@ -228,7 +241,7 @@ fn write_report(options: &Options, machine: &str, results: &str, statuses: &str,
          `synchronous_commit=off` and `full_page_writes=off`: commits cost no disk flush, \
          so absolute ingest rates are higher than on a durable server, for the service and \
          the baselines alike.\n\n\
-         ## Results\n\n{results}\n## Goals\n\n{statuses}\n{kept}",
+         ## Results\n\n{results}\n## Goals\n\n{statuses}\n{sections}{kept}",
         scale = options.scale.name,
         date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         only = options.only.join(", "),
