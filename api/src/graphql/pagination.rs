@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::cursor::CursorCodec;
 use super::types::AuditEvent;
 use crate::error::{ApiError, ApiResult};
-use crate::store::events::{Page, PageDirection, Position};
+use crate::store::events::{Columns, Page, PageDirection, Position};
 use entity::audit_events;
 
 pub(super) const DEFAULT_PAGE_SIZE: i32 = 50;
@@ -75,6 +75,7 @@ impl PageArgs {
                 start,
                 stop,
                 limit: requested as u64 + 1,
+                columns: Columns::ALL,
             },
             requested,
             has_after: after.is_some(),

@@ -13,6 +13,7 @@ use super::types::{ActorCount, ApiKey, AuditEvent, AuditEventFacets, Tenant, Val
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::service::reads::TenantReads;
+use crate::store::events::Columns;
 
 /// Roles that may read a tenant's log and settings.
 pub(super) const READERS: &[Role] = &[Role::Admin, Role::Auditor];
@@ -47,13 +48,14 @@ impl QueryRoot {
         let caller = ctx.principal().tenant(READERS)?;
         let services = ctx.services();
         let filter = filter.unwrap_or_default().into_domain()?;
-        let plan = PageArgs {
+        let mut plan = PageArgs {
             first,
             after,
             last,
             before,
         }
         .plan(&services.cursors, caller.tenant_id)?;
+        plan.page.columns = requested_columns(ctx);
         let rows = TenantReads::of(&services.db, caller)
             .events_page(filter, &plan.page, &ctx.response_budget())
             .await?;
@@ -141,4 +143,18 @@ pub(super) fn parse_uuid(argument: &str, id: &ID) -> ApiResult<Uuid> {
         };
         ApiError::bad_input(format!("`{argument}` must be a UUID, got {shown:?}{more}"))
     })
+}
+
+/// The optional columns the `auditEvents` selection shows, through `edges.node`
+/// or `nodes` (fragments included): the page reads only those.
+fn requested_columns(ctx: &Context<'_>) -> Columns {
+    let selection = ctx.look_ahead();
+    let shown = |field: &str| {
+        selection.field("edges").field("node").field(field).exists()
+            || selection.field("nodes").field(field).exists()
+    };
+    Columns {
+        payload: shown("payload"),
+        context: shown("context"),
+    }
 }

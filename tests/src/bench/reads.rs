@@ -28,7 +28,7 @@ use std::sync::Arc;
 use auditlog_tests::{Backend, TestApp, spawn_app, spawn_app_with};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use entity::domain::{ActorType, IpAddress, Outcome};
-use entity::store::events::{EventFilter, Page, PageDirection, page_statement};
+use entity::store::events::{Columns, EventFilter, Page, PageDirection, page_statement};
 use sea_orm::sqlx::{self, Row as _};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
 use serde_json::{Map, Value, json};
@@ -509,6 +509,11 @@ fn raw_statements(backend: DbBackend, tenant: Uuid, read: &Read) -> Vec<sea_orm:
         start: None,
         stop: None,
         limit: PAGE_SIZE + 1,
+        // The scenario's page selects neither the payload nor more context than the address.
+        columns: Columns {
+            payload: false,
+            context: true,
+        },
     };
     match read.kind {
         ReadKind::First => vec![page_statement(

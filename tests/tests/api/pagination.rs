@@ -286,7 +286,71 @@ async fn pages_through_a_filtered_list(backend: Backend) {
     );
 }
 
+/// A page reads the payload and the request context only when the selection
+/// shows them (`Columns`); they must arrive whichever way they are selected:
+/// through `edges.node`, `nodes`, a named fragment or an inline fragment, under
+/// an alias.
+async fn payload_and_context_arrive_however_they_are_selected(backend: Backend) {
+    let (app, tenant) = app_with_tenant(backend).await;
+    let mut input = event("page.view");
+    input["payload"] = json!({ "nested": { "n": 7 } });
+    input["context"] =
+        json!({ "ipAddress": "192.0.2.7", "userAgent": "agent/1", "requestId": "req-1" });
+    app.record_ok(&tenant.admin_key, json!([input])).await;
+    let selections = [
+        "edges { node { payload context { ipAddress userAgent requestId } } }",
+        "nodes { payload context { ipAddress userAgent requestId } }",
+        "nodes { ...Shown }",
+        "edges { node { ... on AuditEvent { payload context { ipAddress userAgent requestId } } } }",
+        "nodes { data: payload where: context { ipAddress userAgent requestId } }",
+    ];
+    for selection in selections {
+        let query = format!(
+            "query {{ auditEvents(first: 1, filter: {{ actions: [\"page.view\"] }}) {{ {selection} }} }}{}",
+            if selection.contains("...Shown") {
+                " fragment Shown on AuditEvent { payload context { ipAddress userAgent requestId } }"
+            } else {
+                ""
+            }
+        );
+        let data = app
+            .graphql(&query, json!({}), Some(&tenant.admin_key))
+            .await
+            .into_data();
+        let list = &data["auditEvents"];
+        let node = list["nodes"]
+            .get(0)
+            .or_else(|| list["edges"].get(0).map(|edge| &edge["node"]))
+            .unwrap_or_else(|| panic!("no event for {selection}: {data}"));
+        let payload = node.get("payload").or_else(|| node.get("data"));
+        let context = node.get("context").or_else(|| node.get("where"));
+        assert_eq!(
+            payload,
+            Some(&json!({ "nested": { "n": 7 } })),
+            "{selection}"
+        );
+        assert_eq!(
+            context,
+            Some(
+                &json!({ "ipAddress": "192.0.2.7", "userAgent": "agent/1", "requestId": "req-1" })
+            ),
+            "{selection}"
+        );
+    }
+    // Without them the rest of the event is whole.
+    let data = app
+        .graphql(
+            "query { auditEvents(first: 1, filter: { actions: [\"page.view\"] }) { nodes { id action sequence } } }",
+            json!({}),
+            Some(&tenant.admin_key),
+        )
+        .await
+        .into_data();
+    assert_eq!(data["auditEvents"]["nodes"][0]["action"], "page.view");
+}
+
 backend_tests!(
+    payload_and_context_arrive_however_they_are_selected,
     pages_forward_without_gaps_or_repeats,
     pages_backward_without_gaps_or_repeats,
     forward_then_backward_returns_to_the_same_page,

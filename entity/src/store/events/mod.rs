@@ -19,5 +19,6 @@ pub use facets::{
 pub use filter::EventFilter;
 pub use purge::{delete_expired_batch, has_expired};
 pub use read::{
-    Page, PageDirection, Position, find_by_id, json_size, page, page_statement, stored_size,
+    Columns, Page, PageDirection, Position, find_by_id, json_size, page, page_statement,
+    stored_size,
 };

@@ -8,8 +8,8 @@ use entity::audit_events::{self, Column};
 use futures::TryStreamExt;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select, Statement, StreamTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, Iterable, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select, Statement, StreamTrait,
 };
 use uuid::Uuid;
 
@@ -50,6 +50,33 @@ pub struct Page {
     pub start: Option<Position>,
     pub stop: Option<Position>,
     pub limit: u64,
+    /// The columns the caller will show; the others are read as NULL.
+    pub columns: Columns,
+}
+
+/// The optional columns a page reads. A list view that shows neither the
+/// payload nor the request context asks for neither, and the database neither
+/// sends nor the driver decodes them (a payload is the largest part of a row).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Columns {
+    pub payload: bool,
+    /// `ip_address`, `user_agent`, `request_id`.
+    pub context: bool,
+}
+
+impl Columns {
+    pub const ALL: Columns = Columns {
+        payload: true,
+        context: true,
+    };
+
+    fn omits(self, column: Column) -> bool {
+        match column {
+            Column::Payload => !self.payload,
+            Column::IpAddress | Column::UserAgent | Column::RequestId => !self.context,
+            _ => false,
+        }
+    }
 }
 
 /// Events of the page in the order walked (newest first for `Older`).
@@ -91,7 +118,7 @@ fn page_query(
     filter: &EventFilter,
     page: &Page,
 ) -> Select<audit_events::Entity> {
-    let mut query = audit_events::Entity::find()
+    let mut query = select_columns(page.columns)
         .filter(filter.condition(backend, tenant_id))
         .limit(page.limit);
     let key = || Expr::tuple([Expr::col(Column::OccurredAt), Expr::col(Column::Id)]);
@@ -120,6 +147,23 @@ fn page_query(
                 .order_by_asc(Column::Id)
         }
     }
+}
+
+/// Every column of `audit_events`, those `columns` omits as `NULL`.
+fn select_columns(columns: Columns) -> Select<audit_events::Entity> {
+    let query = audit_events::Entity::find();
+    if columns == Columns::ALL {
+        return query;
+    }
+    let mut query = query.select_only();
+    for column in Column::iter() {
+        query = if columns.omits(column) {
+            query.expr_as(Expr::cust("NULL"), column.as_str())
+        } else {
+            query.column(column)
+        };
+    }
+    query
 }
 
 /// About the bytes `row` takes in a response: its strings and its payload as
