@@ -22,6 +22,7 @@ pub mod dialect;
 pub mod events;
 pub mod instance;
 pub mod registry;
+pub mod replication;
 mod response_budget;
 pub mod retention_leases;
 pub mod role_check;
