@@ -13,6 +13,7 @@ mod limits;
 mod metrics;
 mod oidc;
 mod query_limits;
+mod read_replica;
 mod secrets;
 pub use crate::store::connection::redact_url;
 pub use auditlog_worker::config::{PurgeConfig, RetentionConfig};
@@ -23,6 +24,7 @@ pub use limits::LimitsConfig;
 pub use metrics::{MetricsConfig, MetricsListen};
 pub use oidc::OidcConfig;
 pub use query_limits::QueryLimitsConfig;
+pub use read_replica::ReadReplicaConfig;
 pub use secrets::MIN_SECRET_CHARS;
 
 /// Everything the HTTP service needs to start. Every field has a flag and an
@@ -151,6 +153,9 @@ pub struct Settings {
     /// The owner connection for migrations and the RLS-bypass override (PostgreSQL).
     #[command(flatten)]
     pub database_roles: DatabaseRolesConfig,
+    /// A hot standby for event lists, search and facets (PostgreSQL).
+    #[command(flatten)]
+    pub read_replica: ReadReplicaConfig,
     /// Header-read and keep-alive timeouts, connection caps.
     #[command(flatten)]
     pub connections: ConnectionsConfig,

@@ -25,6 +25,7 @@ mod http;
 pub mod limits;
 pub mod live;
 mod readiness;
+mod replica;
 mod service;
 mod shutdown;
 pub mod startup;

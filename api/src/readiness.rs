@@ -8,6 +8,11 @@
 //! service), so later checks are a single ping. A schema *newer* than this build
 //! (a rolling upgrade migrated ahead) counts as current.
 //!
+//! A read replica's state (`AUDITLOG_READ_DATABASE_URL`) is reported but
+//! never makes the process unready: while it is down or behind, reads go to
+//! the primary. It comes from the replica's background check, not from a
+//! probe of its own here.
+//!
 //! Liveness (`/healthz`) is not here: it needs nothing but a running process.
 
 use std::collections::HashSet;
@@ -17,6 +22,8 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+
+use crate::replica::{StandbyHealth, StandbyStatus};
 
 /// Longest a readiness check waits for the database.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
@@ -72,6 +79,8 @@ pub struct Readiness {
     db: DatabaseConnection,
     /// Set once every known migration was seen applied.
     schema_current: Arc<AtomicBool>,
+    /// The read replica's health, when one is configured.
+    standby: Option<StandbyHealth>,
 }
 
 impl Readiness {
@@ -79,7 +88,19 @@ impl Readiness {
         Self {
             db,
             schema_current: Arc::new(AtomicBool::new(false)),
+            standby: None,
         }
+    }
+
+    /// Reports `standby` too.
+    pub(crate) fn with_standby(mut self, standby: Option<StandbyHealth>) -> Self {
+        self.standby = standby;
+        self
+    }
+
+    /// The read replica's latest check (`None`: no replica configured).
+    pub(crate) fn standby(&self) -> Option<StandbyStatus> {
+        self.standby.as_ref().map(StandbyHealth::status)
     }
 
     pub async fn check(&self) -> ReadinessReport {

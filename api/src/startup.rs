@@ -20,6 +20,7 @@ use crate::http::serve::{Admission, ConnectionPolicy};
 use crate::http::{AppState, router};
 use crate::limits::{IngestQuota, RequestLimits};
 use crate::live::{Hub, HubSettings, pg_listener};
+use crate::replica::ReadPool;
 use crate::service::group_commit::GroupCommit;
 use crate::{db, db_roles, shutdown, store};
 use auditlog_worker::purge::{PurgeScheduler, PurgeSettings, Purger};
@@ -55,6 +56,7 @@ impl Application {
             db_roles::migrate(&settings, &db).await?;
         }
         db_roles::check(&settings, &db).await?;
+        let reads = ReadPool::connect(&settings, db.clone()).await?;
         let cursor_key = match settings.cursor_key.clone() {
             Some(key) if !key.is_empty() => key.expose().to_owned(),
             _ => store::instance::cursor_signing_key(&db, random_alphanumeric(48))
@@ -77,6 +79,7 @@ impl Application {
         let schema = build_schema(
             Services {
                 db: db.clone(),
+                reads: reads.clone(),
                 cursors: CursorCodec::new(&cursor_key),
                 live: live.clone(),
                 retention,
@@ -117,7 +120,8 @@ impl Application {
             trusted_proxies: settings.limits.trusted_proxies()?.into(),
             websocket_origins: settings.oidc.websocket_origins()?.into(),
             metrics_token: settings.metrics.token().map(Arc::from),
-            readiness: crate::readiness::Readiness::new(db.clone()),
+            readiness: crate::readiness::Readiness::new(db.clone())
+                .with_standby(reads.standby_health()),
             max_response_bytes: schema_limits.max_response_bytes,
         };
         let listener = TcpListener::bind(settings.listen)

@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::ops::Deref;
+use std::sync::Arc;
 
 use auditlog_api::config::{LimitsConfig, MetricsListen, Settings};
 use auditlog_api::startup::Application;
@@ -11,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::backend::{Backend, TestDatabase};
 use crate::client::Client;
+use crate::postgres::ReplicatedCluster;
 
 /// A running server and a [`Client`] for it. Dropping it stops the server and
 /// deletes a SQLite database.
@@ -22,6 +24,8 @@ pub struct TestApp {
     pub metrics_address: Option<String>,
     pub backend: Backend,
     server: JoinHandle<()>,
+    /// The primary and hot standby of [`spawn_app_with_standby`].
+    replication: Option<Arc<ReplicatedCluster>>,
     /// Declared last so it is dropped after the server task is aborted.
     _database: TestDatabase,
 }
@@ -34,6 +38,34 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// [`spawn_app`] with settings adjusted by `configure` (after the test defaults).
 pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = backend.create_database().await;
+    spawn_on(backend, database, None, configure).await
+}
+
+/// [`spawn_app_with`] on a PostgreSQL primary of the test's own with a hot
+/// standby, which is `AUDITLOG_READ_DATABASE_URL` (as the service's role);
+/// [`TestApp::replication`] pauses, resumes, stops and starts it.
+pub async fn spawn_app_with_standby(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let replication = Arc::new(ReplicatedCluster::start().await);
+    let database = TestDatabase::on_postgres(replication.primary_urls());
+    let standby_url = replication.standby_url();
+    spawn_on(
+        Backend::Postgres,
+        database,
+        Some(replication),
+        |settings: &mut Settings| {
+            settings.read_replica.read_database_url = Some(standby_url.into());
+            configure(settings);
+        },
+    )
+    .await
+}
+
+async fn spawn_on(
+    backend: Backend,
+    database: TestDatabase,
+    replication: Option<Arc<ReplicatedCluster>>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let operator_token = format!("operator-{}", uuid::Uuid::new_v4().simple());
 
     let mut settings = Settings::for_database(database.url.clone());
@@ -80,6 +112,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
         metrics_address,
         backend,
         server,
+        replication,
         _database: database,
     }
 }
@@ -126,6 +159,14 @@ impl TestApp {
     /// [`TestApp::database_url`] on SQLite).
     pub fn owner_database_url(&self) -> &str {
         &self._database.owner_url
+    }
+
+    /// The primary and standby of an app from [`spawn_app_with_standby`].
+    pub fn replication(&self) -> &ReplicatedCluster {
+        match &self.replication {
+            Some(replication) => replication,
+            None => panic!("this app was started without a standby (spawn_app_with_standby)"),
+        }
     }
 
     /// A superuser's URL of this app's database, for raw SQL across tenants

@@ -64,13 +64,21 @@ impl Backend {
                     .await
                     .unwrap_or_else(|e| panic!("starting the PostgreSQL test server failed: {e}"));
                 let urls = server.create_database(&format!("t_{unique}")).await;
-                TestDatabase {
-                    url: urls.app,
-                    owner_url: urls.owner,
-                    superuser_url: urls.superuser,
-                    sqlite_file: None,
-                }
+                TestDatabase::on_postgres(urls)
             }
+        }
+    }
+}
+
+impl TestDatabase {
+    /// A PostgreSQL database made elsewhere (e.g. on a
+    /// [`postgres::ReplicatedCluster`]), which lives as long as its server.
+    pub fn on_postgres(urls: postgres::DatabaseUrls) -> Self {
+        TestDatabase {
+            url: urls.app,
+            owner_url: urls.owner,
+            superuser_url: urls.superuser,
+            sqlite_file: None,
         }
     }
 }

@@ -13,7 +13,8 @@
 //! - [`backend`]: the two storage backends and one fresh, empty database per test
 //!   (a temporary SQLite file, or a new database on the PostgreSQL server).
 //! - [`postgres`]: the PostgreSQL server of this test process: a throwaway cluster
-//!   started once from the system's binaries, or `AUDITLOG_TEST_DATABASE_URL`.
+//!   started once from the system's binaries, or `AUDITLOG_TEST_DATABASE_URL`;
+//!   and clusters of one test's own (crashed, or replicated to a hot standby).
 //! - [`client`]: [`Client`], the typed client of the API of any running server
 //!   (in-process or a child process), with one helper per operation.
 //! - [`app`]: [`spawn_app`] and [`TestApp`], the in-process server (derefs to its
@@ -60,7 +61,7 @@ pub mod schemathesis;
 pub mod worker;
 pub mod ws;
 
-pub use app::{TestApp, spawn_app, spawn_app_with};
+pub use app::{TestApp, spawn_app, spawn_app_with, spawn_app_with_standby};
 pub use backend::Backend;
 pub use client::{Client, CreatedKey, Page, TenantHandle, str_field};
 pub use response::GqlResponse;

@@ -22,6 +22,7 @@
 
 mod cluster;
 mod dedicated;
+mod replicated;
 
 use std::process::Child;
 use std::sync::{Mutex, OnceLock};
@@ -31,6 +32,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database};
 
 use cluster::{Cluster, find_bindir, free_port};
 pub use dedicated::DedicatedCluster;
+pub use replicated::ReplicatedCluster;
 
 /// Environment variable naming an existing PostgreSQL server to test against.
 pub const DATABASE_URL_ENV: &str = "AUDITLOG_TEST_DATABASE_URL";

@@ -11,11 +11,14 @@ use crate::auth::Principal;
 use crate::domain::RetentionRules;
 use crate::limits::IngestQuota;
 use crate::live::Hub;
+use crate::replica::ReadPool;
 use crate::store::ResponseBudget;
 
 /// Long-lived handles shared by every request.
 pub(crate) struct Services {
     pub db: DatabaseConnection,
+    /// Where tenant reads of events run: the primary, or a hot standby.
+    pub reads: ReadPool,
     pub cursors: CursorCodec,
     pub live: Hub,
     /// The operator's retention policy (plan defaults and bounds).

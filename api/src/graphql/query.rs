@@ -56,7 +56,7 @@ impl QueryRoot {
         }
         .plan(&services.cursors, caller.tenant_id)?;
         plan.page.columns = requested_columns(ctx);
-        let rows = TenantReads::of(&services.db, caller)
+        let rows = TenantReads::of(&services.reads, caller)
             .events_page(filter, &plan.page, &ctx.response_budget())
             .await?;
         Ok(plan.connection(rows, &services.cursors, caller.tenant_id)?)
@@ -71,7 +71,7 @@ impl QueryRoot {
     ) -> Result<Option<AuditEvent>> {
         let caller = ctx.principal().tenant(READERS)?;
         let id = parse_uuid("id", &id)?;
-        let row = TenantReads::of(&ctx.services().db, caller)
+        let row = TenantReads::of(&ctx.services().reads, caller)
             .event(id, &ctx.response_budget())
             .await?;
         Ok(row.map(AuditEvent::try_from).transpose()?)
@@ -81,7 +81,9 @@ impl QueryRoot {
     /// frequent first (at most 200 each; ADMIN, AUDITOR).
     async fn audit_event_facets(&self, ctx: &Context<'_>) -> Result<AuditEventFacets> {
         let caller = ctx.principal().tenant(READERS)?;
-        let facets = TenantReads::of(&ctx.services().db, caller).facets().await?;
+        let facets = TenantReads::of(&ctx.services().reads, caller)
+            .facets()
+            .await?;
         Ok(AuditEventFacets {
             actions: facets
                 .actions
@@ -106,7 +108,7 @@ impl QueryRoot {
     /// The caller's tenant (ADMIN, AUDITOR).
     async fn tenant(&self, ctx: &Context<'_>) -> Result<Tenant> {
         let caller = ctx.principal().tenant(READERS)?;
-        let row = TenantReads::of(&ctx.services().db, caller)
+        let row = TenantReads::of(&ctx.services().reads, caller)
             .tenant()
             .await?
             .ok_or_else(|| {
@@ -120,7 +122,7 @@ impl QueryRoot {
     #[graphql(complexity = "super::complexity::unpaged_list(child_complexity)")]
     async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKey>> {
         let caller = ctx.principal().tenant(READERS)?;
-        let rows = TenantReads::of(&ctx.services().db, caller)
+        let rows = TenantReads::of(&ctx.services().reads, caller)
             .api_keys()
             .await?;
         Ok(rows

@@ -19,6 +19,8 @@
 //! `auditlog_rate_limit_rejections_total{scope}`, the purge's series (see
 //! `auditlog_worker::purge`),
 //! `auditlog_live_subscribers`, `auditlog_db_pool_connections{state}`,
+//! `auditlog_db_reads_total{server}` and `auditlog_db_standby_lag_seconds`
+//! (see `replica`),
 //! `auditlog_rate_limit_rejections_total{scope}` (see `limits::Scope`).
 
 use std::time::Instant;

@@ -4,21 +4,23 @@
 //! Resolvers authorize, convert arguments and call one of these; they never
 //! open a transaction themselves. Expired events are cut off here, once, from
 //! the window the caller was authenticated with, so no read path can forget it.
+//! Events and facets are read through the [`ReadPool`], which may serve them
+//! from a hot standby; the tenant row and the keys come from the primary.
 
 use chrono::{DateTime, Utc};
 use entity::{api_keys, audit_events, tenants};
-use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::auth::TenantCaller;
 use crate::domain::clock;
 use crate::error::ApiResult;
+use crate::replica::ReadPool;
 use crate::store::events::{ActorFacet, EventFilter, Page, ValueFacet};
 use crate::store::{self, ResponseBudget, read_scope};
 
 /// The reads of one caller's tenant.
 pub(crate) struct TenantReads<'a> {
-    db: &'a DatabaseConnection,
+    reads: &'a ReadPool,
     tenant_id: Uuid,
     /// Events that occurred before this instant have expired (`None`: legal hold).
     retained_since: Option<DateTime<Utc>>,
@@ -31,9 +33,9 @@ pub(crate) struct Facets {
 }
 
 impl<'a> TenantReads<'a> {
-    pub(crate) fn of(db: &'a DatabaseConnection, caller: &TenantCaller) -> Self {
+    pub(crate) fn of(reads: &'a ReadPool, caller: &TenantCaller) -> Self {
         Self {
-            db,
+            reads,
             tenant_id: caller.tenant_id,
             retained_since: caller.retention.cutoff(clock::now()),
         }
@@ -47,21 +49,34 @@ impl<'a> TenantReads<'a> {
         budget: &ResponseBudget,
     ) -> ApiResult<Vec<audit_events::Model>> {
         filter.retained_since = self.retained_since;
-        let txn = read_scope::begin_read(self.db, self.tenant_id).await?;
-        let rows = store::events::page(&txn, self.tenant_id, &filter, page, budget).await?;
-        txn.commit().await?;
-        Ok(rows)
+        let (tenant_id, filter) = (self.tenant_id, &filter);
+        self.reads
+            .read(|db| async move {
+                let txn = read_scope::begin_read(&db, tenant_id).await?;
+                let rows = store::events::page(&txn, tenant_id, filter, page, budget).await?;
+                txn.commit().await?;
+                Ok(rows)
+            })
+            .await
     }
 
-    /// One retained event by id, charged to `budget`.
+    /// One retained event by id, charged to `budget`; looked up on the primary
+    /// too when a standby does not have it yet.
     pub(crate) async fn event(
         &self,
         id: Uuid,
         budget: &ResponseBudget,
     ) -> ApiResult<Option<audit_events::Model>> {
-        let txn = read_scope::begin_read(self.db, self.tenant_id).await?;
-        let row = store::events::find_by_id(&txn, self.tenant_id, id, self.retained_since).await?;
-        txn.commit().await?;
+        let (tenant_id, retained_since) = (self.tenant_id, self.retained_since);
+        let row = self
+            .reads
+            .read_found(|db| async move {
+                let txn = read_scope::begin_read(&db, tenant_id).await?;
+                let row = store::events::find_by_id(&txn, tenant_id, id, retained_since).await?;
+                txn.commit().await?;
+                Ok(row)
+            })
+            .await?;
         if let Some(row) = &row {
             budget.charge(store::events::stored_size(row))?;
         }
@@ -70,17 +85,21 @@ impl<'a> TenantReads<'a> {
 
     /// Distinct actions and actors of the retained log, with counts.
     pub(crate) async fn facets(&self) -> ApiResult<Facets> {
-        let txn = read_scope::begin_read(self.db, self.tenant_id).await?;
-        let actions =
-            store::events::action_facets(&txn, self.tenant_id, self.retained_since).await?;
-        let actors = store::events::actor_facets(&txn, self.tenant_id, self.retained_since).await?;
-        txn.commit().await?;
-        Ok(Facets { actions, actors })
+        let (tenant_id, retained_since) = (self.tenant_id, self.retained_since);
+        self.reads
+            .read(|db| async move {
+                let txn = read_scope::begin_read(&db, tenant_id).await?;
+                let actions = store::events::action_facets(&txn, tenant_id, retained_since).await?;
+                let actors = store::events::actor_facets(&txn, tenant_id, retained_since).await?;
+                txn.commit().await?;
+                Ok(Facets { actions, actors })
+            })
+            .await
     }
 
     /// The tenant row (`None`: deleted since the credential was verified).
     pub(crate) async fn tenant(&self) -> ApiResult<Option<tenants::Model>> {
-        let txn = read_scope::begin_read(self.db, self.tenant_id).await?;
+        let txn = read_scope::begin_read(self.reads.primary(), self.tenant_id).await?;
         let row = store::tenants::find_by_id(&txn, self.tenant_id).await?;
         txn.commit().await?;
         Ok(row)
@@ -88,7 +107,7 @@ impl<'a> TenantReads<'a> {
 
     /// The tenant's API keys, oldest first.
     pub(crate) async fn api_keys(&self) -> ApiResult<Vec<api_keys::Model>> {
-        let txn = read_scope::begin_read(self.db, self.tenant_id).await?;
+        let txn = read_scope::begin_read(self.reads.primary(), self.tenant_id).await?;
         let rows = store::api_keys::list(&txn, self.tenant_id).await?;
         txn.commit().await?;
         Ok(rows)

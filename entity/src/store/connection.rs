@@ -4,7 +4,8 @@
 //! SQLite is the embedded default. It gets WAL journaling (readers never block the
 //! writer), `synchronous=FULL` (an acknowledged event survives a power cut), a busy
 //! timeout (concurrent writers queue instead of failing) and foreign keys on.
-//! PostgreSQL connections may get a `statement_timeout`.
+//! PostgreSQL connections may get a `statement_timeout`; a hot standby's pool
+//! ([`connect_standby`]) is lazy and read-only.
 
 use std::time::Duration;
 
@@ -21,6 +22,52 @@ pub async fn connect_with(
     acquire_timeout: Duration,
     statement_timeout: Option<Duration>,
 ) -> Result<DatabaseConnection, DbErr> {
+    let options = pool_options(
+        database_url,
+        max_connections,
+        acquire_timeout,
+        postgres_settings(statement_timeout),
+    );
+    Database::connect(options).await
+}
+
+/// A pool on a PostgreSQL hot standby, for reads only. It connects lazily, so
+/// a standby that is down at start delays nothing (its health is checked in
+/// the background), and every transaction on it is read-only
+/// (`default_transaction_read_only`): a hot standby refuses writes anyway, and
+/// so does a promoted one reached through this pool.
+pub async fn connect_standby(
+    database_url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+    statement_timeout: Option<Duration>,
+) -> Result<DatabaseConnection, DbErr> {
+    let mut settings = postgres_settings(statement_timeout);
+    settings.push(("default_transaction_read_only", "on".to_owned()));
+    let mut options = pool_options(database_url, max_connections, acquire_timeout, settings);
+    options.connect_lazy(true);
+    Database::connect(options).await
+}
+
+/// The session settings of a PostgreSQL connection.
+fn postgres_settings(statement_timeout: Option<Duration>) -> Vec<(&'static str, String)> {
+    statement_timeout
+        .map(|timeout| {
+            (
+                "statement_timeout",
+                format!("{}ms", timeout.as_millis().max(1)),
+            )
+        })
+        .into_iter()
+        .collect()
+}
+
+fn pool_options(
+    database_url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+    postgres_settings: Vec<(&'static str, String)>,
+) -> ConnectOptions {
     let mut options = ConnectOptions::new(database_url.to_owned());
     options
         .max_connections(max_connections)
@@ -42,13 +89,16 @@ pub async fn connect_with(
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
         });
-    if let Some(timeout) = statement_timeout {
-        let value = format!("{}ms", timeout.as_millis().max(1));
+    if !postgres_settings.is_empty() {
         options.map_sqlx_postgres_opts(move |options| {
-            options.options([("statement_timeout", value.as_str())])
+            options.options(
+                postgres_settings
+                    .iter()
+                    .map(|(name, value)| (*name, value.as_str())),
+            )
         });
     }
-    Database::connect(options).await
+    options
 }
 
 /// Hides the password of a `scheme://user:password@host/db` URL.

@@ -24,6 +24,7 @@ pub mod events;
 pub mod instance;
 pub mod read_scope;
 pub mod registry;
+pub mod replication;
 mod response_budget;
 pub mod retention_leases;
 pub mod role_check;

@@ -133,6 +133,47 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// `pg_ctl -D <datadir> <args>` as the cluster's owner.
+    pub(super) fn pg_ctl_command(&self, args: &[&str]) -> Command {
+        let mut command = self.command(self.bindir.join("pg_ctl"));
+        command.arg("-D").arg(&self.datadir).args(args);
+        command
+    }
+
+    /// Runs `pg_ctl <args>`, panicking with the server log if it fails. Blocking.
+    pub(super) fn pg_ctl(&self, args: &[&str]) {
+        if let Err(message) = run(&mut self.pg_ctl_command(args)) {
+            panic!(
+                "pg_ctl {args:?} failed: {message}\nserver log:\n{}",
+                self.log()
+            );
+        }
+    }
+
+    /// The server log of a cluster started with `-l <datadir>/server.log`.
+    pub(super) fn log(&self) -> String {
+        std::fs::read_to_string(self.datadir.join("server.log")).unwrap_or_default()
+    }
+
+    /// Creates the test roles and `database` (owned by [`super::OWNER_ROLE`])
+    /// on this cluster's server at `port`. Blocking.
+    pub(super) fn create_roles_and_database(&self, port: u16, database: &str) {
+        let mut command = self.command(self.bindir.join("psql"));
+        command
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres"])
+            .args(["-p", &port.to_string(), "-v", "ON_ERROR_STOP=1", "-q"])
+            .args(["-c", super::CREATE_ROLES])
+            .args([
+                "-c",
+                &format!("CREATE DATABASE {database} OWNER {}", super::OWNER_ROLE),
+            ]);
+        if let Err(message) = run(&mut command) {
+            panic!("cannot create the test roles and database on port {port}: {message}");
+        }
+    }
+}
+
 /// The directory of `initdb`/`postgres`, or a panic telling how to install them.
 pub(super) fn find_bindir() -> PathBuf {
     let from_pg_config = Command::new("pg_config")
@@ -179,11 +220,25 @@ pub(super) fn run(command: &mut Command) -> Result<(), String> {
     let output = command
         .output()
         .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    outcome(&format!("{command:?}"), &output)
+}
+
+/// [`run`] without blocking the async runtime.
+pub(super) async fn run_async(command: Command) -> Result<(), String> {
+    let shown = format!("{command:?}");
+    let output = tokio::process::Command::from(command)
+        .output()
+        .await
+        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    outcome(&shown, &output)
+}
+
+fn outcome(command: &str, output: &std::process::Output) -> Result<(), String> {
     if output.status.success() {
         return Ok(());
     }
     Err(format!(
-        "{command:?} exited with {}\n{}{}",
+        "{command} exited with {}\n{}{}",
         output.status,
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)

@@ -16,9 +16,9 @@
 //! process); when the [`DedicatedCluster`] is dropped, or the test process
 //! exits however it exits, it stops the server and deletes the directory.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
-use super::cluster::{Cluster, find_bindir, free_port, quote, run};
+use super::cluster::{Cluster, find_bindir, free_port, quote};
 
 /// The database the tests use on a dedicated cluster.
 const DATABASE: &str = "auditlog";
@@ -55,7 +55,9 @@ impl DedicatedCluster {
             _supervisor: supervisor,
         };
         dedicated.start_server();
-        dedicated.create_roles_and_database();
+        dedicated
+            .cluster
+            .create_roles_and_database(dedicated.port, DATABASE);
         dedicated
     }
 
@@ -74,25 +76,10 @@ impl DedicatedCluster {
         format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", self.port)
     }
 
-    fn create_roles_and_database(&self) {
-        let mut command = self.cluster.command(self.cluster.bindir.join("psql"));
-        command
-            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres"])
-            .args(["-p", &self.port.to_string(), "-v", "ON_ERROR_STOP=1", "-q"])
-            .args(["-c", super::CREATE_ROLES])
-            .args([
-                "-c",
-                &format!("CREATE DATABASE {DATABASE} OWNER {}", super::OWNER_ROLE),
-            ]);
-        if let Err(message) = run(&mut command) {
-            panic!("cannot create the dedicated cluster's roles and database: {message}");
-        }
-    }
-
     /// `pg_ctl stop -m immediate`: the server quits without a checkpoint.
     /// Blocking.
     pub fn stop_immediate(&self) {
-        self.pg_ctl(&["stop", "-m", "immediate", "-w"]);
+        self.cluster.pg_ctl(&["stop", "-m", "immediate", "-w"]);
     }
 
     /// Starts the server again on the same port and data directory, waiting
@@ -106,16 +93,7 @@ impl DedicatedCluster {
             quote(&data)
         );
         let log = format!("{data}/server.log");
-        self.pg_ctl(&["start", "-w", "-t", "60", "-l", &log, "-o", &options]);
-    }
-
-    fn pg_ctl(&self, args: &[&str]) {
-        let mut command: Command = self.cluster.command(self.cluster.bindir.join("pg_ctl"));
-        command.arg("-D").arg(&self.cluster.datadir).args(args);
-        if let Err(message) = run(&mut command) {
-            let log = std::fs::read_to_string(self.cluster.datadir.join("server.log"))
-                .unwrap_or_default();
-            panic!("pg_ctl {args:?} failed: {message}\nserver log:\n{log}");
-        }
+        self.cluster
+            .pg_ctl(&["start", "-w", "-t", "60", "-l", &log, "-o", &options]);
     }
 }

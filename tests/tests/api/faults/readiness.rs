@@ -37,6 +37,8 @@ async fn readiness_waits_for_migrations(backend: Backend) {
     let (status, body) = get(&client, "/readyz").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "ready", "{body}");
+    // Without AUDITLOG_READ_DATABASE_URL there is no standby to report.
+    assert_eq!(body["standby"]["state"], "off", "{body}");
 }
 
 auditlog_tests::backend_tests!(readiness_waits_for_migrations);
