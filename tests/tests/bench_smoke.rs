@@ -31,7 +31,7 @@ fn the_benchmark_runs_at_tiny_sizes_and_prints_its_tables() {
         "| embedded |",
         "## Reads at scale",
         "| search, rare term",
-        "| facets, filter actions |",
+        "| facets, no filter |",
         "| reads at scale (SQLite) |",
         "| scenario | goal | measured | status |",
     ] {

@@ -106,7 +106,7 @@ impl ReadEvent {
             target_type,
             target,
             target_name,
-            outcome: if (r >> 52) % 20 == 0 {
+            outcome: if (r >> 52).is_multiple_of(20) {
                 "failure"
             } else {
                 "success"
@@ -149,9 +149,9 @@ impl ReadEvent {
         format!("user-{}", self.actor)
     }
 
-    /// The same event as SQLite `INSERT` values (text columns in COLUMNS order
-    /// after the tenant, id and sequence).
-    pub(crate) fn sqlite_values(&self) -> [String; 12] {
+    /// The same event as SQLite `INSERT` values (the text columns in COLUMNS
+    /// order after the tenant, id and sequence; `None` for NULL).
+    pub(crate) fn sqlite_values(&self) -> [Option<String>; 13] {
         [
             self.action.clone(),
             self.actor_type.to_owned(),
@@ -164,12 +164,15 @@ impl ReadEvent {
             self.outcome.to_owned(),
             self.ip.clone(),
             "Mozilla/5.0 (X11; Linux x86_64) bench/1.0".to_owned(),
+            // request_id
+            String::new(),
             format!(
                 "{{\"title\":\"{}\",\"locale\":\"en-GB\",\"version\":{}}}",
                 self.target_name,
                 self.target % 97
             ),
         ]
+        .map(|value| (!value.is_empty()).then_some(value))
     }
 }
 
