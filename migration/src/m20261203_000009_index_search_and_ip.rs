@@ -21,7 +21,11 @@
 //! - SQLite: an FTS5 table `audit_events_search` with the `trigram` tokenizer
 //!   (case-insensitive), external content over `audit_events` by rowid, kept
 //!   in step by triggers (insert, delete by the purge, and update, which no
-//!   code path does) and filled from the existing rows here.
+//!   code path does) and filled from the existing rows here. SQLite documents
+//!   that `VACUUM` may renumber the rowids of a table without an `INTEGER
+//!   PRIMARY KEY` (3.40 and 3.51 keep them); after a `VACUUM`,
+//!   `INSERT INTO audit_events_search(audit_events_search) VALUES ('rebuild')`
+//!   makes sure the index is in step.
 //!
 //! `down` drops all of it (the extensions stay: other objects may use them).
 
