@@ -98,13 +98,7 @@ pub fn page_statement(
 ) -> Statement {
     match (scan, filter.search.as_deref()) {
         (PageScan::Window { rows }, Some(_)) => {
-            let window = ordered(
-                keyset(page)
-                    .filter(filter.condition_without_search(backend, tenant_id))
-                    .limit(rows),
-                page.direction,
-            )
-            .into_query();
+            let window = window(keyset(page), backend, tenant_id, filter, page, rows);
             let mut outer = Query::select();
             outer
                 .column(Asterisk)
@@ -142,16 +136,11 @@ pub fn window_end_statement(
     page: &Page,
     rows: u64,
 ) -> Statement {
-    let window = ordered(
-        keyset(page)
-            .select_only()
-            .column(Column::OccurredAt)
-            .column(Column::Id)
-            .filter(filter.condition_without_search(backend, tenant_id))
-            .limit(rows),
-        page.direction,
-    )
-    .into_query();
+    let keys = keyset(page)
+        .select_only()
+        .column(Column::OccurredAt)
+        .column(Column::Id);
+    let window = window(keys, backend, tenant_id, filter, page, rows);
     let mut outer = Query::select();
     outer
         .column(Column::OccurredAt)
@@ -168,6 +157,22 @@ pub fn window_end_statement(
         outer.order_by(column, reversed);
     }
     backend.build(&outer)
+}
+
+/// The first `rows` events (columns as `query` selects them) that `filter`
+/// without `search` selects in page order.
+fn window(
+    query: Select<audit_events::Entity>,
+    backend: DbBackend,
+    tenant_id: Uuid,
+    filter: &EventFilter,
+    page: &Page,
+    rows: u64,
+) -> sea_orm::sea_query::SelectStatement {
+    let query = query
+        .filter(filter.condition_without_search(backend, tenant_id))
+        .limit(rows);
+    ordered(query, page.direction).into_query()
 }
 
 const WINDOW: &str = "search_window";
