@@ -30,6 +30,10 @@ mod m20261126_000005_add_retention_policy;
 mod m20261126_000006_create_user_sessions;
 mod m20261126_000007_row_level_security;
 mod m20261202_000008_append_only_events;
+mod m20261203_000009_index_search_and_ip;
+
+/// The text the PostgreSQL search index holds per event (tests `EXPLAIN` it).
+pub use m20261203_000009_index_search_and_ip::SEARCH_TEXT;
 
 pub struct Migrator;
 
@@ -45,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_create_user_sessions::Migration),
             Box::new(m20261126_000007_row_level_security::Migration),
             Box::new(m20261202_000008_append_only_events::Migration),
+            Box::new(m20261203_000009_index_search_and_ip::Migration),
         ]
     }
 }

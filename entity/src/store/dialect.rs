@@ -2,9 +2,11 @@
 //!
 //! IP addresses are `inet` on PostgreSQL: values must be cast on the way in and
 //! for comparisons. On SQLite they are canonical text (see `domain::IpAddress`).
+//! `search` folds case and reaches its index differently on each backend.
 
-use sea_orm::DbBackend;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoColumnRef};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, IntoColumnRef};
+use sea_orm::{DbBackend, Value};
+use uuid::Uuid;
 
 use crate::domain::IpAddress;
 
@@ -21,4 +23,82 @@ pub fn ip_value(backend: DbBackend, ip: Option<&IpAddress>) -> Expr {
 /// `column = ip`, comparing addresses rather than spellings.
 pub fn ip_equals(backend: DbBackend, column: impl IntoColumnRef, ip: &IpAddress) -> Expr {
     Expr::col(column).eq(ip_value(backend, Some(ip)))
+}
+
+/// `column` folded for `search` (ASCII letters only, as
+/// [`fold_case`](crate::store::events::fold_case)): on PostgreSQL `lower()`
+/// under `COLLATE "C"`, whatever the database's locale; SQLite's `lower()`
+/// folds only ASCII (no ICU).
+pub fn fold_case(backend: DbBackend, column: impl IntoColumnRef) -> Expr {
+    match backend {
+        DbBackend::Postgres => Expr::cust_with_expr("lower($1 COLLATE \"C\")", Expr::col(column)),
+        _ => Func::lower(Expr::col(column)).into(),
+    }
+}
+
+/// Whether the search index can serve `term`. SQLite's trigram tokenizer
+/// indexes every character, so any term of 3 or more; PostgreSQL's `pg_trgm`
+/// takes trigrams from words (runs of letters and digits) only, so a term
+/// needs 3 of them in a row.
+pub fn search_uses_index(backend: DbBackend, term: &str) -> bool {
+    match backend {
+        DbBackend::Postgres => {
+            let mut run = 0;
+            term.chars().any(|c| {
+                run = if c.is_alphanumeric() { run + 1 } else { 0 };
+                run >= 3
+            })
+        }
+        _ => term.chars().count() >= 3,
+    }
+}
+
+/// Only events that the search index lists as candidates for `term` (a
+/// superset: the page still checks every column). PostgreSQL reads its
+/// trigram index through the owner's `auditlog_search_event_ids`, as
+/// row-level security keeps a `LIKE` of the service's own query from using it
+/// (migration `m20261203_000009_index_search_and_ip`); SQLite matches its FTS5
+/// table with the term as one quoted phrase, so nothing in it is an operator.
+pub fn search_candidates(backend: DbBackend, tenant_id: Uuid, term: &str) -> Expr {
+    match backend {
+        DbBackend::Postgres => Expr::cust_with_values(
+            "\"audit_events\".\"id\" IN (SELECT auditlog_search_event_ids($1, $2))",
+            [
+                Value::from(tenant_id),
+                Value::from(crate::store::events::like_pattern(term)),
+            ],
+        ),
+        _ => Expr::cust_with_values(
+            "\"audit_events\".\"rowid\" IN (SELECT \"rowid\" FROM \"audit_events_search\" \
+             WHERE \"audit_events_search\" MATCH ?)",
+            [fts_phrase(term)],
+        ),
+    }
+}
+
+/// `term` as one FTS5 string: in double quotes, each `"` doubled. Inside a
+/// string FTS5 knows no operators (`OR`, `*`, `^`, `NEAR`, column filters).
+fn fts_phrase(term: &str) -> String {
+    format!("\"{}\"", term.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts_phrases_are_quoted_literals() {
+        assert_eq!(fts_phrase(r#""a" OR b*"#), r#""""a"" OR b*""#);
+        assert_eq!(fts_phrase("plain"), "\"plain\"");
+    }
+
+    #[test]
+    fn which_terms_the_index_serves() {
+        assert!(search_uses_index(DbBackend::Sqlite, "a.b"));
+        assert!(!search_uses_index(DbBackend::Sqlite, "ab"));
+        assert!(search_uses_index(DbBackend::Postgres, "x-abc"));
+        assert!(search_uses_index(DbBackend::Postgres, "Zoë"));
+        assert!(!search_uses_index(DbBackend::Postgres, "a.b.c"));
+        assert!(!search_uses_index(DbBackend::Postgres, "@@@"));
+    }
 }

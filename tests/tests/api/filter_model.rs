@@ -58,9 +58,10 @@ fn same_ip(wanted: &str, actual: &Value) -> bool {
         .is_some_and(|actual| Some(actual) == parse(wanted))
 }
 
-/// Case-insensitive substring over action, actor name and email, and target name.
+/// Substring over action, actor name and email, and target name, ignoring
+/// the case of ASCII letters only (`É` and `é` differ).
 fn search_hits(needle: &str, event: &Value) -> bool {
-    let needle = needle.to_lowercase();
+    let needle = needle.to_ascii_lowercase();
     [
         &event["action"],
         &event["actor"]["name"],
@@ -68,5 +69,5 @@ fn search_hits(needle: &str, event: &Value) -> bool {
         &event["target"]["name"],
     ]
     .into_iter()
-    .any(|haystack| text(haystack).to_lowercase().contains(&needle))
+    .any(|haystack| text(haystack).to_ascii_lowercase().contains(&needle))
 }

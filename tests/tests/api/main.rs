@@ -29,6 +29,7 @@ mod oidc;
 mod pagination;
 mod persisted_queries;
 mod query_filters;
+mod read_indexes;
 mod read_replica;
 mod record;
 mod request_ids;

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::audit_events::Column;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, DbBackend};
 use uuid::Uuid;
 
@@ -28,7 +28,8 @@ pub struct EventFilter {
     /// Exclusive.
     pub occurred_before: Option<DateTime<Utc>>,
     pub ip_address: Option<IpAddress>,
-    /// Case-insensitive substring of action, actor name or email, target name.
+    /// Substring of action, actor name or email, or target name, ignoring the
+    /// case of ASCII letters only (see [`fold_case`]).
     pub search: Option<String>,
     /// The retention cutoff: only events with `occurred_at >= retained_since`
     /// (`None`: no cutoff, e.g. on legal hold).
@@ -38,6 +39,28 @@ pub struct EventFilter {
 impl EventFilter {
     /// The tenant scope plus every filter field, as one condition.
     pub fn condition(&self, backend: DbBackend, tenant_id: Uuid) -> Condition {
+        let all = self.condition_without_search(backend, tenant_id);
+        match &self.search {
+            Some(search) => all.add(search_condition(backend, search)),
+            None => all,
+        }
+    }
+
+    /// `search` alone (everything matches without it).
+    pub(crate) fn search_condition(&self, backend: DbBackend) -> Condition {
+        match &self.search {
+            Some(search) => search_condition(backend, search),
+            None => Condition::all(),
+        }
+    }
+
+    /// [`EventFilter::condition`] but for `search`: what a search page scans
+    /// in order before it checks the term (`store::events::search`).
+    pub(crate) fn condition_without_search(
+        &self,
+        backend: DbBackend,
+        tenant_id: Uuid,
+    ) -> Condition {
         let mut all = Condition::all().add(Column::TenantId.eq(tenant_id));
         if let Some(actions) = &self.actions {
             all = all.add(Column::Action.is_in(actions.clone()));
@@ -68,9 +91,6 @@ impl EventFilter {
         }
         if let Some(ip) = &self.ip_address {
             all = all.add(dialect::ip_equals(backend, Column::IpAddress, ip));
-        }
-        if let Some(search) = &self.search {
-            all = all.add(search_condition(search));
         }
         if let Some(since) = self.retained_since {
             all = all.add(Column::OccurredAt.gte(since));
@@ -125,7 +145,7 @@ impl EventFilter {
                     == Some(ip)
             })
             && self.search.as_ref().is_none_or(|search| {
-                let needle = search.to_lowercase();
+                let needle = fold_case(search);
                 [
                     Some(&event.action),
                     event.actor_name.as_ref(),
@@ -134,7 +154,7 @@ impl EventFilter {
                 ]
                 .into_iter()
                 .flatten()
-                .any(|haystack| haystack.to_lowercase().contains(&needle))
+                .any(|haystack| fold_case(haystack).contains(&needle))
             })
     }
 }
@@ -164,10 +184,27 @@ fn ascii_successor(prefix: &str) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-fn search_condition(search: &str) -> Condition {
-    let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+/// How `search` folds case: ASCII letters only, so `É` and `é` stay apart.
+/// It is the one folding all three evaluations share exactly: SQLite's
+/// `lower()` and `LIKE`, PostgreSQL's `lower()` under `COLLATE "C"` (chosen so
+/// that the database's locale does not matter) and this crate's
+/// [`EventFilter::matches`]; Unicode lowercasing differs between them (and
+/// between PostgreSQL locales), so it would not give one answer.
+pub fn fold_case(text: &str) -> String {
+    text.to_ascii_lowercase()
+}
+
+/// The `LIKE` pattern (escape character `\`) of a search term: its folded
+/// text as a literal substring.
+pub(crate) fn like_pattern(search: &str) -> String {
+    format!("%{}%", escape_like(&fold_case(search)))
+}
+
+/// `search` as SQL: each column folded like [`fold_case`], then matched.
+fn search_condition(backend: DbBackend, search: &str) -> Condition {
+    let pattern = like_pattern(search);
     let contains = |column: Column| {
-        Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern.clone()).escape('\\'))
+        dialect::fold_case(backend, column).like(LikeExpr::new(pattern.clone()).escape('\\'))
     };
     Condition::any()
         .add(contains(Column::Action))
@@ -201,5 +238,48 @@ mod tests {
     #[test]
     fn like_metacharacters_are_escaped() {
         assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+    }
+
+    #[test]
+    fn search_folds_ascii_letters_only() {
+        assert_eq!(like_pattern("AbÉ%"), "%abÉ\\%%");
+        let event = entity::audit_events::Model {
+            actor_name: Some("ÉMILE Zoë".into()),
+            ..blank_event()
+        };
+        let search = |term: &str| EventFilter {
+            search: Some(term.into()),
+            ..EventFilter::default()
+        };
+        assert!(search("Émile").matches(&event));
+        assert!(search("zoë").matches(&event));
+        assert!(!search("émile").matches(&event));
+        assert!(!search("ZOË").matches(&event));
+    }
+
+    fn blank_event() -> entity::audit_events::Model {
+        let at = chrono::DateTime::<Utc>::UNIX_EPOCH;
+        entity::audit_events::Model {
+            tenant_id: Uuid::nil(),
+            id: Uuid::nil(),
+            sequence: 1,
+            action: "user.login".into(),
+            actor_type: "user".into(),
+            actor_id: "u1".into(),
+            actor_name: None,
+            actor_email: None,
+            target_type: None,
+            target_id: None,
+            target_name: None,
+            outcome: "success".into(),
+            ip_address: None,
+            user_agent: None,
+            request_id: None,
+            payload: None,
+            occurred_at: at,
+            received_at: at,
+            idempotency_key: None,
+            request_hash: None,
+        }
     }
 }

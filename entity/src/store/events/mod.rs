@@ -10,15 +10,18 @@ mod filter;
 pub mod notify;
 mod purge;
 mod read;
+mod search;
 
 pub use append::append;
 pub use by_sequence::{after_sequence, committed_sequence};
 pub use facets::{
     ActorFacet, MAX_FACET_VALUES, ValueFacet, action_facets, actor_facets, facet_statements,
 };
-pub use filter::EventFilter;
+pub(crate) use filter::like_pattern;
+pub use filter::{EventFilter, fold_case};
 pub use purge::{delete_expired_batch, has_expired};
 pub use read::{
-    Columns, Page, PageDirection, Position, find_by_id, json_size, page, page_statement,
-    stored_size,
+    Columns, Page, PageDirection, PageScan, Position, find_by_id, json_size, page, page_statement,
+    stored_size, window_end, window_end_statement,
 };
+pub use search::{INDEX_AFTER, SHORT_TERM_SCAN};

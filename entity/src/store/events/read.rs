@@ -6,16 +6,15 @@
 use chrono::{DateTime, Utc};
 use entity::audit_events::{self, Column};
 use futures::TryStreamExt;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, Iterable, QueryFilter,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, Iterable, Order, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, Select, Statement, StreamTrait,
 };
 use uuid::Uuid;
 
 use super::EventFilter;
-use crate::store::ResponseBudget;
-use crate::store::StoreError;
+use crate::store::{ResponseBudget, StoreError, dialect};
 
 /// A place in the newest-first order of a tenant's log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,11 +78,25 @@ impl Columns {
     }
 }
 
+/// How a page's statement finds its rows ([`page_statement`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageScan {
+    /// Walk the best index for the filter in page order, checking everything
+    /// (`search` included) on the way, and stop after the page.
+    Ordered,
+    /// Take at most the first `rows` events that the filter without `search`
+    /// selects in page order, then keep those matching `search`.
+    Window { rows: u64 },
+    /// Only the search index's candidates for `search`, then every check.
+    Indexed,
+}
+
 /// Events of the page in the order walked (newest first for `Older`).
 ///
 /// Rows are streamed and each is charged to `budget` (its stored size) as it
 /// arrives, so a page that does not fit stops at the first row over it rather
-/// than after all of them were loaded.
+/// than after all of them were loaded. A `search` page is planned by
+/// [`super::search::page`].
 pub async fn page(
     db: &(impl ConnectionTrait + StreamTrait),
     tenant_id: Uuid,
@@ -91,62 +104,142 @@ pub async fn page(
     page: &Page,
     budget: &ResponseBudget,
 ) -> Result<Vec<audit_events::Model>, StoreError> {
-    let backend = ConnectionTrait::get_database_backend(db);
-    let query = page_query(backend, tenant_id, filter, page);
-    let mut rows = Vec::new();
-    let mut stream = query.stream(db).await?;
-    while let Some(row) = stream.try_next().await? {
-        budget.charge(stored_size(&row))?;
-        rows.push(row);
+    match filter.search.as_deref() {
+        Some(term) => super::search::page(db, tenant_id, filter, page, budget, term).await,
+        None => {
+            let backend = ConnectionTrait::get_database_backend(db);
+            let statement = page_statement(backend, tenant_id, filter, page, PageScan::Ordered);
+            fetch(db, statement, budget).await
+        }
     }
-    Ok(rows)
 }
 
-/// The statement [`page`] runs, for `EXPLAIN` and for raw-SQL baselines.
+/// The statement of one page read, exactly as [`page`] runs it (tests
+/// `EXPLAIN` it).
 pub fn page_statement(
     backend: DbBackend,
     tenant_id: Uuid,
     filter: &EventFilter,
     page: &Page,
+    scan: PageScan,
 ) -> Statement {
-    page_query(backend, tenant_id, filter, page).build(backend)
+    match (scan, filter.search.as_deref()) {
+        (PageScan::Window { rows }, Some(_)) => {
+            let window = window(keyset(page), backend, tenant_id, filter, page, rows);
+            let mut outer = Query::select();
+            outer
+                .column(Asterisk)
+                .from_subquery(window, audit_events::Entity)
+                .cond_where(filter.search_condition(backend))
+                .limit(page.limit);
+            for (column, order) in order_by(page.direction) {
+                outer.order_by((audit_events::Entity, column), order);
+            }
+            backend.build(&outer)
+        }
+        (PageScan::Indexed, Some(term)) => {
+            let query = keyset(page)
+                .filter(filter.condition(backend, tenant_id))
+                .filter(dialect::search_candidates(backend, tenant_id, term))
+                .limit(page.limit);
+            ordered(query, page.direction).build(backend)
+        }
+        _ => {
+            let query = keyset(page)
+                .filter(filter.condition(backend, tenant_id))
+                .limit(page.limit);
+            ordered(query, page.direction).build(backend)
+        }
+    }
 }
 
-fn page_query(
+/// The position of the `rows`-th event that `filter` without `search`
+/// selects in page order, if there are that many: where a
+/// [`PageScan::Window`] of `rows` ended, or `None` when it saw them all.
+pub fn window_end_statement(
     backend: DbBackend,
     tenant_id: Uuid,
     filter: &EventFilter,
     page: &Page,
-) -> Select<audit_events::Entity> {
-    let mut query = select_columns(page.columns)
-        .filter(filter.condition(backend, tenant_id))
-        .limit(page.limit);
-    let key = || Expr::tuple([Expr::col(Column::OccurredAt), Expr::col(Column::Id)]);
-    let at = |p: Position| Expr::tuple([Expr::val(p.occurred_at), Expr::val(p.id)]);
-    match page.direction {
-        PageDirection::Older => {
-            if let Some(start) = page.start {
-                query = query.filter(key().lt(at(start)));
-            }
-            if let Some(stop) = page.stop {
-                query = query.filter(key().gt(at(stop)));
-            }
-            query
-                .order_by_desc(Column::OccurredAt)
-                .order_by_desc(Column::Id)
-        }
-        PageDirection::Newer => {
-            if let Some(start) = page.start {
-                query = query.filter(key().gt(at(start)));
-            }
-            if let Some(stop) = page.stop {
-                query = query.filter(key().lt(at(stop)));
-            }
-            query
-                .order_by_asc(Column::OccurredAt)
-                .order_by_asc(Column::Id)
-        }
+    rows: u64,
+) -> Statement {
+    let keys = keyset(page)
+        .select_only()
+        .column(Column::OccurredAt)
+        .column(Column::Id);
+    let window = window(keys, backend, tenant_id, filter, page, rows);
+    let mut outer = Query::select();
+    outer
+        .column(Column::OccurredAt)
+        .column(Column::Id)
+        .expr_as(Expr::cust("count(*) OVER ()"), WINDOW_ROWS)
+        .from_subquery(window, WINDOW)
+        .limit(1);
+    // The window's last row in page order is the first in the opposite one.
+    for (column, order) in order_by(page.direction) {
+        let reversed = match order {
+            Order::Desc => Order::Asc,
+            _ => Order::Desc,
+        };
+        outer.order_by(column, reversed);
     }
+    backend.build(&outer)
+}
+
+/// The first `rows` events (columns as `query` selects them) that `filter`
+/// without `search` selects in page order.
+fn window(
+    query: Select<audit_events::Entity>,
+    backend: DbBackend,
+    tenant_id: Uuid,
+    filter: &EventFilter,
+    page: &Page,
+    rows: u64,
+) -> sea_orm::sea_query::SelectStatement {
+    let query = query
+        .filter(filter.condition_without_search(backend, tenant_id))
+        .limit(rows);
+    ordered(query, page.direction).into_query()
+}
+
+const WINDOW: &str = "search_window";
+const WINDOW_ROWS: &str = "window_rows";
+
+/// Runs [`window_end_statement`]; `Some` only for a full window.
+pub async fn window_end(
+    db: &impl ConnectionTrait,
+    statement: Statement,
+    rows: u64,
+) -> Result<Option<Position>, StoreError> {
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Ok(None);
+    };
+    let seen: i64 = row.try_get("", WINDOW_ROWS)?;
+    if u64::try_from(seen).unwrap_or(0) < rows {
+        return Ok(None);
+    }
+    Ok(Some(Position {
+        occurred_at: row.try_get("", Column::OccurredAt.as_str())?,
+        id: row.try_get("", Column::Id.as_str())?,
+    }))
+}
+
+/// Streams `statement`'s events, charging each to `budget` as it arrives.
+pub(super) async fn fetch(
+    db: &(impl ConnectionTrait + StreamTrait),
+    statement: Statement,
+    budget: &ResponseBudget,
+) -> Result<Vec<audit_events::Model>, StoreError> {
+    let mut rows = Vec::new();
+    let mut stream = audit_events::Entity::find()
+        .from_raw_sql(statement)
+        .stream(db)
+        .await?;
+    while let Some(row) = stream.try_next().await? {
+        budget.charge(stored_size(&row))?;
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 /// Every column of `audit_events`, those `columns` omits as `NULL`.
@@ -162,6 +255,54 @@ fn select_columns(columns: Columns) -> Select<audit_events::Entity> {
         } else {
             query.column(column)
         };
+    }
+    query
+}
+
+/// Every event of the tenant between the page's `start` and `stop`, with the
+/// page's columns.
+fn keyset(page: &Page) -> Select<audit_events::Entity> {
+    let mut query = select_columns(page.columns);
+    let key = || Expr::tuple([Expr::col(Column::OccurredAt), Expr::col(Column::Id)]);
+    let at = |p: Position| Expr::tuple([Expr::val(p.occurred_at), Expr::val(p.id)]);
+    let (after_start, before_stop) = match page.direction {
+        PageDirection::Older => (key_lt as KeyCmp, key_gt as KeyCmp),
+        PageDirection::Newer => (key_gt as KeyCmp, key_lt as KeyCmp),
+    };
+    if let Some(start) = page.start {
+        query = query.filter(after_start(key(), at(start)));
+    }
+    if let Some(stop) = page.stop {
+        query = query.filter(before_stop(key(), at(stop)));
+    }
+    query
+}
+
+type KeyCmp = fn(Expr, Expr) -> Expr;
+
+fn key_lt(key: Expr, at: Expr) -> Expr {
+    key.lt(at)
+}
+
+fn key_gt(key: Expr, at: Expr) -> Expr {
+    key.gt(at)
+}
+
+/// The page's order: newest first for `Older`, oldest first for `Newer`.
+fn order_by(direction: PageDirection) -> [(Column, Order); 2] {
+    let order = match direction {
+        PageDirection::Older => Order::Desc,
+        PageDirection::Newer => Order::Asc,
+    };
+    [(Column::OccurredAt, order.clone()), (Column::Id, order)]
+}
+
+fn ordered(
+    mut query: Select<audit_events::Entity>,
+    direction: PageDirection,
+) -> Select<audit_events::Entity> {
+    for (column, order) in order_by(direction) {
+        query = query.order_by(column, order);
     }
     query
 }
