@@ -30,6 +30,7 @@ mod m20261126_000005_add_retention_policy;
 mod m20261126_000006_create_user_sessions;
 mod m20261126_000007_row_level_security;
 mod m20261202_000008_append_only_events;
+mod m20261203_000010_create_facet_counts;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_create_user_sessions::Migration),
             Box::new(m20261126_000007_row_level_security::Migration),
             Box::new(m20261202_000008_append_only_events::Migration),
+            Box::new(m20261203_000010_create_facet_counts::Migration),
         ]
     }
 }
