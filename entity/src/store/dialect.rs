@@ -22,3 +22,12 @@ pub fn ip_value(backend: DbBackend, ip: Option<&IpAddress>) -> Expr {
 pub fn ip_equals(backend: DbBackend, column: impl IntoColumnRef, ip: &IpAddress) -> Expr {
     Expr::col(column).eq(ip_value(backend, Some(ip)))
 }
+
+/// `column` compared byte by byte: `COLLATE "C"` on PostgreSQL (whatever the
+/// database's locale), as is on SQLite (whose default, `BINARY`, already is).
+pub fn byte_ordered(backend: DbBackend, column: impl IntoColumnRef) -> Expr {
+    match backend {
+        DbBackend::Postgres => Expr::cust_with_expr("$1 COLLATE \"C\"", Expr::col(column)),
+        _ => Expr::col(column),
+    }
+}

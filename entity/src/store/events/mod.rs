@@ -13,7 +13,10 @@ mod read;
 
 pub use append::append;
 pub use by_sequence::{after_sequence, committed_sequence};
-pub use facets::{ActorFacet, MAX_FACET_VALUES, ValueFacet, action_facets, actor_facets};
+pub use facets::{
+    ActorFacet, FILTERED_FACETS_SCAN, FacetCoverage, Facets, MAX_FACET_VALUES, ValueFacet, facets,
+    rollup_statements,
+};
 pub use filter::EventFilter;
 pub use purge::{delete_expired_batch, has_expired};
 pub use read::{Page, PageDirection, Position, find_by_id, json_size, page, stored_size};
