@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::auth::TenantCaller;
 use crate::domain::clock;
 use crate::error::ApiResult;
-use crate::store::events::{ActorFacet, EventFilter, Page, ValueFacet};
+use crate::store::events::{EventFilter, Facets, Page};
 use crate::store::{self, ResponseBudget, tenant_scope};
 
 /// The reads of one caller's tenant.
@@ -22,12 +22,6 @@ pub(crate) struct TenantReads<'a> {
     tenant_id: Uuid,
     /// Events that occurred before this instant have expired (`None`: legal hold).
     retained_since: Option<DateTime<Utc>>,
-}
-
-/// The facets of a tenant's retained log.
-pub(crate) struct Facets {
-    pub(crate) actions: Vec<ValueFacet>,
-    pub(crate) actors: Vec<ActorFacet>,
 }
 
 impl<'a> TenantReads<'a> {
@@ -68,14 +62,14 @@ impl<'a> TenantReads<'a> {
         Ok(row)
     }
 
-    /// Distinct actions and actors of the retained log, with counts.
-    pub(crate) async fn facets(&self) -> ApiResult<Facets> {
+    /// Distinct actions and actors of the retained events matching `filter`,
+    /// with counts (exact without a filter; see `store::events::facets`).
+    pub(crate) async fn facets(&self, mut filter: EventFilter) -> ApiResult<Facets> {
+        filter.retained_since = self.retained_since;
         let txn = tenant_scope::begin(self.db, self.tenant_id).await?;
-        let actions =
-            store::events::action_facets(&txn, self.tenant_id, self.retained_since).await?;
-        let actors = store::events::actor_facets(&txn, self.tenant_id, self.retained_since).await?;
+        let facets = store::events::facets(&txn, self.tenant_id, &filter).await?;
         txn.commit().await?;
-        Ok(Facets { actions, actors })
+        Ok(facets)
     }
 
     /// The tenant row (`None`: deleted since the credential was verified).
