@@ -9,8 +9,8 @@
 
 use chrono::{DateTime, Utc};
 use entity::audit_events::{self, Column};
-use sea_orm::ConnectionTrait;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, WindowStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement, WindowStatement};
+use sea_orm::{ConnectionTrait, DbBackend};
 use uuid::Uuid;
 
 use super::{FacetCoverage, Facets, Tally};
@@ -23,7 +23,46 @@ pub(super) async fn facets(
     filter: &EventFilter,
     bound: u64,
 ) -> Result<Facets, StoreError> {
-    let backend = db.get_database_backend();
+    let grouped = grouped_query(db.get_database_backend(), tenant_id, filter, bound);
+    let mut actions = Tally::default();
+    let mut actors = Tally::default();
+    let mut coverage = FacetCoverage {
+        exact: true,
+        counted: 0,
+        oldest: None,
+    };
+    for row in db.query_all(&grouped).await? {
+        if row.try_get_by_index::<bool>(5)? {
+            coverage.exact = false;
+            continue;
+        }
+        let action: String = row.try_get_by_index(0)?;
+        let count: i64 = row.try_get_by_index(3)?;
+        let oldest: DateTime<Utc> = row.try_get_by_index(4)?;
+        actions.add(action, None, count);
+        actors.add(row.try_get_by_index(1)?, row.try_get_by_index(2)?, count);
+        coverage.counted += count;
+        coverage.oldest = Some(
+            coverage
+                .oldest
+                .map_or(oldest, |seen| Ord::min(seen, oldest)),
+        );
+    }
+    Ok(Facets {
+        actions: actions.values(),
+        actors: actors.actors(),
+        coverage,
+    })
+}
+
+/// `SELECT action, actor_id, MAX(name), COUNT(*), MIN(occurred_at), beyond
+/// FROM (the newest bound + 1 matches, numbered) GROUP BY action, actor_id, beyond`.
+fn grouped_query(
+    backend: DbBackend,
+    tenant_id: Uuid,
+    filter: &EventFilter,
+    bound: u64,
+) -> SelectStatement {
     let position = Alias::new("position");
     let beyond = Alias::new("beyond");
     let limit = i64::try_from(bound).unwrap_or(i64::MAX);
@@ -58,7 +97,7 @@ pub(super) async fn facets(
         .expr_as(Expr::col(position).gt(limit), beyond.clone())
         .from_subquery(newest, Alias::new("newest"))
         .to_owned();
-    let grouped = Query::select()
+    Query::select()
         .columns([Column::Action, Column::ActorId])
         .expr(dialect::byte_ordered(backend, Column::ActorName).max())
         .expr(Expr::col(Column::Action).count())
@@ -68,35 +107,5 @@ pub(super) async fn facets(
         .group_by_col(Column::Action)
         .group_by_col(Column::ActorId)
         .group_by_col(beyond)
-        .to_owned();
-
-    let mut actions = Tally::default();
-    let mut actors = Tally::default();
-    let mut coverage = FacetCoverage {
-        exact: true,
-        counted: 0,
-        oldest: None,
-    };
-    for row in db.query_all(&grouped).await? {
-        if row.try_get_by_index::<bool>(5)? {
-            coverage.exact = false;
-            continue;
-        }
-        let action: String = row.try_get_by_index(0)?;
-        let count: i64 = row.try_get_by_index(3)?;
-        let oldest: DateTime<Utc> = row.try_get_by_index(4)?;
-        actions.add(action, None, count);
-        actors.add(row.try_get_by_index(1)?, row.try_get_by_index(2)?, count);
-        coverage.counted += count;
-        coverage.oldest = Some(
-            coverage
-                .oldest
-                .map_or(oldest, |seen| Ord::min(seen, oldest)),
-        );
-    }
-    Ok(Facets {
-        actions: actions.values(),
-        actors: actors.actors(),
-        coverage,
-    })
+        .to_owned()
 }
