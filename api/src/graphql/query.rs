@@ -76,7 +76,7 @@ impl QueryRoot {
 
     /// Distinct actions and actors of the retained events with counts, most
     /// frequent first (at most 200 each; ADMIN, AUDITOR). Without a filter the
-    /// counts are exact; with one they cover the newest 10,000 matching events
+    /// counts are exact; with one they cover the newest 5,000 matching events
     /// at most (see `exact`), and every facet is counted under the whole filter.
     async fn audit_event_facets(
         &self,

@@ -284,7 +284,7 @@ pub(crate) struct RecordAuditEventsPayload {
 }
 
 /// What the tenant's retained events contain, to build filter menus: every
-/// retained event without a filter, the newest 10,000 matching ones at most
+/// retained event without a filter, the newest 5,000 matching ones at most
 /// with a filter (`exact` and `countedEvents` say which).
 #[derive(SimpleObject, Clone, Debug)]
 pub(crate) struct AuditEventFacets {
@@ -295,9 +295,9 @@ pub(crate) struct AuditEventFacets {
     #[graphql(complexity = "super::complexity::facet_list(child_complexity)")]
     pub actors: Vec<ActorCount>,
     /// True when every retained event matching the filter was counted: always
-    /// without a filter; with one, when at most 10,000 events match.
+    /// without a filter; with one, when at most 5,000 events match.
     pub exact: bool,
-    /// How many events the counts cover (with a filter, at most 10,000: the
+    /// How many events the counts cover (with a filter, at most 5,000: the
     /// newest matching ones).
     pub counted_events: Count,
     /// When the oldest counted event occurred; null when none was counted.
