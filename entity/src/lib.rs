@@ -22,6 +22,8 @@ pub mod domain;
 pub mod store;
 
 pub mod api_keys;
+pub mod audit_event_facet_days;
+pub mod audit_event_facet_totals;
 pub mod audit_events;
 pub mod instance_settings;
 pub mod retention_leases;
@@ -31,6 +33,8 @@ pub mod user_sessions;
 pub mod prelude {
     //! The entities under their conventional names.
     pub use super::api_keys::Entity as ApiKeys;
+    pub use super::audit_event_facet_days::Entity as AuditEventFacetDays;
+    pub use super::audit_event_facet_totals::Entity as AuditEventFacetTotals;
     pub use super::audit_events::Entity as AuditEvents;
     pub use super::instance_settings::Entity as InstanceSettings;
     pub use super::retention_leases::Entity as RetentionLeases;

@@ -32,6 +32,7 @@ fn the_benchmark_runs_at_tiny_sizes_and_prints_its_tables() {
         "## Reads at scale",
         "| search, rare term",
         "| facets, no filter |",
+        "| facets, filter actions |",
         "| reads at scale (SQLite) |",
         "| scenario | goal | measured | status |",
     ] {

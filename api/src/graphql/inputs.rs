@@ -15,7 +15,8 @@ use crate::store::events::EventFilter;
 /// Most values accepted in one list filter (`actions`, `actorIds`).
 pub(crate) const MAX_FILTER_VALUES: usize = 100;
 
-/// Narrows `auditEvents` (and live subscriptions). All given fields must match.
+/// Narrows `auditEvents`, `auditEventFacets` and live subscriptions. All
+/// given fields must match.
 #[derive(InputObject, Clone, Debug, Default)]
 pub(crate) struct AuditEventFilter {
     /// Events whose action is exactly any of these (at most 100).

@@ -8,8 +8,7 @@ use uuid::Uuid;
 use super::context::ContextExt;
 use super::inputs::AuditEventFilter;
 use super::pagination::{AuditEventConnection, PageArgs};
-use super::scalars::Count;
-use super::types::{ActorCount, ApiKey, AuditEvent, AuditEventFacets, Tenant, ValueCount};
+use super::types::{ApiKey, AuditEvent, AuditEventFacets, Tenant};
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::service::reads::TenantReads;
@@ -78,31 +77,22 @@ impl QueryRoot {
     }
 
     /// Distinct actions and actors of the retained events with counts, most
-    /// frequent first (at most 200 each; ADMIN, AUDITOR).
-    async fn audit_event_facets(&self, ctx: &Context<'_>) -> Result<AuditEventFacets> {
+    /// frequent first (at most 200 each; ADMIN, AUDITOR). Without a filter the
+    /// counts are exact; with one they cover the newest 5,000 matching events
+    /// at most (see `exact`), and every facet is counted under the whole filter.
+    async fn audit_event_facets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Count only events matching every given field.")] filter: Option<
+            AuditEventFilter,
+        >,
+    ) -> Result<AuditEventFacets> {
         let caller = ctx.principal().tenant(READERS)?;
+        let filter = filter.unwrap_or_default().into_domain()?;
         let facets = TenantReads::of(&ctx.services().reads, caller)
-            .facets()
+            .facets(filter)
             .await?;
-        Ok(AuditEventFacets {
-            actions: facets
-                .actions
-                .into_iter()
-                .map(|f| ValueCount {
-                    value: f.value,
-                    count: Count(f.count),
-                })
-                .collect(),
-            actors: facets
-                .actors
-                .into_iter()
-                .map(|f| ActorCount {
-                    actor_id: f.id,
-                    name: f.name,
-                    count: Count(f.count),
-                })
-                .collect(),
-        })
+        Ok(AuditEventFacets::from_store(facets))
     }
 
     /// The caller's tenant (ADMIN, AUDITOR).

@@ -12,6 +12,7 @@ use crate::domain::clock;
 use crate::domain::secret::display_prefix;
 use crate::domain::{ActorType, IpAddress, Outcome, Plan, RetentionRules, RetentionWindow, Role};
 use crate::error::ApiError;
+use crate::store::events::Facets;
 
 fn corrupt(what: &str, value: &str) -> ApiError {
     ApiError::Internal(anyhow::anyhow!(
@@ -282,7 +283,9 @@ pub(crate) struct RecordAuditEventsPayload {
     pub events: Vec<AuditEvent>,
 }
 
-/// What the tenant's retained events contain, to build filter menus.
+/// What the tenant's retained events contain, to build filter menus: every
+/// retained event without a filter, the newest 5,000 matching ones at most
+/// with a filter (`exact` and `countedEvents` say which).
 #[derive(SimpleObject, Clone, Debug)]
 pub(crate) struct AuditEventFacets {
     /// Distinct actions, most frequent first (at most 200).
@@ -291,6 +294,42 @@ pub(crate) struct AuditEventFacets {
     /// Distinct actor ids, most frequent first (at most 200).
     #[graphql(complexity = "super::complexity::facet_list(child_complexity)")]
     pub actors: Vec<ActorCount>,
+    /// True when every retained event matching the filter was counted: always
+    /// without a filter; with one, when at most 5,000 events match.
+    pub exact: bool,
+    /// How many events the counts cover (with a filter, at most 5,000: the
+    /// newest matching ones).
+    pub counted_events: Count,
+    /// When the oldest counted event occurred; null when none was counted.
+    /// With `exact: false`, older matching events exist and were not counted.
+    pub counted_since: Option<Timestamp>,
+}
+
+impl AuditEventFacets {
+    pub(crate) fn from_store(facets: Facets) -> Self {
+        Self {
+            actions: facets
+                .actions
+                .into_iter()
+                .map(|f| ValueCount {
+                    value: f.value,
+                    count: Count(f.count),
+                })
+                .collect(),
+            actors: facets
+                .actors
+                .into_iter()
+                .map(|f| ActorCount {
+                    actor_id: f.id,
+                    name: f.name,
+                    count: Count(f.count),
+                })
+                .collect(),
+            exact: facets.coverage.exact,
+            counted_events: Count(facets.coverage.counted),
+            counted_since: facets.coverage.oldest.map(Timestamp),
+        }
+    }
 }
 
 /// One distinct value with the number of retained events that have it.
@@ -309,8 +348,9 @@ pub(crate) struct ValueCount {
 pub(crate) struct ActorCount {
     /// The actor's id, as in `Actor.actorId`; pass it to `filter.actorIds`.
     pub actor_id: String,
-    /// One of the names recorded with this actor id (the greatest, in text
-    /// order), if any event gave one.
+    /// One of the names recorded with this actor id (the greatest, in byte
+    /// order), if any event gave one. Without a filter it may come from an
+    /// event that has since expired, while the actor still has events.
     pub name: Option<String>,
     /// Retained events recorded with this actor id.
     pub count: Count,

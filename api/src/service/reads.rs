@@ -15,7 +15,7 @@ use crate::auth::TenantCaller;
 use crate::domain::clock;
 use crate::error::ApiResult;
 use crate::replica::ReadPool;
-use crate::store::events::{ActorFacet, EventFilter, Page, ValueFacet};
+use crate::store::events::{EventFilter, Facets, Page};
 use crate::store::{self, ResponseBudget, read_scope};
 
 /// The reads of one caller's tenant.
@@ -24,12 +24,6 @@ pub(crate) struct TenantReads<'a> {
     tenant_id: Uuid,
     /// Events that occurred before this instant have expired (`None`: legal hold).
     retained_since: Option<DateTime<Utc>>,
-}
-
-/// The facets of a tenant's retained log.
-pub(crate) struct Facets {
-    pub(crate) actions: Vec<ValueFacet>,
-    pub(crate) actors: Vec<ActorFacet>,
 }
 
 impl<'a> TenantReads<'a> {
@@ -83,16 +77,17 @@ impl<'a> TenantReads<'a> {
         Ok(row)
     }
 
-    /// Distinct actions and actors of the retained log, with counts.
-    pub(crate) async fn facets(&self) -> ApiResult<Facets> {
-        let (tenant_id, retained_since) = (self.tenant_id, self.retained_since);
+    /// Distinct actions and actors of the retained events matching `filter`,
+    /// with counts (exact without a filter; see `store::events::facets`).
+    pub(crate) async fn facets(&self, mut filter: EventFilter) -> ApiResult<Facets> {
+        filter.retained_since = self.retained_since;
+        let (tenant_id, filter) = (self.tenant_id, &filter);
         self.reads
             .read(|db| async move {
                 let txn = read_scope::begin_read(&db, tenant_id).await?;
-                let actions = store::events::action_facets(&txn, tenant_id, retained_since).await?;
-                let actors = store::events::actor_facets(&txn, tenant_id, retained_since).await?;
+                let facets = store::events::facets(&txn, tenant_id, filter).await?;
                 txn.commit().await?;
-                Ok(Facets { actions, actors })
+                Ok(facets)
             })
             .await
     }

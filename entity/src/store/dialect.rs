@@ -25,6 +25,15 @@ pub fn ip_equals(backend: DbBackend, column: impl IntoColumnRef, ip: &IpAddress)
     Expr::col(column).eq(ip_value(backend, Some(ip)))
 }
 
+/// `column` compared byte by byte: `COLLATE "C"` on PostgreSQL (whatever the
+/// database's locale), as is on SQLite (whose default, `BINARY`, already is).
+pub fn byte_ordered(backend: DbBackend, column: impl IntoColumnRef) -> Expr {
+    match backend {
+        DbBackend::Postgres => Expr::cust_with_expr("$1 COLLATE \"C\"", Expr::col(column)),
+        _ => Expr::col(column),
+    }
+}
+
 /// `column` folded for `search` (ASCII letters only, as
 /// [`fold_case`](crate::store::events::fold_case)): on PostgreSQL `lower()`
 /// under `COLLATE "C"`, whatever the database's locale; SQLite's `lower()`

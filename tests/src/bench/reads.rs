@@ -67,9 +67,7 @@ const PAGE: &str = "query Page($first: Int, $last: Int, $filter: AuditEventFilte
      auditEvents(first: $first, last: $last, filter: $filter) { edges { cursor node { \
      id sequence action occurredAt actor { type actorId name email } target { type targetId name } \
      outcome context { ipAddress } } } pageInfo { hasNextPage endCursor } } }";
-// The facets' `filter` argument comes with the facet rollups (issue 15's
-// facets part); until then the scenario reads the unfiltered facets only.
-const FACETS: &str = "query Facets { auditEventFacets { \
+const FACETS: &str = "query Facets($filter: AuditEventFilter) { auditEventFacets(filter: $filter) { \
      actions { value count } actors { actorId name count } } }";
 
 /// One read: its GraphQL variables and the store's filter of the same answer.
@@ -275,6 +273,10 @@ fn reads(now: DateTime<Utc>) -> Vec<Read> {
         &[],
         now,
     ));
+    for field in [&fields[0], &fields[2], &fields[7], &fields[10]] {
+        let name = format!("facets, filter {}", field.name);
+        reads.push(read(name, ReadKind::Facets, false, &[field], now));
+    }
     reads
 }
 
@@ -464,7 +466,7 @@ fn request_body(read: &Read) -> Vec<u8> {
     match read.kind {
         ReadKind::First => body(PAGE, json!({ "first": PAGE_SIZE, "filter": read.filter })),
         ReadKind::Last => body(PAGE, json!({ "last": PAGE_SIZE, "filter": read.filter })),
-        ReadKind::Facets => body(FACETS, json!({})),
+        ReadKind::Facets => body(FACETS, json!({ "filter": read.filter })),
     }
 }
 

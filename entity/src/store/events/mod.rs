@@ -15,7 +15,8 @@ mod search;
 pub use append::append;
 pub use by_sequence::{after_sequence, committed_sequence};
 pub use facets::{
-    ActorFacet, MAX_FACET_VALUES, ValueFacet, action_facets, actor_facets, facet_statements,
+    ActorFacet, FILTERED_FACETS_SCAN, FacetCoverage, Facets, MAX_FACET_VALUES, ValueFacet,
+    facet_statements, facets, rollup_statements,
 };
 pub(crate) use filter::like_pattern;
 pub use filter::{EventFilter, fold_case};
