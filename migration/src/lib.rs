@@ -35,6 +35,7 @@ mod m20261203_000009_index_search_and_ip;
 /// The text the PostgreSQL search index holds per event (tests `EXPLAIN` it).
 pub use m20261203_000009_index_search_and_ip::SEARCH_TEXT;
 mod m20261203_000010_create_facet_counts;
+mod m20261203_000011_index_target_id;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_append_only_events::Migration),
             Box::new(m20261203_000009_index_search_and_ip::Migration),
             Box::new(m20261203_000010_create_facet_counts::Migration),
+            Box::new(m20261203_000011_index_target_id::Migration),
         ]
     }
 }

@@ -129,6 +129,12 @@ async fn postgres_plans_for_search_and_ip_use_indexes() {
             "auditlog_search_event_ids",
         ),
         (
+            "targetId alone",
+            filter(|f| f.target_id = Some("t-absent".into())),
+            PageScan::Ordered,
+            "audit_events_tenant_target_id_idx",
+        ),
+        (
             "ipAddress",
             filter(|f| f.ip_address = ip("10.0.1.17")),
             PageScan::Ordered,
