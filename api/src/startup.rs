@@ -160,7 +160,7 @@ impl Application {
         };
         Ok(Self {
             listener,
-            router: router(state),
+            router: router(state, &cross_origins),
             connections,
             metrics,
             live,
