@@ -12,6 +12,7 @@ mod database_roles;
 mod limits;
 mod metrics;
 mod oidc;
+mod origins;
 mod query_limits;
 mod read_replica;
 mod secrets;
@@ -23,6 +24,7 @@ pub use database_roles::DatabaseRolesConfig;
 pub use limits::LimitsConfig;
 pub use metrics::{MetricsConfig, MetricsListen};
 pub use oidc::OidcConfig;
+pub use origins::{CrossOrigins, OriginsConfig};
 pub use query_limits::QueryLimitsConfig;
 pub use read_replica::ReadReplicaConfig;
 pub use secrets::MIN_SECRET_CHARS;
@@ -146,6 +148,11 @@ pub struct Settings {
     /// Sign-in for people through an OpenID Provider (all optional).
     #[command(flatten)]
     pub oidc: OidcConfig,
+
+    /// Origins whose pages may call the API from another origin (CORS,
+    /// cookies, WebSockets).
+    #[command(flatten)]
+    pub origins: OriginsConfig,
 
     /// Rate limits, ingest quotas, timeouts and WebSocket caps.
     #[command(flatten)]

@@ -11,7 +11,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::ApiKeyCache;
 use crate::auth::oidc::IdentityProvider;
 use crate::auth::{Authenticator, People};
-use crate::config::{MetricsListen, Settings};
+use crate::config::{CrossOrigins, MetricsListen, Settings};
 use crate::domain::secret::random_alphanumeric;
 use crate::graphql::cursor::CursorCodec;
 use crate::graphql::{SchemaLimits, Services, build_schema};
@@ -50,6 +50,8 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.check_secret_lengths()?;
         let retention = settings.retention.rules()?;
+        // One list for CORS, the WebSocket `Origin` check and the CSRF check.
+        let cross_origins = settings.origins.cross_origins()?;
         let db = db::connect(&settings).await?;
         crate::durability::check(&db, &settings).await?;
         if settings.auto_migrate {
@@ -99,7 +101,7 @@ impl Application {
             .as_deref()
             .filter(|key| !key.is_empty())
             .map_or_else(|| cursor_key.clone(), str::to_owned);
-        let (people, browser) = sign_in(&settings, &db, &login_cookie_key)?;
+        let (people, browser) = sign_in(&settings, &cross_origins, &db, &login_cookie_key)?;
         let state = AppState {
             schema,
             authenticator: Authenticator::new(
@@ -118,7 +120,7 @@ impl Application {
             browser,
             limits: RequestLimits::new(&settings.limits),
             trusted_proxies: settings.limits.trusted_proxies()?.into(),
-            websocket_origins: settings.oidc.websocket_origins()?.into(),
+            websocket_origins: settings.oidc.websocket_origins(&cross_origins)?.into(),
             metrics_token: settings.metrics.token().map(Arc::from),
             readiness: crate::readiness::Readiness::new(db.clone())
                 .with_standby(reads.standby_health()),
@@ -158,7 +160,7 @@ impl Application {
         };
         Ok(Self {
             listener,
-            router: router(state),
+            router: router(state, &cross_origins),
             connections,
             metrics,
             live,
@@ -251,10 +253,11 @@ impl Application {
 /// `login_cookie_key` keys the login-flow cookie; all replicas share it.
 fn sign_in(
     settings: &Settings,
+    cross_origins: &CrossOrigins,
     db: &sea_orm::DatabaseConnection,
     login_cookie_key: &str,
 ) -> anyhow::Result<(Option<People>, Option<BrowserAuth>)> {
-    let Some(oidc) = settings.oidc.settings()? else {
+    let Some(oidc) = settings.oidc.settings(cross_origins)? else {
         return Ok((None, None));
     };
     let browser = oidc

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::Secret;
+use super::{CrossOrigins, Secret};
 use openidconnect::url::{Origin, Url};
 
 use crate::auth::oidc::{ClaimMapping, LoginSettings, OidcSettings, SigningAlgorithm};
@@ -121,11 +121,6 @@ pub struct OidcConfig {
     )]
     pub oidc_introspection_cache_entries: u64,
 
-    /// Further origins (`scheme://host[:port]`, comma-separated) whose pages may
-    /// send cookie-authenticated requests; the public URL's origin always may.
-    #[arg(long, env = "AUDITLOG_ALLOWED_ORIGINS", value_delimiter = ',')]
-    pub allowed_origins: Vec<String>,
-
     /// Lifetime of a browser session, in seconds (default 8 hours).
     #[arg(long, env = "AUDITLOG_SESSION_TTL_SECS", default_value_t = 8 * 3600,
           value_parser = clap::value_parser!(u64).range(60..=30 * 86_400))]
@@ -147,8 +142,9 @@ impl Default for OidcConfig {
 
 impl OidcConfig {
     /// The validated settings, or `None` when no issuer is configured. An error
-    /// names the setting at fault.
-    pub fn settings(&self) -> anyhow::Result<Option<OidcSettings>> {
+    /// names the setting at fault. Cookie requests are accepted from the public
+    /// URL's origin and `cross_origins`.
+    pub fn settings(&self, cross_origins: &CrossOrigins) -> anyhow::Result<Option<OidcSettings>> {
         let Some(issuer) = non_empty(&self.oidc_issuer) else {
             return Ok(None);
         };
@@ -188,7 +184,7 @@ impl OidcConfig {
         };
         let client_id = non_empty(&self.oidc_client_id).map(str::to_owned);
         let client_secret = non_empty(&self.oidc_client_secret).map(str::to_owned);
-        let login = self.login_settings(client_id.as_deref())?;
+        let login = self.login_settings(client_id.as_deref(), cross_origins)?;
         Ok(Some(OidcSettings {
             issuer,
             audiences,
@@ -207,7 +203,11 @@ impl OidcConfig {
 
     /// Browser login needs a client id and a redirect URL (given, or derived
     /// from the public URL); without them only bearer tokens are accepted.
-    fn login_settings(&self, client_id: Option<&str>) -> anyhow::Result<Option<LoginSettings>> {
+    fn login_settings(
+        &self,
+        client_id: Option<&str>,
+        cross_origins: &CrossOrigins,
+    ) -> anyhow::Result<Option<LoginSettings>> {
         let public_url = non_empty(&self.public_url).map(|url| url.trim_end_matches('/'));
         let redirect_url = match (non_empty(&self.oidc_redirect_url), public_url) {
             (Some(url), _) => url.to_owned(),
@@ -227,7 +227,7 @@ impl OidcConfig {
             None => redirect.clone(),
         };
         let mut allowed_origins = vec![origin_of(&base)?];
-        allowed_origins.extend(self.extra_origins()?);
+        allowed_origins.extend_from_slice(cross_origins.as_slice());
         let scopes = self
             .oidc_scopes
             .split([' ', ','])
@@ -244,29 +244,16 @@ impl OidcConfig {
     }
 
     /// The origins browsers may open WebSockets from: the public URL's origin
-    /// (when set) and `AUDITLOG_ALLOWED_ORIGINS`. Empty: no `Origin` is checked.
-    pub fn websocket_origins(&self) -> anyhow::Result<Vec<String>> {
+    /// (when set) and `cross_origins`. Empty: no `Origin` is checked.
+    pub fn websocket_origins(&self, cross_origins: &CrossOrigins) -> anyhow::Result<Vec<String>> {
         let mut origins = Vec::new();
         if let Some(public) = non_empty(&self.public_url) {
             let url = Url::parse(public)
                 .map_err(|e| anyhow::anyhow!("AUDITLOG_PUBLIC_URL is not a URL: {e}"))?;
             origins.push(origin_of(&url)?);
         }
-        origins.extend(self.extra_origins()?);
+        origins.extend_from_slice(cross_origins.as_slice());
         Ok(origins)
-    }
-
-    /// `AUDITLOG_ALLOWED_ORIGINS`, each as `scheme://host[:port]`.
-    fn extra_origins(&self) -> anyhow::Result<Vec<String>> {
-        trimmed(&self.allowed_origins)
-            .iter()
-            .map(|origin| {
-                let parsed = Url::parse(origin).map_err(|e| {
-                    anyhow::anyhow!("AUDITLOG_ALLOWED_ORIGINS: {origin:?} is not an origin: {e}")
-                })?;
-                origin_of(&parsed)
-            })
-            .collect()
     }
 }
 
@@ -300,7 +287,8 @@ fn required(value: &str, name: &str) -> anyhow::Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::OidcConfig;
+    use super::{CrossOrigins, OidcConfig};
+    use crate::config::OriginsConfig;
 
     fn configured() -> OidcConfig {
         OidcConfig {
@@ -314,12 +302,20 @@ mod tests {
 
     #[test]
     fn no_issuer_means_no_sign_in() {
-        assert!(OidcConfig::default().settings().unwrap().is_none());
+        assert!(
+            OidcConfig::default()
+                .settings(&CrossOrigins::default())
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
     fn derives_redirect_url_origins_and_secure_cookies() {
-        let settings = configured().settings().unwrap().unwrap();
+        let settings = configured()
+            .settings(&CrossOrigins::default())
+            .unwrap()
+            .unwrap();
         assert_eq!(settings.issuer, "https://idp.example.com/");
         let login = settings.login.unwrap();
         assert_eq!(
@@ -331,13 +327,35 @@ mod tests {
     }
 
     #[test]
+    fn cookie_and_websocket_origins_add_the_cross_origins_to_the_public_one() {
+        let cross = OriginsConfig {
+            cors_origins: vec!["https://app.example.com".into()],
+            ..OriginsConfig::default()
+        }
+        .cross_origins()
+        .unwrap();
+        let expected = ["https://audit.example.com", "https://app.example.com"];
+        let login = configured()
+            .settings(&cross)
+            .unwrap()
+            .unwrap()
+            .login
+            .unwrap();
+        assert_eq!(login.allowed_origins, expected);
+        assert_eq!(configured().websocket_origins(&cross).unwrap(), expected);
+    }
+
+    #[test]
     fn refuses_symmetric_and_none_algorithms() {
         for bad in ["HS256", "none", "RS1"] {
             let config = OidcConfig {
                 oidc_algorithms: vec![bad.into()],
                 ..configured()
             };
-            assert!(config.settings().is_err(), "{bad} accepted");
+            assert!(
+                config.settings(&CrossOrigins::default()).is_err(),
+                "{bad} accepted"
+            );
         }
     }
 
@@ -347,6 +365,6 @@ mod tests {
             oidc_audience: vec![],
             ..configured()
         };
-        assert!(config.settings().is_err());
+        assert!(config.settings(&CrossOrigins::default()).is_err());
     }
 }

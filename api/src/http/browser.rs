@@ -9,10 +9,11 @@
 //!   the browser can neither read nor forge it. Path=/auth/callback, 10 minutes.
 //!
 //! CSRF: a request authenticated by the session cookie must come from an
-//! allowed origin — its `Origin` header is one of `AUDITLOG_PUBLIC_URL`'s origin
-//! and `AUDITLOG_ALLOWED_ORIGINS` — or, when it has no `Origin` (same-origin
-//! GETs), carry the `X-Requested-With` header, which a foreign page cannot add
-//! without a CORS preflight this service never approves. WebSocket upgrades
+//! allowed origin — its `Origin` header is `AUDITLOG_PUBLIC_URL`'s origin or
+//! one of `AUDITLOG_CORS_ORIGINS` (`config::origins`) — or, when it has no
+//! `Origin` (same-origin GETs), carry the `X-Requested-With` header, which a
+//! foreign page cannot add without a CORS preflight, and this service approves
+//! preflights from those origins only (`http::cors`). WebSocket upgrades
 //! (which browsers always send with `Origin`) use the session cookie only from
 //! an allowed origin.
 

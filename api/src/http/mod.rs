@@ -6,6 +6,7 @@
 
 pub(crate) mod browser;
 mod client_ip;
+mod cors;
 mod error;
 mod extract;
 mod graphql;
@@ -31,19 +32,22 @@ use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
+use crate::config::CrossOrigins;
+
 pub(crate) use state::AppState;
 
 /// Largest accepted request body; larger ones get HTTP 413.
 pub(crate) const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-pub(crate) fn router(state: AppState) -> Router {
+/// The main port's routes; `cross_origins` may call them from their pages (CORS).
+pub(crate) fn router(state: AppState, cross_origins: &CrossOrigins) -> Router {
     metrics::handle();
     // `/metrics` lives on its own listener; here only behind a token.
     let metrics_route: Router<AppState> = match state.metrics_token {
         Some(_) => Router::new().route("/metrics", get(metrics::render_with_token)),
         None => Router::new(),
     };
-    Router::new()
+    let router = Router::new()
         .route(
             "/graphql",
             get(graphql::get_handler).post(graphql::post_handler),
@@ -83,7 +87,15 @@ pub(crate) fn router(state: AppState) -> Router {
                 }),
         )
         // A bug must cost one request a 500, not the process; no details leak.
-        .layer(CatchPanicLayer::custom(problem::panic_response))
+        .layer(CatchPanicLayer::custom(problem::panic_response));
+    // Outside everything that could refuse a preflight (rate limits, timeout,
+    // authentication, media types) and outside the panic handler, so a
+    // listed origin can read a panic's 500 and its request id too.
+    let router = match cors::layer(cross_origins) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router
         // Outermost: every response, panics included, carries `x-request-id`.
         .layer(request_id::propagate_layer())
         .layer(request_id::set_layer())

@@ -1,6 +1,6 @@
 //! The `Origin` check of WebSocket upgrades (cross-site WebSocket hijacking):
-//! an upgrade whose `Origin` is not one of the public URL's origin and
-//! `AUDITLOG_ALLOWED_ORIGINS` gets 403 before the upgrade. Without an `Origin`
+//! an upgrade whose `Origin` is neither the public URL's origin nor one of
+//! `AUDITLOG_CORS_ORIGINS` (`config::origins`) gets 403 before the upgrade. Without an `Origin`
 //! header (non-browser clients, which cannot be driven by a foreign page) the
 //! upgrade proceeds; with no origin configured at all nothing is checked.
 

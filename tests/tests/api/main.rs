@@ -9,6 +9,7 @@ mod api_keys;
 mod append_only;
 mod bad_input;
 mod connections;
+mod cors;
 mod facet_counts;
 mod facets;
 mod faults;

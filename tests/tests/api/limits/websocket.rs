@@ -93,7 +93,7 @@ async fn connections_per_credential_are_capped(backend: Backend) {
 /// and a client without `Origin` (not a browser) are served.
 async fn upgrades_from_foreign_origins_are_refused(backend: Backend) {
     let app = spawn_app_with(backend, |settings| {
-        settings.oidc.allowed_origins = vec!["https://console.example.com".into()];
+        settings.origins.allowed_origins = vec!["https://console.example.com".into()];
     })
     .await;
     let acme = app.create_tenant("acme", "TEAM").await;
