@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use sea_orm::sqlx::{self, Row as _};
 use serde_json::{Value, json};
 
-use super::events::{Event, FILTER_ACTION, id_at};
+use super::events::{Event, FILTER_ACTION, id_at, spread_at};
 use super::report::{Goal, Row};
 use super::stats::{Summary, drive};
 use super::{Bench, Tenant, body, copy_in};
@@ -86,11 +86,10 @@ pub(crate) async fn seed(bench: &Bench) -> Tenant {
         let (pool, chunks) = (pool.clone(), chunks.clone());
         async move {
             let (tenant, counter, start, end, count) = chunks[n];
-            let span = Duration::days(SEED_DAYS).num_microseconds().unwrap_or(0);
+            let span = Duration::days(SEED_DAYS);
             let mut text = String::with_capacity((end - start) * 800);
             for k in start..end {
-                let offset = span - span * k as i64 / count as i64;
-                let at = now - Duration::microseconds(offset);
+                let at = spread_at(now, span, k, count);
                 Event::new(k as u64 * 31 + counter as u64).copy_line(
                     &mut text,
                     tenant,

@@ -36,7 +36,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::events::{COLUMNS, id_at};
+use super::events::{COLUMNS, id_at, spread_at};
 use super::ingest::record_bodies;
 use super::read_events::{ABSENT_TERM, COMMON_TERM, Probe, RARE_TERM, ReadEvent};
 use super::report::Goal;
@@ -688,6 +688,10 @@ async fn seed_postgres(bench: &Bench) -> (Tenant, DateTime<Utc>) {
             .expect("drop index for the load");
     }
     let now = Utc::now() - Duration::minutes(1);
+    eprintln!(
+        "reads: seeding {} events over {SEED_DAYS} days",
+        scale.reads_big + scale.reads_others * (scale.reads_tenants - 1)
+    );
     let mut chunks = Vec::new();
     for (index, tenant) in tenants.iter().enumerate() {
         let count = if index == 0 {
@@ -723,10 +727,10 @@ async fn seed_postgres(bench: &Bench) -> (Tenant, DateTime<Utc>) {
         let (pool, chunks) = (copy_pool.clone(), chunks.clone());
         async move {
             let (tenant, counter, start, end, count) = chunks[n];
-            let span = Duration::days(SEED_DAYS).num_microseconds().unwrap_or(0);
+            let span = Duration::days(SEED_DAYS);
             let mut text = String::with_capacity((end - start) * 500);
             for k in start..end {
-                let at = now - Duration::microseconds(span - span * k as i64 / count as i64);
+                let at = spread_at(now, span, k, count);
                 ReadEvent::new(k as u64).copy_line(
                     &mut text,
                     tenant,
@@ -809,7 +813,7 @@ async fn seed_sqlite(app: &TestApp, tenant: &Tenant, count: usize) -> DateTime<U
         .await
         .expect("tenant counter");
     let now = Utc::now() - Duration::minutes(1);
-    let span = Duration::days(SEED_DAYS).num_microseconds().unwrap_or(0);
+    let span = Duration::days(SEED_DAYS);
     let columns = COLUMNS;
     for start in (0..count).step_by(SEED_CHUNK) {
         let mut txn = pool.begin().await.expect("begin");
@@ -821,7 +825,7 @@ async fn seed_sqlite(app: &TestApp, tenant: &Tenant, count: usize) -> DateTime<U
                 "INSERT INTO audit_events ({columns}) "
             ));
             insert.push_values(batch, |mut row, &k| {
-                let at = now - Duration::microseconds(span - span * k as i64 / count as i64);
+                let at = spread_at(now, span, k, count);
                 row.push_bind(tenant.id)
                     .push_bind(id_at(at))
                     .push_bind(counter + 1 + k as i64);
