@@ -16,6 +16,7 @@ mod origins;
 mod query_limits;
 mod read_replica;
 mod secrets;
+mod viewer_tokens;
 pub use crate::store::connection::redact_url;
 pub use auditlog_worker::config::{PurgeConfig, RetentionConfig};
 pub use auditlog_worker::secret::{DatabaseUrl, Secret};
@@ -28,6 +29,7 @@ pub use origins::{CrossOrigins, OriginsConfig};
 pub use query_limits::QueryLimitsConfig;
 pub use read_replica::ReadReplicaConfig;
 pub use secrets::MIN_SECRET_CHARS;
+pub use viewer_tokens::ViewerTokensConfig;
 
 /// Everything the HTTP service needs to start. Every field has a flag and an
 /// environment variable; secrets are only ever read from the environment or a flag
@@ -100,6 +102,10 @@ pub struct Settings {
     /// existing deployments keep working; set it to rotate the two apart.
     #[arg(long, env = "AUDITLOG_LOGIN_COOKIE_KEY", hide_env_values = true)]
     pub login_cookie_key: Option<Secret>,
+
+    /// The key that signs viewer tokens (`AUDITLOG_VIEWER_TOKEN_KEY`).
+    #[command(flatten)]
+    pub viewer_tokens: ViewerTokensConfig,
 
     /// Milliseconds a verified API key is remembered in this process (saves its
     /// database lookups on every request). A revocation or policy change is

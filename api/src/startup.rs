@@ -10,6 +10,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::ApiKeyCache;
 use crate::auth::oidc::IdentityProvider;
+use crate::auth::viewer_token::ViewerTokenKeys;
 use crate::auth::{Authenticator, People};
 use crate::config::{CrossOrigins, MetricsListen, Settings};
 use crate::domain::secret::random_alphanumeric;
@@ -49,6 +50,8 @@ impl Application {
     /// (`127.0.0.1:0` picks a free one).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.check_secret_lengths()?;
+        // A bad key fails here, before anything connects.
+        let viewer_token_key = settings.viewer_tokens.signing_key()?;
         let retention = settings.retention.rules()?;
         // One list for CORS, the WebSocket `Origin` check and the CSRF check.
         let cross_origins = settings.origins.cross_origins()?;
@@ -65,6 +68,10 @@ impl Application {
                 .await
                 .context("reading the cursor signing key (is the schema migrated?)")?,
         };
+        let viewer_keys =
+            ViewerTokenKeys::load(db.clone(), viewer_token_key, crate::domain::clock::now())
+                .await
+                .context("loading the viewer-token keys (is the schema migrated?)")?;
         let live = Hub::new(
             db.clone(),
             HubSettings {
@@ -111,6 +118,7 @@ impl Application {
             )
             .with_people(people)
             .with_key_cache(key_cache),
+            viewer_keys,
             db: db.clone(),
             graphiql: settings.graphiql_enabled(),
             live: live.clone(),

@@ -1,5 +1,6 @@
 //! HTTP surface: routes, the GraphQL transport, the browser login
-//! (`/auth/login`, `/auth/callback`, `/auth/logout`), health checks.
+//! (`/auth/login`, `/auth/callback`, `/auth/logout`), health checks, the
+//! viewer-token keys (`/.well-known/jwks.json`).
 //!
 //! Owns status codes and content types; delegates everything else to
 //! `graphql` (execution) and `auth` (who is calling).
@@ -11,6 +12,7 @@ mod error;
 mod extract;
 mod graphql;
 mod health;
+mod jwks;
 mod login;
 mod media_type;
 pub(crate) mod metrics;
@@ -67,6 +69,9 @@ pub(crate) fn router(state: AppState, cross_origins: &CrossOrigins) -> Router {
         ))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
+        // Public keys from memory, polled by verifiers: like the health checks,
+        // outside the per-IP limit.
+        .route("/.well-known/jwks.json", get(jwks::viewer_token_keys))
         .merge(metrics_route)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(metrics::track))

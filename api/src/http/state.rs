@@ -10,6 +10,7 @@ use tokio_util::task::TaskTracker;
 
 use super::browser::BrowserAuth;
 use crate::auth::Authenticator;
+use crate::auth::viewer_token::ViewerTokenKeys;
 use crate::graphql::AuditLogSchema;
 use crate::limits::RequestLimits;
 use crate::live::Hub;
@@ -18,6 +19,9 @@ use crate::live::Hub;
 pub struct AppState {
     pub schema: AuditLogSchema,
     pub authenticator: Authenticator,
+    /// The viewer-token key ring: signs and verifies viewer tokens, and is
+    /// published at `/.well-known/jwks.json`.
+    pub(crate) viewer_keys: ViewerTokenKeys,
     pub db: DatabaseConnection,
     /// Serve GraphiQL to browsers on `GET /graphql`.
     pub graphiql: bool,

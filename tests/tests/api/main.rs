@@ -44,3 +44,4 @@ mod sequences;
 mod tenants;
 mod topology;
 mod unknown_slugs;
+mod viewer_token_keys;
