@@ -78,7 +78,11 @@ impl Default for SchemaLimits {
 /// The schema's types, with descriptions for the types async-graphql brings
 /// (its own describe the Rust implementation, not the contract).
 pub(crate) fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
         .override_output_type_description::<AuditEventConnection>(
             "A page of audit events, newest first (a Relay connection): \
              `edges` with cursors, or just `nodes`, and `pageInfo` to page on.",

@@ -23,6 +23,7 @@ pub mod dialect;
 pub mod events;
 pub mod instance;
 pub mod platform_keys;
+pub mod platform_log;
 pub mod read_scope;
 pub mod registry;
 pub mod replication;
