@@ -8,13 +8,17 @@ use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use entity::platform_keys;
 
 use super::context::ContextExt;
-use super::query::parse_uuid;
+use super::inputs::AuditEventFilter;
+use super::pagination::{AuditEventConnection, PageArgs};
+use super::query::{parse_uuid, requested_columns};
 use super::scalars::Timestamp;
 use crate::auth::AuditActor;
 use crate::domain::PlatformRole;
 use crate::domain::secret::display_platform_prefix;
 use crate::error::ApiError;
 use crate::service;
+use crate::service::reads::TenantReads;
+use crate::store::platform_log::PLATFORM_LOG_TENANT;
 
 /// What a platform key may do in the tenant each request names
 /// (`Auditlog-Tenant`).
@@ -83,6 +87,44 @@ pub struct PlatformQuery;
 /// The operator's view of the platform.
 #[Object]
 impl PlatformQuery {
+    /// The platform log, newest first (operator only): platform keys created
+    /// and revoked, tenants created and plans changed by platform keys. The
+    /// same connection, paging and filter as `auditEvents`.
+    #[graphql(complexity = "super::complexity::page(first, last, child_complexity)")]
+    async fn platform_audit_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page size walking towards older events: 0 to 500 (default 50). Not with `last`."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "A cursor from this list: return the events older than it.")]
+        after: Option<String>,
+        #[graphql(desc = "Page size walking towards newer events: 0 to 500. Not with `first`.")]
+        last: Option<i32>,
+        #[graphql(desc = "A cursor from this list: return the events newer than it.")]
+        before: Option<String>,
+        #[graphql(desc = "Only events matching every given field.")] filter: Option<
+            AuditEventFilter,
+        >,
+    ) -> Result<AuditEventConnection> {
+        ctx.principal().operator()?;
+        let services = ctx.services();
+        let filter = filter.unwrap_or_default().into_domain()?;
+        let mut plan = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .plan(&services.cursors, PLATFORM_LOG_TENANT)?;
+        plan.page.columns = requested_columns(ctx);
+        let rows = TenantReads::of_platform_log(&services.reads, &services.retention)
+            .events_page(filter, &plan.page, &ctx.response_budget())
+            .await?;
+        Ok(plan.connection(rows, &services.cursors, PLATFORM_LOG_TENANT)?)
+    }
+
     /// Every platform key, oldest first, revoked ones included (operator only).
     async fn platform_keys(&self, ctx: &Context<'_>) -> Result<Vec<PlatformKey>> {
         ctx.principal().operator()?;

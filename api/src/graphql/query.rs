@@ -145,7 +145,7 @@ pub(super) fn parse_uuid(argument: &str, id: &ID) -> ApiResult<Uuid> {
 
 /// The optional columns the `auditEvents` selection shows, through `edges.node`
 /// or `nodes` (fragments included): the page reads only those.
-fn requested_columns(ctx: &Context<'_>) -> Columns {
+pub(super) fn requested_columns(ctx: &Context<'_>) -> Columns {
     let selection = ctx.look_ahead();
     let shown = |field: &str| {
         selection.field("edges").field("node").field(field).exists()
