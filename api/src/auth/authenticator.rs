@@ -287,7 +287,9 @@ impl Authenticator {
                 Err(_) => None,
             },
         };
-        let Some(tenant_id) = tenant_id else {
+        // The platform log's row is no tenant anyone acts for.
+        let Some(tenant_id) = tenant_id.filter(|id| !store::platform_log::is_platform_log(*id))
+        else {
             return Ok(None);
         };
         let txn = store::read_scope::begin_read(&self.db, tenant_id).await?;
