@@ -42,7 +42,12 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(PlatformKeys::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(PlatformKeys::Id).uuid().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(PlatformKeys::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(PlatformKeys::Name).text().not_null())
                     .col(ColumnDef::new(PlatformKeys::Role).text().not_null())
                     .col(column_types::identifier(backend, PlatformKeys::Prefix))
@@ -77,7 +82,12 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_table(Table::drop().table(PlatformKeys::Table).if_exists().to_owned())
+            .drop_table(
+                Table::drop()
+                    .table(PlatformKeys::Table)
+                    .if_exists()
+                    .to_owned(),
+            )
             .await
     }
 }

@@ -22,8 +22,7 @@ use super::person_auth::{People, PeopleError, PersonOutcome};
 use super::{ApiKeyCache, CallerIdentity, PlatformCaller, Principal, TenantCaller};
 use crate::domain::clock;
 use crate::domain::secret::{
-    PresentedKey, PresentedPlatformKey, parse_key, parse_platform_key, secret_matches,
-    tokens_match,
+    PresentedKey, PresentedPlatformKey, parse_key, parse_platform_key, secret_matches, tokens_match,
 };
 use crate::domain::{Plan, PlatformRole, RetentionRules, RetentionWindow, Role, TenantSlug};
 use crate::store::read_scope::ReadScope;
@@ -125,7 +124,9 @@ impl Authenticator {
             return Ok(Principal::Operator);
         }
         if let Some(presented) = parse_platform_key(token) {
-            return Ok(self.platform_principal(token, &presented, named_tenant).await?);
+            return Ok(self
+                .platform_principal(token, &presented, named_tenant)
+                .await?);
         }
         let principal = if parse_key(token).is_none()
             && let Some(people) = &self.people
@@ -155,7 +156,10 @@ impl Authenticator {
             return Ok(Principal::Invalid);
         };
         let outcome = people.authenticate_session(cookie).await?;
-        Ok(only_own_tenant(self.person_principal(outcome), named_tenant))
+        Ok(only_own_tenant(
+            self.person_principal(outcome),
+            named_tenant,
+        ))
     }
 
     /// The principal of an authenticated (or refused) person; refusals are
@@ -255,7 +259,9 @@ impl Authenticator {
         let row = store::platform_keys::find_by_prefix(&self.db, presented.prefix).await?;
         // An unknown prefix is checked against the decoy, so that timing does
         // not tell which prefixes exist.
-        let hash = row.as_ref().map_or(DECOY_SECRET_HASH, |row| row.secret_hash.as_str());
+        let hash = row
+            .as_ref()
+            .map_or(DECOY_SECRET_HASH, |row| row.secret_hash.as_str());
         let matches = secret_matches(presented.secret, hash);
         let Some(row) = row.filter(|row| matches && row.revoked_at.is_none()) else {
             return Ok(None);

@@ -132,11 +132,9 @@ impl Principal {
     pub fn operator(&self) -> ApiResult<()> {
         match self {
             Self::Operator => Ok(()),
-            Self::Tenant(_) | Self::Platform(_) | Self::UnknownTenant(_) | Self::Refused(_) => {
-                Err(ApiError::Forbidden(
-                    "only the platform operator may do this".into(),
-                ))
-            }
+            Self::Tenant(_) | Self::Platform(_) | Self::UnknownTenant(_) | Self::Refused(_) => Err(
+                ApiError::Forbidden("only the platform operator may do this".into()),
+            ),
             Self::Anonymous | Self::Invalid => Err(self.unauthenticated()),
         }
     }

@@ -11,7 +11,7 @@ use super::types::{
     ApiKey, AuditEvent, CreatedApiKey, CreatedTenant, RecordAuditEventsPayload, RetentionPolicy,
     Tenant,
 };
-use crate::auth::{AuditActor, Principal};
+use crate::auth::Principal;
 use crate::domain::Role;
 use crate::domain::new_event::RawEvent;
 use crate::error::{ApiError, ApiResult};
@@ -24,7 +24,7 @@ use crate::service::retention::LegalHoldRequester;
 pub struct MutationRoot(TenantMutation, super::platform::PlatformMutation);
 
 #[derive(Default)]
-pub struct TenantMutation;
+pub(super) struct TenantMutation;
 
 /// Recording events (ADMIN, PUBLISHER), managing API keys and retention
 /// (ADMIN), and the operator's tenant management (operator token).

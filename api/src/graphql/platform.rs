@@ -82,7 +82,7 @@ pub(crate) struct CreatedPlatformKey {
 }
 
 #[derive(Default)]
-pub struct PlatformQuery;
+pub(super) struct PlatformQuery;
 
 /// The operator's view of the platform.
 #[Object]
@@ -137,7 +137,7 @@ impl PlatformQuery {
 }
 
 #[derive(Default)]
-pub struct PlatformMutation;
+pub(super) struct PlatformMutation;
 
 /// The operator's management of platform keys.
 #[Object]

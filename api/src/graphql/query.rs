@@ -23,7 +23,7 @@ pub(super) const READERS: &[Role] = &[Role::Admin, Role::Auditor];
 pub struct QueryRoot(TenantQuery, super::platform::PlatformQuery);
 
 #[derive(Default)]
-pub struct TenantQuery;
+pub(super) struct TenantQuery;
 
 /// Reads of the caller's tenant: its audit log, facets, settings and keys
 /// (ADMIN and AUDITOR keys or signed-in people).

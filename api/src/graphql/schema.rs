@@ -83,10 +83,10 @@ pub(crate) fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, Subscri
         MutationRoot::default(),
         SubscriptionRoot,
     )
-        .override_output_type_description::<AuditEventConnection>(
-            "A page of audit events, newest first (a Relay connection): \
+    .override_output_type_description::<AuditEventConnection>(
+        "A page of audit events, newest first (a Relay connection): \
              `edges` with cursors, or just `nodes`, and `pageInfo` to page on.",
-        )
+    )
 }
 
 pub(crate) fn build_schema(services: Services, limits: SchemaLimits) -> AuditLogSchema {

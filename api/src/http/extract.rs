@@ -41,7 +41,10 @@ impl FromRequestParts<AppState> for Principal {
                         tracing::warn!(reason = %reason, "cookie-authenticated request refused");
                         return Ok(Principal::Refused(reason));
                     }
-                    state.authenticator.authenticate_session(&session, named_tenant).await
+                    state
+                        .authenticator
+                        .authenticate_session(&session, named_tenant)
+                        .await
                 }
                 None => Ok(Principal::Anonymous),
             },

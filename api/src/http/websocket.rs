@@ -620,7 +620,7 @@ fn close_reason(mut reason: String) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{authorization_from_payload, close_reason};
+    use super::{TENANT_KEY, close_reason, payload_value};
     use serde_json::json;
 
     #[test]
@@ -641,11 +641,13 @@ mod tests {
             json!({"headers": {"Authorization": "Bearer k"}}),
         ] {
             assert_eq!(
-                authorization_from_payload(&payload).as_deref(),
+                payload_value(&payload, "authorization").as_deref(),
                 Some("Bearer k")
             );
         }
-        assert_eq!(authorization_from_payload(&json!({"token": "k"})), None);
-        assert_eq!(authorization_from_payload(&json!(null)), None);
+        assert_eq!(payload_value(&json!({"token": "k"}), "authorization"), None);
+        assert_eq!(payload_value(&json!(null), "authorization"), None);
+        let named = json!({"Auditlog-Tenant": "acme", "headers": {"x": "y"}});
+        assert_eq!(payload_value(&named, TENANT_KEY).as_deref(), Some("acme"));
     }
 }

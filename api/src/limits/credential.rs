@@ -16,7 +16,10 @@ pub enum CredentialKey {
         id: Uuid,
         tenant_id: Option<Uuid>,
     },
-    Person { tenant_id: Uuid, subject: String },
+    Person {
+        tenant_id: Uuid,
+        subject: String,
+    },
     Operator,
 }
 

@@ -37,7 +37,10 @@ impl<'a> TenantReads<'a> {
 
     /// The reads of the platform log (`store::platform_log`), kept for the
     /// longest retention `rules` allow.
-    pub(crate) fn of_platform_log(reads: &'a ReadPool, rules: &crate::domain::RetentionRules) -> Self {
+    pub(crate) fn of_platform_log(
+        reads: &'a ReadPool,
+        rules: &crate::domain::RetentionRules,
+    ) -> Self {
         let (_, longest) = rules.bounds(crate::domain::Plan::Enterprise);
         Self {
             reads,

@@ -56,7 +56,12 @@ pub async fn ensure(
     };
     match row.insert(&txn).await {
         Ok(_) => Ok(txn.commit().await?),
-        Err(error) if matches!(error.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+        Err(error)
+            if matches!(
+                error.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
             Ok(())
         }
         Err(error) => Err(StoreError::Database(error)),

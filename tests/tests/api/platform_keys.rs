@@ -72,8 +72,14 @@ async fn the_operator_manages_platform_keys_and_their_secret_is_shown_once(backe
         .to_owned();
     assert_eq!(key["role"], "PUBLISHER");
     let prefix = key["prefix"].as_str().expect("a prefix");
-    assert!(prefix.starts_with("alp_") && secret.starts_with(prefix), "{key}");
-    assert!(key["revokedAt"].is_null() && key["lastUsedAt"].is_null(), "{key}");
+    assert!(
+        prefix.starts_with("alp_") && secret.starts_with(prefix),
+        "{key}"
+    );
+    assert!(
+        key["revokedAt"].is_null() && key["lastUsedAt"].is_null(),
+        "{key}"
+    );
 
     let listed = app
         .graphql(PLATFORM_KEYS, json!({}), Some(&app.operator_token))
@@ -84,16 +90,18 @@ async fn the_operator_manages_platform_keys_and_their_secret_is_shown_once(backe
     // Tenant credentials and platform keys themselves may not manage them.
     for bearer in [tenant.admin_key.as_str(), secret.as_str()] {
         for (query, variables) in [
-            (
-                CREATE_PLATFORM_KEY,
-                json!({ "name": "x", "role": "ADMIN" }),
-            ),
+            (CREATE_PLATFORM_KEY, json!({ "name": "x", "role": "ADMIN" })),
             (PLATFORM_KEYS, json!({})),
             (REVOKE_PLATFORM_KEY, json!({ "id": key["id"] })),
             (PLATFORM_LOG, json!({})),
         ] {
             let answer = app.graphql(query, variables, Some(bearer)).await;
-            assert_eq!(answer.error_code().as_deref(), Some("FORBIDDEN"), "{}", answer.text);
+            assert_eq!(
+                answer.error_code().as_deref(),
+                Some("FORBIDDEN"),
+                "{}",
+                answer.text
+            );
         }
     }
 }
@@ -104,18 +112,54 @@ async fn a_publisher_key_records_for_the_named_tenant_only(backend: Backend) {
     let globex = app.create_tenant("globex", "TEAM").await;
     let key = create_platform_key(&app, "ingest", "PUBLISHER").await;
 
-    let no_header = as_key(&app, &key.secret, None, queries::RECORD_EVENTS, record("a.b")).await;
-    assert_eq!(no_header.error_code().as_deref(), Some("TENANT_REQUIRED"), "{}", no_header.text);
-    for unknown in ["initech", "00000000-0000-4000-8000-000000000000", "not a slug!"] {
-        let answer = as_key(&app, &key.secret, Some(unknown), queries::RECORD_EVENTS, record("a.b"))
-            .await;
-        assert_eq!(answer.error_code().as_deref(), Some("TENANT_NOT_FOUND"), "{}", answer.text);
+    let no_header = as_key(
+        &app,
+        &key.secret,
+        None,
+        queries::RECORD_EVENTS,
+        record("a.b"),
+    )
+    .await;
+    assert_eq!(
+        no_header.error_code().as_deref(),
+        Some("TENANT_REQUIRED"),
+        "{}",
+        no_header.text
+    );
+    for unknown in [
+        "initech",
+        "00000000-0000-4000-8000-000000000000",
+        "not a slug!",
+    ] {
+        let answer = as_key(
+            &app,
+            &key.secret,
+            Some(unknown),
+            queries::RECORD_EVENTS,
+            record("a.b"),
+        )
+        .await;
+        assert_eq!(
+            answer.error_code().as_deref(),
+            Some("TENANT_NOT_FOUND"),
+            "{}",
+            answer.text
+        );
     }
 
     // By slug and by id.
-    for (named, action) in [(acme.slug.as_str(), "deploy.by_slug"), (acme.id.as_str(), "deploy.by_id")] {
-        let answer = as_key(&app, &key.secret, Some(named), queries::RECORD_EVENTS, record(action))
-            .await;
+    for (named, action) in [
+        (acme.slug.as_str(), "deploy.by_slug"),
+        (acme.id.as_str(), "deploy.by_id"),
+    ] {
+        let answer = as_key(
+            &app,
+            &key.secret,
+            Some(named),
+            queries::RECORD_EVENTS,
+            record(action),
+        )
+        .await;
         assert!(answer.errors().is_empty(), "{}", answer.text);
     }
     let acme_actions: Vec<Value> = app
@@ -124,11 +168,19 @@ async fn a_publisher_key_records_for_the_named_tenant_only(backend: Backend) {
         .into_iter()
         .map(|e| e["action"].clone())
         .collect();
-    assert!(acme_actions.contains(&json!("deploy.by_slug")), "{acme_actions:?}");
-    assert!(acme_actions.contains(&json!("deploy.by_id")), "{acme_actions:?}");
+    assert!(
+        acme_actions.contains(&json!("deploy.by_slug")),
+        "{acme_actions:?}"
+    );
+    assert!(
+        acme_actions.contains(&json!("deploy.by_id")),
+        "{acme_actions:?}"
+    );
     let globex_events = app.all_events(&globex.admin_key, json!({})).await;
     assert!(
-        globex_events.iter().all(|e| !e["action"].as_str().unwrap_or("").starts_with("deploy.")),
+        globex_events
+            .iter()
+            .all(|e| !e["action"].as_str().unwrap_or("").starts_with("deploy.")),
         "another tenant sees nothing: {globex_events:?}"
     );
 
@@ -136,10 +188,18 @@ async fn a_publisher_key_records_for_the_named_tenant_only(backend: Backend) {
     for (query, variables) in [
         (queries::LIST_EVENTS, json!({})),
         (queries::API_KEYS, json!({})),
-        (queries::CREATE_API_KEY, json!({ "name": "x", "role": "ADMIN" })),
+        (
+            queries::CREATE_API_KEY,
+            json!({ "name": "x", "role": "ADMIN" }),
+        ),
     ] {
         let answer = as_key(&app, &key.secret, Some(&acme.slug), query, variables).await;
-        assert_eq!(answer.error_code().as_deref(), Some("FORBIDDEN"), "{}", answer.text);
+        assert_eq!(
+            answer.error_code().as_deref(),
+            Some("FORBIDDEN"),
+            "{}",
+            answer.text
+        );
     }
     let create = as_key(
         &app,
@@ -149,7 +209,12 @@ async fn a_publisher_key_records_for_the_named_tenant_only(backend: Backend) {
         json!({ "slug": "hooli", "name": "Hooli", "plan": "TEAM" }),
     )
     .await;
-    assert_eq!(create.error_code().as_deref(), Some("FORBIDDEN"), "{}", create.text);
+    assert_eq!(
+        create.error_code().as_deref(),
+        Some("FORBIDDEN"),
+        "{}",
+        create.text
+    );
 }
 
 async fn an_admin_key_does_what_a_tenant_admin_does_in_the_named_tenant(backend: Backend) {
@@ -160,10 +225,23 @@ async fn an_admin_key_does_what_a_tenant_admin_does_in_the_named_tenant(backend:
         .await;
     let key = create_platform_key(&app, "admin console", "ADMIN").await;
 
-    let recorded = as_key(&app, &key.secret, Some("acme"), queries::RECORD_EVENTS, record("entry.create"))
-        .await;
+    let recorded = as_key(
+        &app,
+        &key.secret,
+        Some("acme"),
+        queries::RECORD_EVENTS,
+        record("entry.create"),
+    )
+    .await;
     assert!(recorded.errors().is_empty(), "{}", recorded.text);
-    let listed = as_key(&app, &key.secret, Some("acme"), queries::LIST_EVENTS, json!({})).await;
+    let listed = as_key(
+        &app,
+        &key.secret,
+        Some("acme"),
+        queries::LIST_EVENTS,
+        json!({}),
+    )
+    .await;
     let actions: Vec<&str> = listed.field("auditEvents")["edges"]
         .as_array()
         .expect("edges")
@@ -220,7 +298,14 @@ async fn a_tenant_credential_may_only_name_its_own_tenant(backend: Backend) {
     let acme = app.create_tenant("acme", "TEAM").await;
     let globex = app.create_tenant("globex", "TEAM").await;
     for own in [acme.slug.as_str(), acme.id.as_str()] {
-        let answer = as_key(&app, &acme.admin_key, Some(own), queries::LIST_EVENTS, json!({})).await;
+        let answer = as_key(
+            &app,
+            &acme.admin_key,
+            Some(own),
+            queries::LIST_EVENTS,
+            json!({}),
+        )
+        .await;
         assert!(answer.errors().is_empty(), "{}", answer.text);
     }
     for other in [globex.slug.as_str(), globex.id.as_str(), "initech"] {
@@ -229,7 +314,12 @@ async fn a_tenant_credential_may_only_name_its_own_tenant(backend: Backend) {
             (queries::RECORD_EVENTS, record("a.b")),
         ] {
             let answer = as_key(&app, &acme.admin_key, Some(other), query, variables).await;
-            assert_eq!(answer.error_code().as_deref(), Some("FORBIDDEN"), "{}", answer.text);
+            assert_eq!(
+                answer.error_code().as_deref(),
+                Some("FORBIDDEN"),
+                "{}",
+                answer.text
+            );
         }
     }
     let globex_events = app.all_events(&globex.admin_key, json!({})).await;
@@ -243,16 +333,39 @@ async fn a_revoked_platform_key_stops_at_once_and_the_platform_log_records_it(ba
     let app = spawn_app(backend).await;
     let acme = app.create_tenant("acme", "TEAM").await;
     let key = create_platform_key(&app, "rotating", "ADMIN").await;
-    let before = as_key(&app, &key.secret, Some("acme"), queries::RECORD_EVENTS, record("a.b")).await;
+    let before = as_key(
+        &app,
+        &key.secret,
+        Some("acme"),
+        queries::RECORD_EVENTS,
+        record("a.b"),
+    )
+    .await;
     assert!(before.errors().is_empty(), "{}", before.text);
 
     let revoked = app
-        .graphql(REVOKE_PLATFORM_KEY, json!({ "id": key.id }), Some(&app.operator_token))
+        .graphql(
+            REVOKE_PLATFORM_KEY,
+            json!({ "id": key.id }),
+            Some(&app.operator_token),
+        )
         .await;
     assert!(!revoked.field("revokePlatformKey")["revokedAt"].is_null());
     for tenant in [None, Some("acme")] {
-        let after = as_key(&app, &key.secret, tenant, queries::RECORD_EVENTS, record("a.b")).await;
-        assert_eq!(after.error_code().as_deref(), Some("UNAUTHENTICATED"), "{}", after.text);
+        let after = as_key(
+            &app,
+            &key.secret,
+            tenant,
+            queries::RECORD_EVENTS,
+            record("a.b"),
+        )
+        .await;
+        assert_eq!(
+            after.error_code().as_deref(),
+            Some("UNAUTHENTICATED"),
+            "{}",
+            after.text
+        );
     }
 
     let log = app
@@ -265,17 +378,46 @@ async fn a_revoked_platform_key_stops_at_once_and_the_platform_log_records_it(ba
         .map(|edge| &edge["node"])
         .collect();
     let actions: Vec<&str> = nodes.iter().filter_map(|n| n["action"].as_str()).collect();
-    assert_eq!(actions, ["platform_key.revoke", "platform_key.create"], "{}", log.text);
-    assert!(nodes.iter().all(|n| n["target"]["targetId"] == json!(key.id)));
-    assert!(!log.text.contains(&key.secret), "the log never holds the secret");
+    assert_eq!(
+        actions,
+        ["platform_key.revoke", "platform_key.create"],
+        "{}",
+        log.text
+    );
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n["target"]["targetId"] == json!(key.id))
+    );
+    assert!(
+        !log.text.contains(&key.secret),
+        "the log never holds the secret"
+    );
 
     // The platform log is no tenant's: not in acme's log, not nameable.
     let acme_events = app.all_events(&acme.admin_key, json!({})).await;
-    assert!(acme_events.iter().all(|e| !e["action"].as_str().unwrap_or("").starts_with("platform_key.")));
+    assert!(acme_events.iter().all(|e| {
+        !e["action"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("platform_key.")
+    }));
     let other = create_platform_key(&app, "other", "ADMIN").await;
     for named in ["_platform", "00000000-0000-7000-8000-000000000001"] {
-        let answer = as_key(&app, &other.secret, Some(named), queries::LIST_EVENTS, json!({})).await;
-        assert_eq!(answer.error_code().as_deref(), Some("TENANT_NOT_FOUND"), "{}", answer.text);
+        let answer = as_key(
+            &app,
+            &other.secret,
+            Some(named),
+            queries::LIST_EVENTS,
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            answer.error_code().as_deref(),
+            Some("TENANT_NOT_FOUND"),
+            "{}",
+            answer.text
+        );
     }
 }
 
