@@ -235,8 +235,9 @@ impl TenantMutation {
         Ok(Tenant::from_row(row, &services.retention)?.retention)
     }
 
-    /// The operator or a platform ADMIN key: moves a tenant to another plan and resets its retention to that plan's default. Audited
-    /// as `tenant.plan_change`.
+    /// The operator or a platform ADMIN key: moves a tenant to another plan
+    /// and resets its retention to that plan's default. Audited as
+    /// `tenant.plan_change`.
     async fn change_tenant_plan(
         &self,
         ctx: &Context<'_>,

@@ -170,7 +170,11 @@ impl PlatformMutation {
 
     /// Revokes a platform key (operator only); it stops working at once.
     /// Recorded in the platform log as `platform_key.revoke`.
-    async fn revoke_platform_key(&self, ctx: &Context<'_>, id: ID) -> Result<PlatformKey> {
+    async fn revoke_platform_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The key's `id` (a UUID).")] id: ID,
+    ) -> Result<PlatformKey> {
         ctx.principal().operator()?;
         let id = parse_uuid("id", &id)?;
         let services = ctx.services();
