@@ -22,6 +22,8 @@ pub(crate) mod code {
     pub(crate) const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     pub(crate) const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     pub(crate) const FORBIDDEN: &str = "FORBIDDEN";
+    pub(crate) const TENANT_REQUIRED: &str = "TENANT_REQUIRED";
+    pub(crate) const TENANT_NOT_FOUND: &str = "TENANT_NOT_FOUND";
     pub(crate) const NOT_FOUND: &str = "NOT_FOUND";
     pub(crate) const CONFLICT: &str = "CONFLICT";
     pub(crate) const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
@@ -65,6 +67,13 @@ pub enum ApiError {
     /// A valid credential whose role does not allow the operation.
     #[error("{0}")]
     Forbidden(String),
+    /// A platform key asked for tenant data without naming the tenant
+    /// (`Auditlog-Tenant`).
+    #[error("{0}")]
+    TenantRequired(String),
+    /// A platform key named a tenant (`Auditlog-Tenant`) that does not exist.
+    #[error("{0}")]
+    TenantNotFound(String),
     /// The object does not exist *for this caller* (another tenant's ids included).
     #[error("{0}")]
     NotFound(String),
@@ -115,6 +124,8 @@ impl ApiError {
             Self::BadUserInput { .. } => code::BAD_USER_INPUT,
             Self::Unauthenticated(_) => code::UNAUTHENTICATED,
             Self::Forbidden(_) => code::FORBIDDEN,
+            Self::TenantRequired(_) => code::TENANT_REQUIRED,
+            Self::TenantNotFound(_) => code::TENANT_NOT_FOUND,
             Self::NotFound(_) => code::NOT_FOUND,
             Self::Conflict { .. } => code::CONFLICT,
             Self::SubscriberLagged(_) => code::SUBSCRIBER_LAGGED,

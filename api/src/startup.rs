@@ -72,6 +72,11 @@ impl Application {
             ViewerTokenKeys::load(db.clone(), viewer_token_key, crate::domain::clock::now())
                 .await
                 .context("loading the viewer-token keys (is the schema migrated?)")?;
+        // The platform log keeps what the operator allows longest.
+        let platform_log_days = retention.bounds(crate::domain::Plan::Enterprise).1.as_i32();
+        store::platform_log::ensure(&db, platform_log_days, crate::domain::clock::now())
+            .await
+            .context("creating the platform log (is the schema migrated?)")?;
         let live = Hub::new(
             db.clone(),
             HubSettings {

@@ -26,6 +26,7 @@ pub mod audit_event_facet_days;
 pub mod audit_event_facet_totals;
 pub mod audit_events;
 pub mod instance_settings;
+pub mod platform_keys;
 pub mod retention_leases;
 pub mod tenants;
 pub mod user_sessions;
@@ -37,6 +38,7 @@ pub mod prelude {
     pub use super::audit_event_facet_totals::Entity as AuditEventFacetTotals;
     pub use super::audit_events::Entity as AuditEvents;
     pub use super::instance_settings::Entity as InstanceSettings;
+    pub use super::platform_keys::Entity as PlatformKeys;
     pub use super::retention_leases::Entity as RetentionLeases;
     pub use super::tenants::Entity as Tenants;
     pub use super::user_sessions::Entity as UserSessions;

@@ -36,6 +36,7 @@ mod m20261203_000009_index_search_and_ip;
 pub use m20261203_000009_index_search_and_ip::SEARCH_TEXT;
 mod m20261203_000010_create_facet_counts;
 mod m20261203_000011_index_target_id;
+mod m20261203_000012_create_platform_keys;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_index_search_and_ip::Migration),
             Box::new(m20261203_000010_create_facet_counts::Migration),
             Box::new(m20261203_000011_index_target_id::Migration),
+            Box::new(m20261203_000012_create_platform_keys::Migration),
         ]
     }
 }

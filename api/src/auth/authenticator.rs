@@ -1,8 +1,15 @@
 //! [`Authenticator`]: turns a bearer token (or a browser session) into a [`Principal`].
 //!
-//! Order for a bearer token: the operator token; an API key (`alk_...`); else,
-//! when an identity provider is configured, the IdP's access token (see
-//! [`super::people`]). Without an IdP, anything but the first two is `Invalid`.
+//! Order for a bearer token: the operator token; a platform key (`alp_...`);
+//! an API key (`alk_...`); else, when an identity provider is configured, the
+//! IdP's access token (see [`super::people`]). Without an IdP, anything else
+//! is `Invalid`.
+//!
+//! The `Auditlog-Tenant` header (its value is the `named_tenant` argument)
+//! picks the tenant a platform key acts for, by slug or id. Every other
+//! credential carries its tenant; the header may repeat it, and a header
+//! naming any other tenant refuses the request (`FORBIDDEN`), so a tenant's
+//! identity still comes only from its credential. The operator ignores it.
 
 use std::sync::Arc;
 
@@ -12,10 +19,12 @@ use uuid::Uuid;
 
 use super::oidc::IdpUnavailable;
 use super::person_auth::{People, PeopleError, PersonOutcome};
-use super::{ApiKeyCache, CallerIdentity, Principal, TenantCaller};
+use super::{ApiKeyCache, CallerIdentity, PlatformCaller, Principal, TenantCaller};
 use crate::domain::clock;
-use crate::domain::secret::{PresentedKey, parse_key, secret_matches, tokens_match};
-use crate::domain::{Plan, RetentionRules, RetentionWindow, Role};
+use crate::domain::secret::{
+    PresentedKey, PresentedPlatformKey, parse_key, parse_platform_key, secret_matches, tokens_match,
+};
+use crate::domain::{Plan, PlatformRole, RetentionRules, RetentionWindow, Role, TenantSlug};
 use crate::store::read_scope::ReadScope;
 use crate::store::{self, StoreError};
 
@@ -95,9 +104,14 @@ impl Authenticator {
         self.people.as_ref()
     }
 
-    /// Authenticates the value of an `Authorization` header (or its absence).
+    /// Authenticates the value of an `Authorization` header (or its absence),
+    /// for the tenant `named_tenant` (the `Auditlog-Tenant` header) names.
     /// Only database and IdP failures are errors; every bad credential is `Invalid`.
-    pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, AuthError> {
+    pub async fn authenticate(
+        &self,
+        authorization: Option<&str>,
+        named_tenant: Option<&str>,
+    ) -> Result<Principal, AuthError> {
         let Some(header) = authorization else {
             return Ok(Principal::Anonymous);
         };
@@ -109,30 +123,43 @@ impl Authenticator {
         {
             return Ok(Principal::Operator);
         }
-        if parse_key(token).is_none()
+        if let Some(presented) = parse_platform_key(token) {
+            return Ok(self
+                .platform_principal(token, &presented, named_tenant)
+                .await?);
+        }
+        let principal = if parse_key(token).is_none()
             && let Some(people) = &self.people
         {
             let outcome = people.authenticate_token(token).await?;
-            return Ok(self.person_principal(outcome));
-        }
-        if let Some(principal) = self.key_cache.get(token) {
-            return Ok(principal);
-        }
-        let principal = self.authenticate_api_key(token).await?;
-        if matches!(principal, Principal::Tenant(_)) {
-            self.key_cache.insert(token, &principal);
-        }
-        Ok(principal)
+            self.person_principal(outcome)
+        } else if let Some(principal) = self.key_cache.get(token) {
+            principal
+        } else {
+            let principal = self.authenticate_api_key(token).await?;
+            if matches!(principal, Principal::Tenant(_)) {
+                self.key_cache.insert(token, &principal);
+            }
+            principal
+        };
+        Ok(only_own_tenant(principal, named_tenant))
     }
 
     /// Authenticates the value of the browser-session cookie (the HTTP layer
     /// has checked the request's origin first).
-    pub async fn authenticate_session(&self, cookie: &str) -> Result<Principal, AuthError> {
+    pub async fn authenticate_session(
+        &self,
+        cookie: &str,
+        named_tenant: Option<&str>,
+    ) -> Result<Principal, AuthError> {
         let Some(people) = &self.people else {
             return Ok(Principal::Invalid);
         };
         let outcome = people.authenticate_session(cookie).await?;
-        Ok(self.person_principal(outcome))
+        Ok(only_own_tenant(
+            self.person_principal(outcome),
+            named_tenant,
+        ))
     }
 
     /// The principal of an authenticated (or refused) person; refusals are
@@ -183,6 +210,98 @@ impl Authenticator {
                 legal_hold: tenant.legal_hold,
             },
         ))
+    }
+
+    /// A platform key, for the tenant `named_tenant` names (cached per key and
+    /// header, like API keys).
+    async fn platform_principal(
+        &self,
+        token: &str,
+        presented: &PresentedPlatformKey<'_>,
+        named_tenant: Option<&str>,
+    ) -> Result<Principal, StoreError> {
+        let cache_key = format!("{token}\n{}", named_tenant.unwrap_or_default());
+        if let Some(principal) = self.key_cache.get(&cache_key) {
+            return Ok(principal);
+        }
+        let Some(key) = self.platform_key(presented).await? else {
+            return Ok(Principal::Invalid);
+        };
+        let principal = match named_tenant {
+            None => Principal::Platform(key),
+            Some(named) => match self.tenant_named(named).await? {
+                Some(tenant) => match self.retention_window(&tenant) {
+                    Some((plan, retention)) => Principal::Tenant(TenantCaller {
+                        tenant_id: tenant.id,
+                        tenant_slug: tenant.slug,
+                        role: key.role.tenant_role(),
+                        identity: CallerIdentity::PlatformKey(key),
+                        retention,
+                        plan,
+                    }),
+                    None => Principal::Invalid,
+                },
+                None => Principal::UnknownTenant(named.to_owned()),
+            },
+        };
+        if matches!(principal, Principal::Platform(_) | Principal::Tenant(_)) {
+            self.key_cache.insert(&cache_key, &principal);
+        }
+        Ok(principal)
+    }
+
+    /// The platform key `presented` is, if its secret matches and it is not
+    /// revoked; refreshes its `last_used_at` when due.
+    async fn platform_key(
+        &self,
+        presented: &PresentedPlatformKey<'_>,
+    ) -> Result<Option<PlatformCaller>, StoreError> {
+        let row = store::platform_keys::find_by_prefix(&self.db, presented.prefix).await?;
+        // An unknown prefix is checked against the decoy, so that timing does
+        // not tell which prefixes exist.
+        let hash = row
+            .as_ref()
+            .map_or(DECOY_SECRET_HASH, |row| row.secret_hash.as_str());
+        let matches = secret_matches(presented.secret, hash);
+        let Some(row) = row.filter(|row| matches && row.revoked_at.is_none()) else {
+            return Ok(None);
+        };
+        let Some(role) = PlatformRole::from_db(&row.role) else {
+            tracing::error!(key_id = %row.id, role = %row.role, "platform key has an unknown role");
+            return Ok(None);
+        };
+        let now = clock::now();
+        if row
+            .last_used_at
+            .is_none_or(|at| now - at >= store::api_keys::LAST_USED_RESOLUTION)
+        {
+            store::platform_keys::touch_last_used(&self.db, row.id, now).await?;
+        }
+        Ok(Some(PlatformCaller {
+            id: row.id,
+            name: row.name,
+            role,
+        }))
+    }
+
+    /// The tenant `named` names: its id, or else its slug.
+    async fn tenant_named(&self, named: &str) -> Result<Option<tenants::Model>, StoreError> {
+        let tenant_id = match Uuid::try_parse(named.trim()) {
+            Ok(id) => Some(id),
+            Err(_) => match TenantSlug::parse(named.trim()) {
+                Ok(slug) => store::registry::tenant_id_by_slug(&self.db, slug.as_str()).await?,
+                Err(_) => None,
+            },
+        };
+        // The platform log's row is no tenant anyone acts for.
+        let Some(tenant_id) = tenant_id.filter(|id| !store::platform_log::is_platform_log(*id))
+        else {
+            return Ok(None);
+        };
+        let txn = store::read_scope::begin_read(&self.db, tenant_id).await?;
+        let tenant = store::tenants::find_by_id(&txn, tenant_id).await?;
+        txn.commit().await?;
+        Ok(tenant)
     }
 
     async fn authenticate_api_key(&self, token: &str) -> Result<Principal, StoreError> {
@@ -273,6 +392,26 @@ impl Authenticator {
             plan,
         });
         Ok(Some((principal, stale_key)))
+    }
+}
+
+/// `principal` if `named_tenant` is absent or names the principal's own
+/// tenant (by slug or id); a tenant credential naming another tenant is
+/// refused, whatever that tenant is (existing or not).
+fn only_own_tenant(principal: Principal, named_tenant: Option<&str>) -> Principal {
+    let (Some(named), Principal::Tenant(caller)) = (named_tenant, &principal) else {
+        return principal;
+    };
+    let named = named.trim();
+    let own = named == caller.tenant_slug || Uuid::try_parse(named) == Ok(caller.tenant_id);
+    if own {
+        principal
+    } else {
+        Principal::Refused(
+            "the Auditlog-Tenant header names another tenant than the credential's; \
+             only a platform key may choose its tenant"
+                .into(),
+        )
     }
 }
 

@@ -37,4 +37,6 @@ pub(crate) use authenticator::{AuthError, Authenticator};
 pub(crate) use key_cache::ApiKeyCache;
 pub(crate) use person::PersonCredential;
 pub(crate) use person_auth::People;
-pub(crate) use principal::{ActorOfCaller, CallerIdentity, Principal, TenantCaller};
+pub(crate) use principal::{
+    ActorOfCaller, CallerIdentity, PlatformCaller, Principal, TenantCaller,
+};

@@ -3,11 +3,12 @@
 use uuid::Uuid;
 
 use super::person::Person;
-use crate::domain::{ActorType, AuditActor, Plan, RetentionWindow, Role};
+use crate::domain::{ActorType, AuditActor, Plan, PlatformRole, RetentionWindow, Role};
 use crate::error::{ApiError, ApiResult};
 
-/// A caller acting in one tenant: an API key, or a person signed in through
-/// the identity provider.
+/// A caller acting in one tenant: an API key, a platform key with the
+/// tenant's `Auditlog-Tenant` header, or a person signed in through the
+/// identity provider.
 #[derive(Clone, Debug)]
 pub struct TenantCaller {
     pub tenant_id: Uuid,
@@ -27,8 +28,19 @@ pub struct TenantCaller {
 pub enum CallerIdentity {
     /// A machine credential (`alk_...`).
     ApiKey { id: Uuid, name: String },
+    /// A platform key (`alp_...`) acting for the tenant the request named.
+    PlatformKey(PlatformCaller),
     /// A person, by the identity provider's token or a browser session.
     Person(Person),
+}
+
+/// A platform key (`alp_...`): installation-wide, it acts for the tenant each
+/// request names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlatformCaller {
+    pub id: Uuid,
+    pub name: String,
+    pub role: PlatformRole,
 }
 
 #[derive(Clone, Debug)]
@@ -40,6 +52,12 @@ pub enum Principal {
     /// The platform operator (`AUDITLOG_OPERATOR_TOKEN`).
     Operator,
     Tenant(TenantCaller),
+    /// A platform key whose request names no tenant: tenant fields answer
+    /// `TENANT_REQUIRED`.
+    Platform(PlatformCaller),
+    /// A platform key whose request names a tenant that does not exist
+    /// (`TENANT_NOT_FOUND`); the text is the header's value.
+    UnknownTenant(String),
     /// Someone authenticated who may not act here, e.g. a person whose token
     /// names no known tenant or no mapped role, or a cookie request that failed
     /// the CSRF check. The message says why (`FORBIDDEN`).
@@ -63,8 +81,50 @@ impl Principal {
             Self::Operator => Err(ApiError::Forbidden(
                 "the operator token manages tenants; use a tenant's API key for tenant data".into(),
             )),
+            Self::Platform(_) => Err(ApiError::TenantRequired(
+                "a platform key acts for one tenant per request: name it in the \
+                 `Auditlog-Tenant` header (its slug or id)"
+                    .into(),
+            )),
+            Self::UnknownTenant(named) => Err(ApiError::TenantNotFound(format!(
+                "no tenant {named:?} (the `Auditlog-Tenant` header names a tenant by slug or id)"
+            ))),
             Self::Refused(reason) => Err(ApiError::Forbidden(reason.clone())),
             Self::Anonymous | Self::Invalid => Err(self.unauthenticated()),
+        }
+    }
+
+    /// Who may create tenants and change their plans: the operator, or a
+    /// platform ADMIN key (with or without a tenant header). The actor their
+    /// self-audit events name.
+    pub fn tenant_manager(&self) -> ApiResult<AuditActor> {
+        let platform = match self {
+            Self::Operator => return Ok(AuditActor::operator()),
+            Self::Platform(key) => Some(key),
+            Self::Tenant(TenantCaller {
+                identity: CallerIdentity::PlatformKey(key),
+                ..
+            }) => Some(key),
+            Self::UnknownTenant(_) | Self::Tenant(_) | Self::Refused(_) => None,
+            Self::Anonymous | Self::Invalid => return Err(self.unauthenticated()),
+        };
+        match platform {
+            Some(key) if key.role == PlatformRole::Admin => Ok(AuditActor::of_platform_key(key)),
+            _ => Err(ApiError::Forbidden(
+                "only the operator or a platform ADMIN key may do this".into(),
+            )),
+        }
+    }
+
+    /// The platform key of the request, if one authenticated it.
+    pub fn platform_key(&self) -> Option<&PlatformCaller> {
+        match self {
+            Self::Platform(key)
+            | Self::Tenant(TenantCaller {
+                identity: CallerIdentity::PlatformKey(key),
+                ..
+            }) => Some(key),
+            _ => None,
         }
     }
 
@@ -72,9 +132,9 @@ impl Principal {
     pub fn operator(&self) -> ApiResult<()> {
         match self {
             Self::Operator => Ok(()),
-            Self::Tenant(_) | Self::Refused(_) => Err(ApiError::Forbidden(
-                "only the platform operator may do this".into(),
-            )),
+            Self::Tenant(_) | Self::Platform(_) | Self::UnknownTenant(_) | Self::Refused(_) => Err(
+                ApiError::Forbidden("only the platform operator may do this".into()),
+            ),
             Self::Anonymous | Self::Invalid => Err(self.unauthenticated()),
         }
     }
@@ -92,6 +152,7 @@ impl Principal {
 pub(crate) trait ActorOfCaller: Sized {
     fn of_caller(caller: &TenantCaller) -> Self;
     fn of_person(person: &Person) -> Self;
+    fn of_platform_key(key: &PlatformCaller) -> Self;
 }
 
 impl ActorOfCaller for AuditActor {
@@ -105,7 +166,18 @@ impl ActorOfCaller for AuditActor {
                 name: Some(name.clone()),
                 email: None,
             },
+            CallerIdentity::PlatformKey(key) => Self::of_platform_key(key),
             CallerIdentity::Person(person) => Self::of_person(person),
+        }
+    }
+
+    /// A platform key is a machine credential like an API key (`API_KEY`).
+    fn of_platform_key(key: &PlatformCaller) -> Self {
+        Self {
+            actor_type: ActorType::ApiKey,
+            id: key.id.to_string(),
+            name: Some(key.name.clone()),
+            email: None,
         }
     }
 

@@ -17,6 +17,7 @@ mod introspection;
 mod metrics;
 mod mutation;
 mod pagination;
+mod platform;
 mod query;
 mod scalars;
 mod schema;

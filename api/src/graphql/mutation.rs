@@ -11,19 +11,25 @@ use super::types::{
     ApiKey, AuditEvent, CreatedApiKey, CreatedTenant, RecordAuditEventsPayload, RetentionPolicy,
     Tenant,
 };
-use crate::auth::{AuditActor, Principal};
+use crate::auth::Principal;
 use crate::domain::Role;
 use crate::domain::new_event::RawEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::service;
 use crate::service::retention::LegalHoldRequester;
 
-pub struct MutationRoot;
+/// The schema's `Mutation`: the tenant's and the platform's fields.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(TenantMutation, super::platform::PlatformMutation);
+
+#[derive(Default)]
+pub(super) struct TenantMutation;
 
 /// Recording events (ADMIN, PUBLISHER), managing API keys and retention
 /// (ADMIN), and the operator's tenant management (operator token).
-#[Object(name = "Mutation")]
-impl MutationRoot {
+#[Object]
+impl TenantMutation {
     /// Records 1 to 1000 events, all or nothing, and returns them in input
     /// order (ADMIN, PUBLISHER). Counts against the tenant's ingest quota
     /// (`QUOTA_EXCEEDED` with a retry delay when spent).
@@ -131,8 +137,8 @@ impl MutationRoot {
         Ok(ApiKey::from_row(row, &caller.tenant_slug)?)
     }
 
-    /// Operator only (the deployment's operator token, not an API key):
-    /// creates a tenant and returns its first ADMIN key.
+    /// The operator (the deployment's operator token) or a platform ADMIN
+    /// key: creates a tenant and returns its first ADMIN key.
     async fn create_tenant(
         &self,
         ctx: &Context<'_>,
@@ -140,7 +146,7 @@ impl MutationRoot {
         #[graphql(desc = "Display name.")] name: String,
         #[graphql(desc = "The plan; it sets the retention period.")] plan: GqlPlan,
     ) -> Result<CreatedTenant> {
-        ctx.principal().operator()?;
+        let actor = ctx.principal().tenant_manager()?;
         let created = service::tenants::create(
             &ctx.services().db,
             &ctx.services().live,
@@ -148,7 +154,7 @@ impl MutationRoot {
             &slug,
             &name,
             plan.into(),
-            &AuditActor::operator(),
+            &actor,
         )
         .await?;
         let slug = created.tenant.slug.clone();
@@ -229,16 +235,16 @@ impl MutationRoot {
         Ok(Tenant::from_row(row, &services.retention)?.retention)
     }
 
-    /// Operator only (the deployment's operator token): moves a tenant to
-    /// another plan and resets its retention to that plan's default. Audited
-    /// as `tenant.plan_change`.
+    /// The operator or a platform ADMIN key: moves a tenant to another plan
+    /// and resets its retention to that plan's default. Audited as
+    /// `tenant.plan_change`.
     async fn change_tenant_plan(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The tenant's `id` (a UUID).")] tenant_id: ID,
         #[graphql(desc = "The new plan.")] plan: GqlPlan,
     ) -> Result<Tenant> {
-        ctx.principal().operator()?;
+        let actor = ctx.principal().tenant_manager()?;
         let tenant_id = parse_uuid("tenantId", &tenant_id)?;
         let services = ctx.services();
         let row = service::retention::change_plan(
@@ -248,7 +254,7 @@ impl MutationRoot {
             &services.retention,
             tenant_id,
             plan.into(),
-            &AuditActor::operator(),
+            &actor,
         )
         .await?;
         Ok(Tenant::from_row(row, &services.retention)?)

@@ -17,12 +17,18 @@ use crate::store::events::Columns;
 /// Roles that may read a tenant's log and settings.
 pub(super) const READERS: &[Role] = &[Role::Admin, Role::Auditor];
 
-pub struct QueryRoot;
+/// The schema's `Query`: the tenant's and the platform's fields.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(TenantQuery, super::platform::PlatformQuery);
+
+#[derive(Default)]
+pub(super) struct TenantQuery;
 
 /// Reads of the caller's tenant: its audit log, facets, settings and keys
 /// (ADMIN and AUDITOR keys or signed-in people).
-#[Object(name = "Query")]
-impl QueryRoot {
+#[Object]
+impl TenantQuery {
     /// The caller's audit log, newest first, as a Relay connection (ADMIN,
     /// AUDITOR). Pages hold 0 to 500 events, 50 when neither `first` nor
     /// `last` is given. Expired events are never returned.
@@ -139,7 +145,7 @@ pub(super) fn parse_uuid(argument: &str, id: &ID) -> ApiResult<Uuid> {
 
 /// The optional columns the `auditEvents` selection shows, through `edges.node`
 /// or `nodes` (fragments included): the page reads only those.
-fn requested_columns(ctx: &Context<'_>) -> Columns {
+pub(super) fn requested_columns(ctx: &Context<'_>) -> Columns {
     let selection = ctx.look_ahead();
     let shown = |field: &str| {
         selection.field("edges").field("node").field(field).exists()

@@ -78,11 +78,15 @@ impl Default for SchemaLimits {
 /// The schema's types, with descriptions for the types async-graphql brings
 /// (its own describe the Rust implementation, not the contract).
 pub(crate) fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
-        .override_output_type_description::<AuditEventConnection>(
-            "A page of audit events, newest first (a Relay connection): \
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .override_output_type_description::<AuditEventConnection>(
+        "A page of audit events, newest first (a Relay connection): \
              `edges` with cursors, or just `nodes`, and `pageInfo` to page on.",
-        )
+    )
 }
 
 pub(crate) fn build_schema(services: Services, limits: SchemaLimits) -> AuditLogSchema {

@@ -11,6 +11,10 @@ use super::problem;
 use super::state::AppState;
 use crate::auth::Principal;
 
+/// Names the tenant a platform key acts for (by slug or id); any other
+/// credential may only name its own.
+pub(crate) const AUDITLOG_TENANT: &str = "auditlog-tenant";
+
 impl FromRequestParts<AppState> for Principal {
     type Rejection = Response;
 
@@ -23,6 +27,11 @@ impl FromRequestParts<AppState> for Principal {
                 Err(_) => return Ok(Principal::Invalid),
             },
         };
+        let named_tenant = parts
+            .headers
+            .get(AUDITLOG_TENANT)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        let named_tenant = named_tenant.as_deref();
         // A bearer credential wins; the (ambient) session cookie is used only
         // without one, and only for requests that pass the CSRF check.
         let result = match (authorization, &state.browser) {
@@ -32,11 +41,19 @@ impl FromRequestParts<AppState> for Principal {
                         tracing::warn!(reason = %reason, "cookie-authenticated request refused");
                         return Ok(Principal::Refused(reason));
                     }
-                    state.authenticator.authenticate_session(&session).await
+                    state
+                        .authenticator
+                        .authenticate_session(&session, named_tenant)
+                        .await
                 }
                 None => Ok(Principal::Anonymous),
             },
-            _ => state.authenticator.authenticate(authorization).await,
+            _ => {
+                state
+                    .authenticator
+                    .authenticate(authorization, named_tenant)
+                    .await
+            }
         };
         result.map_err(|error| {
             if error.is_database_unavailable() {

@@ -199,7 +199,7 @@ pub(super) async fn logout(
     };
     let principal = state
         .authenticator
-        .authenticate_session(&cookie)
+        .authenticate_session(&cookie, None)
         .await
         .map_err(|error| anyhow::anyhow!("logout: cannot read the session: {error:?}"))?;
     if let Principal::Tenant(caller) = &principal

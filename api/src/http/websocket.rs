@@ -332,16 +332,17 @@ impl Connection {
         }
         self.init_received = true;
         let authorization = payload
-            .and_then(authorization_from_payload)
+            .and_then(|payload| payload_value(payload, "authorization"))
             .or_else(|| self.header_authorization.clone());
+        let named_tenant = payload.and_then(|payload| payload_value(payload, TENANT_KEY));
         let presented = match (authorization, self.session_cookie.clone()) {
-            (Some(authorization), _) => Some(Presented::Bearer(authorization)),
-            (None, Some(cookie)) => Some(Presented::Session(cookie)),
+            (Some(authorization), _) => Some(Presented::Bearer(authorization, named_tenant)),
+            (None, Some(cookie)) => Some(Presented::Session(cookie, named_tenant)),
             (None, None) => None,
         };
         let authenticated = match &presented {
             Some(presented) => presented.authenticate(&self.state.authenticator).await,
-            None => self.state.authenticator.authenticate(None).await,
+            None => self.state.authenticator.authenticate(None, None).await,
         };
         let principal = match authenticated {
             Ok(principal) => principal,
@@ -552,14 +553,24 @@ async fn sleep_until_or_never(deadline: Option<tokio::time::Instant>) {
 }
 
 /// `{"Authorization": "Bearer ..."}` (any key case), also inside `headers`.
-fn authorization_from_payload(payload: &serde_json::Value) -> Option<String> {
+/// The `connection_init` payload key naming a platform key's tenant (the
+/// WebSocket counterpart of the `Auditlog-Tenant` header).
+const TENANT_KEY: &str = "auditlog-tenant";
+
+/// The string at `name` (any case) in a `connection_init` payload, or in its
+/// `headers` object, as clients that mimic HTTP headers send it.
+fn payload_value(payload: &serde_json::Value, name: &str) -> Option<String> {
     let object = payload.as_object()?;
     let direct = object
         .iter()
-        .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
         .and_then(|(_, value)| value.as_str())
         .map(str::to_owned);
-    direct.or_else(|| object.get("headers").and_then(authorization_from_payload))
+    direct.or_else(|| {
+        object
+            .get("headers")
+            .and_then(|headers| payload_value(headers, name))
+    })
 }
 
 /// Why a `connection_init` credential may not subscribe (closed 4403 with
@@ -584,6 +595,10 @@ fn refusal_reason(principal: &Principal) -> Option<String> {
             "Invalid credential: unknown, malformed, expired or revoked".to_owned()
         }
         Principal::Operator => "Forbidden: the operator token reads no tenant's events".to_owned(),
+        Principal::Platform(_) => {
+            "Tenant required: send `Auditlog-Tenant` in the connection_init payload".to_owned()
+        }
+        Principal::UnknownTenant(named) => format!("Tenant not found: {named:?}"),
         Principal::Refused(why) => format!("Forbidden: {why}"),
     };
     Some(close_reason(reason))
@@ -605,7 +620,7 @@ fn close_reason(mut reason: String) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{authorization_from_payload, close_reason};
+    use super::{TENANT_KEY, close_reason, payload_value};
     use serde_json::json;
 
     #[test]
@@ -626,11 +641,13 @@ mod tests {
             json!({"headers": {"Authorization": "Bearer k"}}),
         ] {
             assert_eq!(
-                authorization_from_payload(&payload).as_deref(),
+                payload_value(&payload, "authorization").as_deref(),
                 Some("Bearer k")
             );
         }
-        assert_eq!(authorization_from_payload(&json!({"token": "k"})), None);
-        assert_eq!(authorization_from_payload(&json!(null)), None);
+        assert_eq!(payload_value(&json!({"token": "k"}), "authorization"), None);
+        assert_eq!(payload_value(&json!(null), "authorization"), None);
+        let named = json!({"Auditlog-Tenant": "acme", "headers": {"x": "y"}});
+        assert_eq!(payload_value(&named, TENANT_KEY).as_deref(), Some("acme"));
     }
 }

@@ -36,17 +36,18 @@ pub(super) const KEY_REVOKED: &str = "credential revoked";
 /// The credential a connection authenticated with, kept to re-check it.
 #[derive(Clone)]
 pub(super) enum Presented {
-    /// An `Authorization` value (`Bearer <token>`).
-    Bearer(String),
-    /// The session cookie's value.
-    Session(String),
+    /// An `Authorization` value (`Bearer <token>`), and the tenant the
+    /// payload named (`Auditlog-Tenant`).
+    Bearer(String, Option<String>),
+    /// The session cookie's value, and the tenant the payload named.
+    Session(String, Option<String>),
 }
 
 impl std::fmt::Debug for Presented {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Self::Bearer(_) => "Bearer(<redacted>)",
-            Self::Session(_) => "Session(<redacted>)",
+            Self::Bearer(..) => "Bearer(<redacted>)",
+            Self::Session(..) => "Session(<redacted>)",
         })
     }
 }
@@ -57,8 +58,16 @@ impl Presented {
         authenticator: &Authenticator,
     ) -> Result<Principal, crate::auth::AuthError> {
         match self {
-            Self::Bearer(authorization) => authenticator.authenticate(Some(authorization)).await,
-            Self::Session(cookie) => authenticator.authenticate_session(cookie).await,
+            Self::Bearer(authorization, tenant) => {
+                authenticator
+                    .authenticate(Some(authorization), tenant.as_deref())
+                    .await
+            }
+            Self::Session(cookie, tenant) => {
+                authenticator
+                    .authenticate_session(cookie, tenant.as_deref())
+                    .await
+            }
         }
     }
 }
@@ -99,6 +108,7 @@ impl CredentialWatch {
         };
         let (key_id, expires_at) = match &caller.identity {
             CallerIdentity::ApiKey { id, .. } => (Some(*id), None),
+            CallerIdentity::PlatformKey(key) => (Some(key.id), None),
             CallerIdentity::Person(person) => (None, person.expires_at()),
         };
         Self {
@@ -133,7 +143,7 @@ impl CredentialWatch {
         let Some(watched) = self.watched.as_mut() else {
             return Checked::Unknown;
         };
-        let session = matches!(watched.presented, Presented::Session(_));
+        let session = matches!(watched.presented, Presented::Session(..));
         let ended = if watched.key_id.is_some() {
             KEY_REVOKED
         } else if session {

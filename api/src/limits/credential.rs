@@ -1,6 +1,8 @@
 //! [`CredentialKey`]: who a per-credential limit counts against. Never a
 //! secret: an API key by its id, a person by tenant and IdP subject (all their
-//! tokens and sessions share one budget), the operator as one caller.
+//! tokens and sessions share one budget), a platform key per tenant it acts
+//! for (one busy tenant cannot spend the budget of the others sharing the
+//! key), the operator as one caller.
 
 use uuid::Uuid;
 
@@ -9,7 +11,15 @@ use crate::auth::{CallerIdentity, Principal};
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum CredentialKey {
     ApiKey(Uuid),
-    Person { tenant_id: Uuid, subject: String },
+    /// A platform key, and the tenant the request named (`None`: none).
+    PlatformKey {
+        id: Uuid,
+        tenant_id: Option<Uuid>,
+    },
+    Person {
+        tenant_id: Uuid,
+        subject: String,
+    },
     Operator,
 }
 
@@ -21,12 +31,23 @@ impl CredentialKey {
             Principal::Operator => Some(Self::Operator),
             Principal::Tenant(caller) => Some(match &caller.identity {
                 CallerIdentity::ApiKey { id, .. } => Self::ApiKey(*id),
+                CallerIdentity::PlatformKey(key) => Self::PlatformKey {
+                    id: key.id,
+                    tenant_id: Some(caller.tenant_id),
+                },
                 CallerIdentity::Person(person) => Self::Person {
                     tenant_id: caller.tenant_id,
                     subject: person.subject.clone(),
                 },
             }),
-            Principal::Anonymous | Principal::Invalid | Principal::Refused(_) => None,
+            Principal::Platform(key) => Some(Self::PlatformKey {
+                id: key.id,
+                tenant_id: None,
+            }),
+            Principal::Anonymous
+            | Principal::Invalid
+            | Principal::UnknownTenant(_)
+            | Principal::Refused(_) => None,
         }
     }
 }

@@ -16,6 +16,20 @@ use crate::store::admin_audit::{self, AdminAction};
 
 pub(crate) const MAX_KEY_NAME: usize = 200;
 
+/// A key's name, trimmed: 1 to [`MAX_KEY_NAME`] characters. Control
+/// characters (NUL above all, which PostgreSQL cannot store) have no place
+/// in a one-line label.
+pub(crate) fn valid_key_name(name: &str) -> ApiResult<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_KEY_NAME || name.chars().any(char::is_control)
+    {
+        return Err(ApiError::bad_input(format!(
+            "name must be 1 to {MAX_KEY_NAME} characters, without control characters"
+        )));
+    }
+    Ok(name)
+}
+
 /// Creates a key in the caller's tenant; returns the row and the whole secret.
 pub(crate) async fn create(
     db: &DatabaseConnection,
@@ -24,15 +38,7 @@ pub(crate) async fn create(
     name: &str,
     role: Role,
 ) -> ApiResult<(api_keys::Model, String)> {
-    let name = name.trim();
-    // Control characters (NUL above all, which PostgreSQL cannot store) have
-    // no place in a one-line label.
-    if name.is_empty() || name.chars().count() > MAX_KEY_NAME || name.chars().any(char::is_control)
-    {
-        return Err(ApiError::bad_input(format!(
-            "name must be 1 to {MAX_KEY_NAME} characters, without control characters"
-        )));
-    }
+    let name = valid_key_name(name)?;
     let now = clock::now();
     let key = generate_key(&caller.tenant_slug);
     let txn = store::tenant_scope::begin(db, caller.tenant_id).await?;

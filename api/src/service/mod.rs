@@ -13,6 +13,7 @@
 pub(crate) mod api_keys;
 pub(crate) mod events;
 pub(crate) mod group_commit;
+pub(crate) mod platform_keys;
 pub(crate) mod reads;
 pub(crate) mod retention;
 pub(crate) mod tenants;

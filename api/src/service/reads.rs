@@ -35,6 +35,20 @@ impl<'a> TenantReads<'a> {
         }
     }
 
+    /// The reads of the platform log (`store::platform_log`), kept for the
+    /// longest retention `rules` allow.
+    pub(crate) fn of_platform_log(
+        reads: &'a ReadPool,
+        rules: &crate::domain::RetentionRules,
+    ) -> Self {
+        let (_, longest) = rules.bounds(crate::domain::Plan::Enterprise);
+        Self {
+            reads,
+            tenant_id: store::platform_log::PLATFORM_LOG_TENANT,
+            retained_since: Some(clock::now() - longest.duration()),
+        }
+    }
+
     /// One keyset page of events matching `filter`, each row charged to `budget`.
     pub(crate) async fn events_page(
         &self,

@@ -35,6 +35,28 @@ pub enum Role {
 }
 db_spelling!(Role { Admin => "admin", Auditor => "auditor", Publisher => "publisher" });
 
+/// What a platform key may do, in the tenant each request names: the tenant
+/// role of the same name (see [`PlatformRole::tenant_role`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum PlatformRole {
+    /// Only `recordAuditEvents`, for any tenant.
+    Publisher,
+    /// Everything a tenant ADMIN may do, for any tenant, and creating tenants
+    /// and changing their plans.
+    Admin,
+}
+db_spelling!(PlatformRole { Publisher => "publisher", Admin => "admin" });
+
+impl PlatformRole {
+    /// The role the key has in the tenant a request names.
+    pub fn tenant_role(self) -> Role {
+        match self {
+            PlatformRole::Publisher => Role::Publisher,
+            PlatformRole::Admin => Role::Admin,
+        }
+    }
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ActorType {
     User,

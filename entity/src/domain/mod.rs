@@ -19,7 +19,7 @@ pub mod timestamp;
 
 pub use action::Action;
 pub use audit_actor::AuditActor;
-pub use enums::{ActorType, Outcome, Plan, Role};
+pub use enums::{ActorType, Outcome, Plan, PlatformRole, Role};
 pub use ip_address::IpAddress;
 pub use new_event::{NewEvent, NewEventError};
 pub use retention::{RetentionDays, RetentionRules, RetentionWindow};

@@ -65,6 +65,44 @@ pub fn parse_key(raw: &str) -> Option<PresentedKey<'_>> {
     })
 }
 
+/// A platform key reads `alp_<prefix>_<secret>`: no tenant (it acts for the
+/// tenant each request names), so its prefix alone finds it (unique index).
+const PLATFORM_KEY_SCHEME: &str = "alp";
+
+/// The parts of a presented platform key, before the database check.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PresentedPlatformKey<'a> {
+    pub prefix: &'a str,
+    pub secret: &'a str,
+}
+
+pub fn generate_platform_key() -> GeneratedKey {
+    let prefix = random_alphanumeric(PREFIX_LEN);
+    let secret = random_alphanumeric(SECRET_LEN);
+    GeneratedKey {
+        full: format!("{PLATFORM_KEY_SCHEME}_{prefix}_{secret}"),
+        secret_hash: sha256_hex(&secret),
+        prefix,
+    }
+}
+
+/// The public form of a platform key's prefix, as shown in `PlatformKey.prefix`.
+pub fn display_platform_prefix(prefix: &str) -> String {
+    format!("{PLATFORM_KEY_SCHEME}_{prefix}")
+}
+
+pub fn parse_platform_key(raw: &str) -> Option<PresentedPlatformKey<'_>> {
+    let rest = raw.strip_prefix(PLATFORM_KEY_SCHEME)?.strip_prefix('_')?;
+    let (prefix, secret) = rest.split_once('_')?;
+    let well_formed = secret.len() == SECRET_LEN
+        && prefix.len() == PREFIX_LEN
+        && secret
+            .chars()
+            .chain(prefix.chars())
+            .all(|c| c.is_ascii_alphanumeric());
+    well_formed.then_some(PresentedPlatformKey { prefix, secret })
+}
+
 pub fn sha256_hex(value: &str) -> String {
     hex::encode(Sha256::digest(value.as_bytes()))
 }
@@ -97,6 +135,18 @@ pub fn random_alphanumeric(len: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn platform_keys_parse_back_and_are_not_tenant_keys() {
+        let key = generate_platform_key();
+        let parsed = parse_platform_key(&key.full).expect("a generated key parses");
+        assert_eq!(parsed.prefix, key.prefix);
+        assert!(secret_matches(parsed.secret, &key.secret_hash));
+        assert!(parse_key(&key.full).is_none());
+        assert!(parse_platform_key(&generate_key("acme").full).is_none());
+        assert!(parse_platform_key("alp_short_secret").is_none());
+        assert!(parse_platform_key(&format!("{}_", key.full)).is_none());
+    }
 
     #[test]
     fn generated_keys_parse_back_and_match_their_hash() {

@@ -22,6 +22,8 @@ pub mod connection;
 pub mod dialect;
 pub mod events;
 pub mod instance;
+pub mod platform_keys;
+pub mod platform_log;
 pub mod read_scope;
 pub mod registry;
 pub mod replication;

@@ -30,6 +30,7 @@ mod metrics_exposure;
 mod oidc;
 mod pagination;
 mod persisted_queries;
+mod platform_keys;
 mod query_filters;
 mod read_indexes;
 mod read_replica;
