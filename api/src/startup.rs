@@ -10,7 +10,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::ApiKeyCache;
 use crate::auth::oidc::IdentityProvider;
-use crate::auth::viewer_token::ViewerTokenKeys;
+use crate::auth::viewer_token::LazyViewerKeys;
 use crate::auth::{Authenticator, People};
 use crate::config::{CrossOrigins, MetricsListen, Settings};
 use crate::domain::secret::random_alphanumeric;
@@ -68,15 +68,7 @@ impl Application {
                 .await
                 .context("reading the cursor signing key (is the schema migrated?)")?,
         };
-        let viewer_keys =
-            ViewerTokenKeys::load(db.clone(), viewer_token_key, crate::domain::clock::now())
-                .await
-                .context("loading the viewer-token keys (is the schema migrated?)")?;
-        // The platform log keeps what the operator allows longest.
-        let platform_log_days = retention.bounds(crate::domain::Plan::Enterprise).1.as_i32();
-        store::platform_log::ensure(&db, platform_log_days, crate::domain::clock::now())
-            .await
-            .context("creating the platform log (is the schema migrated?)")?;
+        let viewer_keys = LazyViewerKeys::new(db.clone(), viewer_token_key);
         let live = Hub::new(
             db.clone(),
             HubSettings {

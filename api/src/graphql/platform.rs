@@ -160,6 +160,7 @@ impl PlatformMutation {
             &AuditActor::operator(),
             &name,
             role.into(),
+            &services.retention,
         )
         .await?;
         Ok(CreatedPlatformKey {
@@ -184,6 +185,7 @@ impl PlatformMutation {
             &services.key_cache,
             &AuditActor::operator(),
             id,
+            &services.retention,
         )
         .await?;
         Ok(PlatformKey::from_row(row)?)

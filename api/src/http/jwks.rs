@@ -8,14 +8,22 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::header::CACHE_CONTROL;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 
 use super::state::AppState;
 use crate::domain::clock;
 
 const CACHE: &str = "public, max-age=300";
 
-pub(super) async fn viewer_token_keys(State(state): State<AppState>) -> impl IntoResponse {
-    let keys = state.viewer_keys.jwks(clock::now()).await;
-    ([(CACHE_CONTROL, CACHE)], Json(keys))
+pub(super) async fn viewer_token_keys(State(state): State<AppState>) -> Response {
+    match state.viewer_keys.get().await {
+        Ok(ring) => {
+            let keys = ring.jwks(clock::now()).await;
+            ([(CACHE_CONTROL, CACHE)], Json(keys)).into_response()
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, "viewer-token keys unavailable (is the schema migrated?)");
+            super::problem::unavailable()
+        }
+    }
 }

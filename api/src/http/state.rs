@@ -10,7 +10,7 @@ use tokio_util::task::TaskTracker;
 
 use super::browser::BrowserAuth;
 use crate::auth::Authenticator;
-use crate::auth::viewer_token::ViewerTokenKeys;
+use crate::auth::viewer_token::LazyViewerKeys;
 use crate::graphql::AuditLogSchema;
 use crate::limits::RequestLimits;
 use crate::live::Hub;
@@ -21,7 +21,7 @@ pub struct AppState {
     pub authenticator: Authenticator,
     /// The viewer-token key ring: signs and verifies viewer tokens, and is
     /// published at `/.well-known/jwks.json`.
-    pub(crate) viewer_keys: ViewerTokenKeys,
+    pub(crate) viewer_keys: LazyViewerKeys,
     pub db: DatabaseConnection,
     /// Serve GraphiQL to browsers on `GET /graphql`.
     pub graphiql: bool,

@@ -7,9 +7,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::{ApiKeyCache, AuditActor};
-use crate::domain::PlatformRole;
 use crate::domain::clock;
 use crate::domain::secret::generate_platform_key;
+use crate::domain::{Plan, PlatformRole, RetentionRules};
 use crate::error::{ApiError, ApiResult};
 use crate::live::Hub;
 use crate::service::api_keys::valid_key_name;
@@ -24,9 +24,11 @@ pub(crate) async fn create(
     actor: &AuditActor,
     name: &str,
     role: PlatformRole,
+    retention: &RetentionRules,
 ) -> ApiResult<(platform_keys::Model, String)> {
     let name = valid_key_name(name)?;
     let now = clock::now();
+    ensure_platform_log(db, retention, now).await?;
     let key = generate_platform_key();
     let txn = store::tenant_scope::begin(db, PLATFORM_LOG_TENANT).await?;
     let row = store::platform_keys::insert(&txn, name, role, &key, now).await?;
@@ -52,9 +54,11 @@ pub(crate) async fn revoke(
     key_cache: &ApiKeyCache,
     actor: &AuditActor,
     id: Uuid,
+    retention: &RetentionRules,
 ) -> ApiResult<platform_keys::Model> {
     let not_found = || ApiError::NotFound(format!("no platform key {id}"));
     let now = clock::now();
+    ensure_platform_log(db, retention, now).await?;
     let txn = store::tenant_scope::begin(db, PLATFORM_LOG_TENANT).await?;
     let before = store::platform_keys::find(&txn, id)
         .await?
@@ -78,6 +82,18 @@ pub(crate) async fn revoke(
     key_cache.invalidate_all();
     live.published(PLATFORM_LOG_TENANT, sequence).await;
     Ok(revoked)
+}
+
+/// The platform log's tenant row, created on the first platform action (not
+/// at start: a service may start before its schema is migrated). It keeps
+/// events for the longest retention the operator allows.
+async fn ensure_platform_log(
+    db: &DatabaseConnection,
+    retention: &RetentionRules,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<()> {
+    let (_, longest) = retention.bounds(Plan::Enterprise);
+    Ok(store::platform_log::ensure(db, longest.as_i32(), now).await?)
 }
 
 /// Every platform key, oldest first (revoked ones included).

@@ -27,6 +27,7 @@
 mod claims;
 mod error;
 mod keys;
+mod lazy;
 mod ring;
 mod signing_key;
 mod snapshot;
@@ -45,6 +46,7 @@ pub(crate) use claims::{
 };
 pub(crate) use error::{Invalid, KeyRingError, MintError, ViewerTokenError};
 pub(crate) use keys::ViewerTokenKeys;
+pub(crate) use lazy::LazyViewerKeys;
 pub(crate) use signing_key::ViewerSigningKey;
 
 use claims::WireClaims;
