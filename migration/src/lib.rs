@@ -37,6 +37,7 @@ pub use m20261203_000009_index_search_and_ip::SEARCH_TEXT;
 mod m20261203_000010_create_facet_counts;
 mod m20261203_000011_index_target_id;
 mod m20261203_000012_create_platform_keys;
+mod m20261203_000013_index_actor_type_and_outcome;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_create_facet_counts::Migration),
             Box::new(m20261203_000011_index_target_id::Migration),
             Box::new(m20261203_000012_create_platform_keys::Migration),
+            Box::new(m20261203_000013_index_actor_type_and_outcome::Migration),
         ]
     }
 }

@@ -293,6 +293,7 @@ struct Measured {
 pub(crate) async fn reads_at_scale(bench: &Bench, goals: &mut Vec<Goal>) -> String {
     let mut section = String::from("## Reads at scale\n\n");
     let ingest = ingest_cost(bench).await;
+    eprintln!("reads: {}", ingest.0.trim_end());
     let _ = writeln!(section, "{}", ingest.0);
     goals.push(Goal::check(
         "reads at scale",

@@ -7,7 +7,7 @@
 use auditlog_tests::database::{connect, plant, scoped, tenant_uuid};
 use auditlog_tests::{Backend, backend_tests, spawn_app};
 use chrono::Duration;
-use entity::domain::IpAddress;
+use entity::domain::{ActorType, IpAddress, Outcome};
 use entity::store::events::{
     Columns, EventFilter, INDEX_AFTER, Page, PageDirection, PageScan, SHORT_TERM_SCAN,
     page_statement, window_end_statement,
@@ -133,6 +133,18 @@ async fn postgres_plans_for_search_and_ip_use_indexes() {
             filter(|f| f.target_id = Some("t-absent".into())),
             PageScan::Ordered,
             "audit_events_tenant_target_id_idx",
+        ),
+        (
+            "actorType alone",
+            filter(|f| f.actor_type = Some(ActorType::System)),
+            PageScan::Ordered,
+            "audit_events_tenant_actor_type_idx",
+        ),
+        (
+            "outcome alone",
+            filter(|f| f.outcome = Some(Outcome::Failure)),
+            PageScan::Ordered,
+            "audit_events_tenant_outcome_idx",
         ),
         (
             "ipAddress",
