@@ -95,6 +95,7 @@ impl Application {
                 ),
                 ingest: GroupCommit::new(db.clone(), live.clone()),
                 key_cache: key_cache.clone(),
+                viewer_keys: viewer_keys.clone(),
             },
             schema_limits,
         );
@@ -114,7 +115,8 @@ impl Application {
                 retention,
             )
             .with_people(people)
-            .with_key_cache(key_cache),
+            .with_key_cache(key_cache)
+            .with_viewer_keys(viewer_keys.clone()),
             viewer_keys,
             db: db.clone(),
             graphiql: settings.graphiql_enabled(),

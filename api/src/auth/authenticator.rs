@@ -1,9 +1,12 @@
 //! [`Authenticator`]: turns a bearer token (or a browser session) into a [`Principal`].
 //!
 //! Order for a bearer token: the operator token; a platform key (`alp_...`);
-//! an API key (`alk_...`); else, when an identity provider is configured, the
-//! IdP's access token (see [`super::people`]). Without an IdP, anything else
-//! is `Invalid`.
+//! a viewer token (a JWT whose header says `typ: auditlog-viewer+jwt`,
+//! verified by its signature alone: no database round trip but the tenant
+//! row, cached like API keys); an API key (`alk_...`); else, when an identity
+//! provider is configured, the IdP's access token (see [`super::people`]).
+//! Without an IdP, anything else is `Invalid`. A viewer token is decided here
+//! and never sent to the identity provider, forged or not.
 //!
 //! The `Auditlog-Tenant` header (its value is the `named_tenant` argument)
 //! picks the tenant a platform key acts for, by slug or id. Every other
@@ -19,7 +22,8 @@ use uuid::Uuid;
 
 use super::oidc::IdpUnavailable;
 use super::person_auth::{People, PeopleError, PersonOutcome};
-use super::{ApiKeyCache, CallerIdentity, PlatformCaller, Principal, TenantCaller};
+use super::viewer_token::{self, LazyViewerKeys, ViewerTokenError};
+use super::{ApiKeyCache, CallerIdentity, PlatformCaller, Principal, TenantCaller, ViewerCaller};
 use crate::domain::clock;
 use crate::domain::secret::{
     PresentedKey, PresentedPlatformKey, parse_key, parse_platform_key, secret_matches, tokens_match,
@@ -43,6 +47,8 @@ pub struct Authenticator {
     people: Option<People>,
     /// Recently verified API keys (see `key_cache`).
     key_cache: ApiKeyCache,
+    /// Verifies viewer tokens; `None`: they are not accepted.
+    viewer_keys: Option<LazyViewerKeys>,
 }
 
 /// Authentication could not decide (never a bad credential: that is `Invalid`).
@@ -52,12 +58,24 @@ pub enum AuthError {
     Store(#[from] StoreError),
     #[error(transparent)]
     IdentityProvider(#[from] IdpUnavailable),
+    /// The viewer-token keys could not be loaded (the schema is not migrated,
+    /// or the database is down).
+    #[error("the viewer-token keys are unavailable: {0}")]
+    ViewerKeys(String),
 }
 
 impl AuthError {
     /// The database could not be reached: the client should retry (`UNAVAILABLE`).
     pub fn is_database_unavailable(&self) -> bool {
-        matches!(self, Self::Store(StoreError::Database(error)) if crate::error::unavailable::is_unavailable(error))
+        match self {
+            Self::Store(StoreError::Database(error)) => {
+                crate::error::unavailable::is_unavailable(error)
+            }
+            // Loaded from the database on first use: until that succeeds
+            // (migrated schema, reachable database) the caller should retry.
+            Self::ViewerKeys(_) => true,
+            _ => false,
+        }
     }
 }
 
@@ -85,7 +103,14 @@ impl Authenticator {
             retention,
             people: None,
             key_cache: ApiKeyCache::disabled(),
+            viewer_keys: None,
         }
+    }
+
+    /// Also accepts viewer tokens signed by `keys`.
+    pub(crate) fn with_viewer_keys(mut self, keys: LazyViewerKeys) -> Self {
+        self.viewer_keys = Some(keys);
+        self
     }
 
     /// Keeps verified API keys in `cache` (shared with whoever invalidates it).
@@ -128,7 +153,9 @@ impl Authenticator {
                 .platform_principal(token, &presented, named_tenant)
                 .await?);
         }
-        let principal = if parse_key(token).is_none()
+        let principal = if viewer_token::looks_like_viewer_token(token) {
+            self.viewer_principal(token).await?
+        } else if parse_key(token).is_none()
             && let Some(people) = &self.people
         {
             let outcome = people.authenticate_token(token).await?;
@@ -210,6 +237,71 @@ impl Authenticator {
                 legal_hold: tenant.legal_hold,
             },
         ))
+    }
+
+    /// A viewer token's principal (cached per token like API keys; a cached
+    /// one is still refused once the token has expired).
+    async fn viewer_principal(&self, token: &str) -> Result<Principal, AuthError> {
+        let now = clock::now();
+        if let Some(principal) = self.key_cache.get(token) {
+            let live = matches!(&principal, Principal::Tenant(caller) if caller.expires_at().is_none_or(|at| at > now));
+            return Ok(if live { principal } else { Principal::Invalid });
+        }
+        let Some(keys) = &self.viewer_keys else {
+            return Ok(Principal::Invalid);
+        };
+        let keys = keys
+            .get()
+            .await
+            .map_err(|error| AuthError::ViewerKeys(error.to_string()))?;
+        let claims = match viewer_token::verify(keys, token, now).await {
+            Ok(claims) => claims,
+            Err(ViewerTokenError::Expired) => {
+                tracing::debug!("an expired viewer token was presented");
+                return Ok(Principal::Invalid);
+            }
+            Err(error) => {
+                tracing::info!(reason = %error, "a viewer token was rejected");
+                return Ok(Principal::Invalid);
+            }
+        };
+        let scope = match &claims.scope {
+            None => None,
+            Some(claim) => match viewer_token::scope::from_claim(claim) {
+                Some(scope) => Some(std::sync::Arc::new(scope)),
+                None => {
+                    tracing::info!(token_id = %claims.jti, "a viewer token's scope is not one we mint");
+                    return Ok(Principal::Invalid);
+                }
+            },
+        };
+        // The platform log is no tenant a token may read.
+        if store::platform_log::is_platform_log(claims.tenant_id) {
+            return Ok(Principal::Invalid);
+        }
+        let Some(tenant) = self.tenant_row(claims.tenant_id).await? else {
+            return Ok(Principal::Invalid);
+        };
+        let Some((plan, retention)) = self.retention_window(&tenant) else {
+            return Ok(Principal::Invalid);
+        };
+        let principal = Principal::Tenant(TenantCaller {
+            tenant_id: tenant.id,
+            tenant_slug: tenant.slug,
+            role: claims.role.into(),
+            identity: CallerIdentity::ViewerToken(ViewerCaller {
+                token_id: claims.jti,
+                subject_id: claims.subject.id,
+                name: claims.subject.name,
+                email: claims.subject.email,
+                expires_at: claims.expires_at,
+                scope,
+            }),
+            retention,
+            plan,
+        });
+        self.key_cache.insert(token, &principal);
+        Ok(principal)
     }
 
     /// A platform key, for the tenant `named_tenant` names (cached per key and
@@ -298,6 +390,11 @@ impl Authenticator {
         else {
             return Ok(None);
         };
+        self.tenant_row(tenant_id).await
+    }
+
+    /// The row of tenant `tenant_id`, read in a transaction scoped to it.
+    async fn tenant_row(&self, tenant_id: Uuid) -> Result<Option<tenants::Model>, StoreError> {
         let txn = store::read_scope::begin_read(&self.db, tenant_id).await?;
         let tenant = store::tenants::find_by_id(&txn, tenant_id).await?;
         txn.commit().await?;

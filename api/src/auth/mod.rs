@@ -1,8 +1,8 @@
 //! Authentication: who is calling, from the `Authorization: Bearer ...` header
 //! (operator token, API key, or an identity provider's access token) or from
 //! a browser session cookie (people signed in through `/auth/login`).
-//! [`viewer_token`] signs and verifies viewer tokens and keeps their keys; the
-//! authenticator does not accept them yet.
+//! [`viewer_token`] signs and verifies viewer tokens (minted by
+//! `createViewerToken`, accepted as bearer tokens) and keeps their keys.
 //!
 //! Invariant: the tenant of a request comes only from its credential. The
 //! [`Principal`] is computed once per request by the [`Principal`] extractor (see
@@ -19,17 +19,6 @@ mod person;
 pub(crate) mod person_auth;
 mod principal;
 pub(crate) mod session_secret;
-// Until `createViewerToken` and the authenticator call it (issue 16's next
-// step), only start-up, the JWKS route and its tests do; the expectation
-// fails, and should go, once everything is used.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        unused_imports,
-        reason = "issue 16: minted and verified by the next step"
-    )
-)]
 pub(crate) mod viewer_token;
 
 pub(crate) use crate::domain::AuditActor;
@@ -38,5 +27,5 @@ pub(crate) use key_cache::ApiKeyCache;
 pub(crate) use person::PersonCredential;
 pub(crate) use person_auth::People;
 pub(crate) use principal::{
-    ActorOfCaller, CallerIdentity, PlatformCaller, Principal, TenantCaller,
+    ActorOfCaller, CallerIdentity, PlatformCaller, Principal, TenantCaller, ViewerCaller,
 };

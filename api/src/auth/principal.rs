@@ -1,14 +1,18 @@
 //! [`Principal`]: the authenticated caller, and the role checks on it.
 
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::person::Person;
 use crate::domain::{ActorType, AuditActor, Plan, PlatformRole, RetentionWindow, Role};
 use crate::error::{ApiError, ApiResult};
+use crate::store::events::EventFilter;
 
 /// A caller acting in one tenant: an API key, a platform key with the
-/// tenant's `Auditlog-Tenant` header, or a person signed in through the
-/// identity provider.
+/// tenant's `Auditlog-Tenant` header, a person signed in through the
+/// identity provider, or a viewer token.
 #[derive(Clone, Debug)]
 pub struct TenantCaller {
     pub tenant_id: Uuid,
@@ -32,6 +36,44 @@ pub enum CallerIdentity {
     PlatformKey(PlatformCaller),
     /// A person, by the identity provider's token or a browser session.
     Person(Person),
+    /// A viewer token (`createViewerToken`): someone the minting caller
+    /// vouched for, reading (and, as ADMIN, configuring retention) within the
+    /// token's scope until it expires.
+    ViewerToken(ViewerCaller),
+}
+
+/// The holder of a viewer token, as its claims say.
+#[derive(Clone, Debug)]
+pub struct ViewerCaller {
+    /// The token's `jti`: in the log of what it does, never the token.
+    pub token_id: Uuid,
+    /// Who the token was minted for: the actor of what they do.
+    pub subject_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub expires_at: DateTime<Utc>,
+    /// Every read through the token is ANDed with this (`None`: the whole tenant).
+    pub scope: Option<Arc<EventFilter>>,
+}
+
+impl TenantCaller {
+    /// The filter every read of this caller is narrowed by (a viewer token's
+    /// scope); `None` for every other credential.
+    pub fn scope(&self) -> Option<&EventFilter> {
+        match &self.identity {
+            CallerIdentity::ViewerToken(viewer) => viewer.scope.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// When the caller's credential stops being valid, if it ever does.
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        match &self.identity {
+            CallerIdentity::Person(person) => person.expires_at(),
+            CallerIdentity::ViewerToken(viewer) => Some(viewer.expires_at),
+            CallerIdentity::ApiKey { .. } | CallerIdentity::PlatformKey(_) => None,
+        }
+    }
 }
 
 /// A platform key (`alp_...`): installation-wide, it acts for the tenant each
@@ -91,6 +133,21 @@ impl Principal {
             ))),
             Self::Refused(reason) => Err(ApiError::Forbidden(reason.clone())),
             Self::Anonymous | Self::Invalid => Err(self.unauthenticated()),
+        }
+    }
+
+    /// [`Principal::tenant`], refusing viewer tokens: what only a tenant's own
+    /// credentials may do (`what`: "record events", "create API keys", ...).
+    /// A viewer token reads on behalf of someone the SaaS vouched for; letting
+    /// it mint credentials or write events would turn a short-lived, scoped
+    /// browser credential into a lasting, unscoped one.
+    pub fn tenant_not_viewer(&self, allowed: &[Role], what: &str) -> ApiResult<&TenantCaller> {
+        let caller = self.tenant(allowed)?;
+        match caller.identity {
+            CallerIdentity::ViewerToken(_) => Err(ApiError::Forbidden(format!(
+                "a viewer token may not {what}; use an API key or a platform key"
+            ))),
+            _ => Ok(caller),
         }
     }
 
@@ -168,6 +225,13 @@ impl ActorOfCaller for AuditActor {
             },
             CallerIdentity::PlatformKey(key) => Self::of_platform_key(key),
             CallerIdentity::Person(person) => Self::of_person(person),
+            // The person the token was minted for (`USER`, the subject's id).
+            CallerIdentity::ViewerToken(viewer) => Self {
+                actor_type: ActorType::User,
+                id: viewer.subject_id.clone(),
+                name: viewer.name.clone(),
+                email: viewer.email.clone(),
+            },
         }
     }
 

@@ -2,6 +2,7 @@
 //! and the request's [`Principal`] (request data).
 
 use crate::auth::ApiKeyCache;
+use crate::auth::viewer_token::LazyViewerKeys;
 use crate::service::group_commit::GroupCommit;
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
@@ -29,6 +30,8 @@ pub(crate) struct Services {
     pub ingest: GroupCommit,
     /// Verified API keys; emptied by changes that could alter a cached caller.
     pub key_cache: ApiKeyCache,
+    /// Signs the viewer tokens `createViewerToken` mints.
+    pub viewer_keys: LazyViewerKeys,
 }
 
 pub(super) trait ContextExt {

@@ -26,6 +26,7 @@ mod sdl;
 mod shape;
 mod subscription;
 pub(crate) mod types;
+mod viewer_tokens;
 
 pub(crate) use context::{CallerRequestId, Services};
 pub(crate) use guard::SafeMethod;

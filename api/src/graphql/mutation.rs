@@ -21,7 +21,11 @@ use crate::service::retention::LegalHoldRequester;
 /// The schema's `Mutation`: the tenant's and the platform's fields.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(TenantMutation, super::platform::PlatformMutation);
+pub struct MutationRoot(
+    TenantMutation,
+    super::platform::PlatformMutation,
+    super::viewer_tokens::ViewerTokenMutation,
+);
 
 #[derive(Default)]
 pub(super) struct TenantMutation;
@@ -38,7 +42,9 @@ impl TenantMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The events, 1 to 1000.")] events: Vec<AuditEventInput>,
     ) -> Result<RecordAuditEventsPayload> {
-        let caller = ctx.principal().tenant(&[Role::Admin, Role::Publisher])?;
+        let caller = ctx
+            .principal()
+            .tenant_not_viewer(&[Role::Admin, Role::Publisher], "record events")?;
         // The stored events are echoed back: charge them before recording, so
         // aliased batches stop at the response budget with nothing recorded
         // by the alias refused.
@@ -102,7 +108,9 @@ impl TenantMutation {
         #[graphql(desc = "A name to tell the key apart, e.g. its service.")] name: String,
         #[graphql(desc = "What the key may do.")] role: GqlRole,
     ) -> Result<CreatedApiKey> {
-        let caller = ctx.principal().tenant(&[Role::Admin])?;
+        let caller = ctx
+            .principal()
+            .tenant_not_viewer(&[Role::Admin], "create API keys")?;
         let (row, secret) = service::api_keys::create(
             &ctx.services().db,
             &ctx.services().live,
@@ -124,7 +132,9 @@ impl TenantMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The key's `id` (a UUID).")] id: ID,
     ) -> Result<ApiKey> {
-        let caller = ctx.principal().tenant(&[Role::Admin])?;
+        let caller = ctx
+            .principal()
+            .tenant_not_viewer(&[Role::Admin], "revoke API keys")?;
         let id = parse_uuid("id", &id)?;
         let row = service::api_keys::revoke(
             &ctx.services().db,

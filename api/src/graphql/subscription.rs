@@ -39,6 +39,10 @@ impl SubscriptionRoot {
         // `Sequence` refuses negative and out-of-range values during coercion.
         let after_sequence = after_sequence.map(|Sequence(sequence)| sequence);
         let mut filter = filter.unwrap_or_default().into_domain()?;
+        // A viewer token's scope narrows what it hears, replay and live alike.
+        if let Some(scope) = caller.scope() {
+            filter = filter.and(scope);
+        }
         // Replay never returns expired events; over WebSocket the window is
         // re-read as it changes (`LiveRetention`).
         filter.retained_since = caller.retention.cutoff(clock::now());

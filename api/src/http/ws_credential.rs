@@ -109,7 +109,9 @@ impl CredentialWatch {
         let (key_id, expires_at) = match &caller.identity {
             CallerIdentity::ApiKey { id, .. } => (Some(*id), None),
             CallerIdentity::PlatformKey(key) => (Some(key.id), None),
-            CallerIdentity::Person(person) => (None, person.expires_at()),
+            CallerIdentity::Person(_) | CallerIdentity::ViewerToken(_) => {
+                (None, caller.expires_at())
+            }
         };
         Self {
             watched: Some(Watched {

@@ -1,6 +1,6 @@
 //! [`CredentialKey`]: who a per-credential limit counts against. Never a
 //! secret: an API key by its id, a person by tenant and IdP subject (all their
-//! tokens and sessions share one budget), a platform key per tenant it acts
+//! tokens and sessions share one budget), a viewer token's subject likewise, a platform key per tenant it acts
 //! for (one busy tenant cannot spend the budget of the others sharing the
 //! key), the operator as one caller.
 
@@ -17,6 +17,11 @@ pub enum CredentialKey {
         tenant_id: Option<Uuid>,
     },
     Person {
+        tenant_id: Uuid,
+        subject: String,
+    },
+    /// The subject of viewer tokens, per tenant.
+    ViewerSubject {
         tenant_id: Uuid,
         subject: String,
     },
@@ -38,6 +43,12 @@ impl CredentialKey {
                 CallerIdentity::Person(person) => Self::Person {
                     tenant_id: caller.tenant_id,
                     subject: person.subject.clone(),
+                },
+                // Every token minted for one subject shares one budget, like a
+                // person's tokens and sessions.
+                CallerIdentity::ViewerToken(viewer) => Self::ViewerSubject {
+                    tenant_id: caller.tenant_id,
+                    subject: viewer.subject_id.clone(),
                 },
             }),
             Principal::Platform(key) => Some(Self::PlatformKey {

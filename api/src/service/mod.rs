@@ -1,6 +1,6 @@
 //! Operations that span several tables and must be atomic: creating a tenant with
 //! its first key, creating and revoking keys, recording events, changing a
-//! tenant's retention policy, legal hold or plan. Each runs in one
+//! tenant's retention policy, legal hold or plan, minting viewer tokens. Each runs in one
 //! transaction and writes its own audit event into the tenant's log in that same
 //! transaction, so an administrative change and its record commit together.
 //!
@@ -18,3 +18,4 @@ pub(crate) mod reads;
 pub(crate) mod retention;
 pub(crate) mod tenants;
 pub(crate) mod user_activity;
+pub(crate) mod viewer_tokens;

@@ -100,3 +100,21 @@ async fn ensure_platform_log(
 pub(crate) async fn list(db: &DatabaseConnection) -> ApiResult<Vec<platform_keys::Model>> {
     Ok(store::platform_keys::list(db).await?)
 }
+
+/// Records `action` by `actor` in the platform log, in its own transaction
+/// (for platform actions that change no table, such as a key rotation).
+pub(crate) async fn record_platform_action(
+    db: &DatabaseConnection,
+    live: &Hub,
+    actor: &AuditActor,
+    action: AdminAction<'_>,
+    retention: &RetentionRules,
+) -> ApiResult<()> {
+    let now = clock::now();
+    ensure_platform_log(db, retention, now).await?;
+    let txn = store::tenant_scope::begin(db, PLATFORM_LOG_TENANT).await?;
+    let sequence = store::platform_log::record(&txn, actor, action, now).await?;
+    txn.commit().await?;
+    live.published(PLATFORM_LOG_TENANT, sequence).await;
+    Ok(())
+}

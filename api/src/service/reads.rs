@@ -3,7 +3,8 @@
 //!
 //! Resolvers authorize, convert arguments and call one of these; they never
 //! open a transaction themselves. Expired events are cut off here, once, from
-//! the window the caller was authenticated with, so no read path can forget it.
+//! the window the caller was authenticated with, so no read path can forget it;
+//! a viewer token's scope is ANDed into every event read here the same way.
 //! Events and facets are read through the [`ReadPool`], which may serve them
 //! from a hot standby; the tenant row and the keys come from the primary.
 
@@ -24,14 +25,17 @@ pub(crate) struct TenantReads<'a> {
     tenant_id: Uuid,
     /// Events that occurred before this instant have expired (`None`: legal hold).
     retained_since: Option<DateTime<Utc>>,
+    /// The caller's scope (a viewer token's): every event read is narrowed by it.
+    scope: Option<&'a EventFilter>,
 }
 
 impl<'a> TenantReads<'a> {
-    pub(crate) fn of(reads: &'a ReadPool, caller: &TenantCaller) -> Self {
+    pub(crate) fn of(reads: &'a ReadPool, caller: &'a TenantCaller) -> Self {
         Self {
             reads,
             tenant_id: caller.tenant_id,
             retained_since: caller.retention.cutoff(clock::now()),
+            scope: caller.scope(),
         }
     }
 
@@ -46,16 +50,18 @@ impl<'a> TenantReads<'a> {
             reads,
             tenant_id: store::platform_log::PLATFORM_LOG_TENANT,
             retained_since: Some(clock::now() - longest.duration()),
+            scope: None,
         }
     }
 
     /// One keyset page of events matching `filter`, each row charged to `budget`.
     pub(crate) async fn events_page(
         &self,
-        mut filter: EventFilter,
+        filter: EventFilter,
         page: &Page,
         budget: &ResponseBudget,
     ) -> ApiResult<Vec<audit_events::Model>> {
+        let mut filter = self.narrowed(filter);
         filter.retained_since = self.retained_since;
         let (tenant_id, filter) = (self.tenant_id, &filter);
         self.reads
@@ -69,7 +75,8 @@ impl<'a> TenantReads<'a> {
     }
 
     /// One retained event by id, charged to `budget`; looked up on the primary
-    /// too when a standby does not have it yet.
+    /// too when a standby does not have it yet. An event outside the caller's
+    /// scope is `None`, like another tenant's.
     pub(crate) async fn event(
         &self,
         id: Uuid,
@@ -85,6 +92,7 @@ impl<'a> TenantReads<'a> {
                 Ok(row)
             })
             .await?;
+        let row = row.filter(|row| self.scope.is_none_or(|scope| scope.matches(row)));
         if let Some(row) = &row {
             budget.charge(store::events::stored_size(row))?;
         }
@@ -93,7 +101,8 @@ impl<'a> TenantReads<'a> {
 
     /// Distinct actions and actors of the retained events matching `filter`,
     /// with counts (exact without a filter; see `store::events::facets`).
-    pub(crate) async fn facets(&self, mut filter: EventFilter) -> ApiResult<Facets> {
+    pub(crate) async fn facets(&self, filter: EventFilter) -> ApiResult<Facets> {
+        let mut filter = self.narrowed(filter);
         filter.retained_since = self.retained_since;
         let (tenant_id, filter) = (self.tenant_id, &filter);
         self.reads
@@ -104,6 +113,14 @@ impl<'a> TenantReads<'a> {
                 Ok(facets)
             })
             .await
+    }
+
+    /// `filter` within the caller's scope.
+    fn narrowed(&self, filter: EventFilter) -> EventFilter {
+        match self.scope {
+            Some(scope) => filter.and(scope),
+            None => filter,
+        }
     }
 
     /// The tenant row (`None`: deleted since the credential was verified).

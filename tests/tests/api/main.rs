@@ -46,3 +46,4 @@ mod tenants;
 mod topology;
 mod unknown_slugs;
 mod viewer_token_keys;
+mod viewer_tokens;

@@ -29,6 +29,7 @@ mod error;
 mod keys;
 mod lazy;
 mod ring;
+pub(crate) mod scope;
 mod signing_key;
 mod snapshot;
 #[cfg(test)]
@@ -41,9 +42,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::Deserialize;
 
-pub(crate) use claims::{
-    LifetimeOutOfRange, TokenLifetime, ViewerClaims, ViewerRole, ViewerSubject,
-};
+pub(crate) use claims::{TokenLifetime, ViewerClaims, ViewerRole, ViewerSubject};
 pub(crate) use error::{Invalid, KeyRingError, MintError, ViewerTokenError};
 pub(crate) use keys::ViewerTokenKeys;
 pub(crate) use lazy::LazyViewerKeys;

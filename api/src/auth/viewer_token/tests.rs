@@ -8,6 +8,7 @@ use rand::{Rng, RngCore};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::claims::LifetimeOutOfRange;
 use super::keys::tests::database;
 use super::ring::CLOCK_SKEW;
 use super::*;

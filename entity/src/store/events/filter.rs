@@ -100,6 +100,85 @@ impl EventFilter {
 }
 
 impl EventFilter {
+    /// The events both `self` and `scope` match, as one filter: what a read
+    /// through a scoped credential (a viewer token) asks, so a client's filter
+    /// can narrow its scope but never widen it. Fields given by one side are
+    /// kept; fields given by both are intersected (lists, time bounds,
+    /// prefixes), and a contradiction (two different outcomes, disjoint
+    /// lists, unrelated prefixes) yields a filter that matches nothing.
+    ///
+    /// `search` is a single term: two different terms cannot be expressed, so
+    /// a scope with `search` is refused where scopes are made (see
+    /// `auth::viewer_token::scope`); here the scope's term wins only if the
+    /// client gave none or a term the scope's contains.
+    pub fn and(mut self, scope: &EventFilter) -> EventFilter {
+        let mut empty = false;
+        self.actions = intersect_lists(self.actions, scope.actions.as_ref());
+        self.actor_ids = intersect_lists(self.actor_ids, scope.actor_ids.as_ref());
+        self.action_prefix = match (self.action_prefix.take(), &scope.action_prefix) {
+            (None, theirs) => theirs.clone(),
+            (Some(ours), None) => Some(ours),
+            (Some(ours), Some(theirs)) if ours.starts_with(theirs.as_str()) => Some(ours),
+            (Some(ours), Some(theirs)) if theirs.starts_with(ours.as_str()) => Some(theirs.clone()),
+            (Some(ours), Some(_)) => {
+                empty = true;
+                Some(ours)
+            }
+        };
+        empty |= !both_equal(&mut self.actor_type, scope.actor_type);
+        empty |= !both_equal(&mut self.outcome, scope.outcome);
+        empty |= !both_equal(&mut self.target_type, scope.target_type.clone());
+        empty |= !both_equal(&mut self.target_id, scope.target_id.clone());
+        empty |= !both_equal(&mut self.ip_address, scope.ip_address.clone());
+        self.occurred_after = Ord::max(self.occurred_after, scope.occurred_after);
+        self.occurred_before = match (self.occurred_before, scope.occurred_before) {
+            (Some(ours), Some(theirs)) => Some(Ord::min(ours, theirs)),
+            (ours, theirs) => ours.or(theirs),
+        };
+        self.retained_since = Ord::max(self.retained_since, scope.retained_since);
+        self.search = match (self.search.take(), &scope.search) {
+            (None, theirs) => theirs.clone(),
+            (Some(ours), None) => Some(ours),
+            (Some(ours), Some(theirs)) if fold_case(&ours).contains(&fold_case(theirs)) => {
+                Some(ours)
+            }
+            (Some(_), Some(theirs)) => Some(theirs.clone()),
+        };
+        if empty {
+            // No event has an action in the empty list: every read path
+            // (SQL, live matching, facets) already answers that with nothing.
+            self.actions = Some(Vec::new());
+        }
+        self
+    }
+}
+
+/// Both lists' common values (either list if only one is given).
+fn intersect_lists(ours: Option<Vec<String>>, theirs: Option<&Vec<String>>) -> Option<Vec<String>> {
+    match (ours, theirs) {
+        (Some(ours), Some(theirs)) => Some(
+            ours.into_iter()
+                .filter(|value| theirs.contains(value))
+                .collect(),
+        ),
+        (ours, theirs) => ours.or_else(|| theirs.cloned()),
+    }
+}
+
+/// Sets `ours` to `theirs` if only `theirs` is given; `false` if both are
+/// given and differ (no event can match both).
+fn both_equal<T: PartialEq>(ours: &mut Option<T>, theirs: Option<T>) -> bool {
+    match (ours.as_ref(), theirs) {
+        (Some(ours), Some(theirs)) => *ours == theirs,
+        (None, theirs) => {
+            *ours = theirs;
+            true
+        }
+        (Some(_), None) => true,
+    }
+}
+
+impl EventFilter {
     /// The same predicate as [`EventFilter::condition`], evaluated in memory for
     /// live delivery (the tenant is already matched by the feed).
     pub fn matches(&self, event: &entity::audit_events::Model) -> bool {
@@ -255,6 +334,79 @@ mod tests {
         assert!(search("zoë").matches(&event));
         assert!(!search("émile").matches(&event));
         assert!(!search("ZOË").matches(&event));
+    }
+
+    #[test]
+    fn a_scope_narrows_and_never_widens() {
+        let scope = EventFilter {
+            actions: Some(vec!["doc.read".into(), "doc.update".into()]),
+            action_prefix: Some("doc.".into()),
+            outcome: Some(Outcome::Success),
+            ..EventFilter::default()
+        };
+        let client = EventFilter {
+            actions: Some(vec!["doc.update".into(), "user.login".into()]),
+            ..EventFilter::default()
+        };
+        let both = client.and(&scope);
+        assert_eq!(both.actions, Some(vec!["doc.update".to_owned()]));
+        assert_eq!(both.action_prefix.as_deref(), Some("doc."));
+        assert_eq!(both.outcome, Some(Outcome::Success));
+        let event = entity::audit_events::Model {
+            action: "doc.update".into(),
+            ..blank_event()
+        };
+        assert!(both.matches(&event));
+        let unfiltered = EventFilter::default().and(&scope);
+        assert!(unfiltered.matches(&event));
+        let login = entity::audit_events::Model {
+            action: "user.login".into(),
+            ..blank_event()
+        };
+        assert!(!unfiltered.matches(&login));
+    }
+
+    #[test]
+    fn contradictions_match_nothing() {
+        let scope = EventFilter {
+            outcome: Some(Outcome::Failure),
+            ..EventFilter::default()
+        };
+        let client = EventFilter {
+            outcome: Some(Outcome::Success),
+            ..EventFilter::default()
+        };
+        assert_eq!(client.and(&scope).actions, Some(Vec::new()));
+        let prefixes = EventFilter {
+            action_prefix: Some("user.".into()),
+            ..EventFilter::default()
+        }
+        .and(&EventFilter {
+            action_prefix: Some("doc.".into()),
+            ..EventFilter::default()
+        });
+        assert_eq!(prefixes.actions, Some(Vec::new()));
+        assert!(!prefixes.matches(&blank_event()));
+    }
+
+    #[test]
+    fn time_bounds_take_the_narrower_side() {
+        let at = |secs| chrono::DateTime::<Utc>::from_timestamp(secs, 0);
+        let scope = EventFilter {
+            occurred_after: at(100),
+            occurred_before: at(200),
+            ..EventFilter::default()
+        };
+        let client = EventFilter {
+            occurred_after: at(50),
+            occurred_before: at(150),
+            ..EventFilter::default()
+        };
+        let both = client.and(&scope);
+        assert_eq!(
+            (both.occurred_after, both.occurred_before),
+            (at(100), at(150))
+        );
     }
 
     fn blank_event() -> entity::audit_events::Model {
