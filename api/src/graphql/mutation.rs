@@ -11,7 +11,7 @@ use super::types::{
     ApiKey, AuditEvent, CreatedApiKey, CreatedTenant, RecordAuditEventsPayload, RetentionPolicy,
     Tenant,
 };
-use crate::auth::Principal;
+use crate::auth::{ActorOfCaller, AuditActor, Principal};
 use crate::domain::Role;
 use crate::domain::new_event::RawEvent;
 use crate::error::{ApiError, ApiResult};
@@ -167,6 +167,13 @@ impl TenantMutation {
             &actor,
         )
         .await?;
+        record_platform_key_action(
+            ctx,
+            "tenant.create",
+            &created.tenant,
+            serde_json::json!({ "plan": created.tenant.plan }),
+        )
+        .await;
         let slug = created.tenant.slug.clone();
         Ok(CreatedTenant {
             tenant: Tenant::from_row(created.tenant, &ctx.services().retention)?,
@@ -267,6 +274,52 @@ impl TenantMutation {
             &actor,
         )
         .await?;
+        record_platform_key_action(
+            ctx,
+            "tenant.plan_change",
+            &row,
+            serde_json::json!({ "plan": row.plan }),
+        )
+        .await;
         Ok(Tenant::from_row(row, &services.retention)?)
+    }
+}
+
+/// A platform key's action on a tenant goes into the platform log too (the
+/// tenant's own log has it already, committed with the change, with the key
+/// as actor), so the operator sees everything platform keys did in one
+/// place. The operator's own tenant actions are in the tenants' logs only.
+///
+/// The change has committed by now and its answer may hold a secret shown
+/// once (`createTenant`'s admin key): a failure here is logged, not returned.
+async fn record_platform_key_action(
+    ctx: &Context<'_>,
+    action: &str,
+    tenant: &entity::tenants::Model,
+    payload: serde_json::Value,
+) {
+    let Some(key) = ctx.principal().platform_key() else {
+        return;
+    };
+    let services = ctx.services();
+    let action = crate::store::admin_audit::AdminAction {
+        action,
+        target_type: "tenant",
+        target_id: tenant.id.to_string(),
+        target_name: Some(tenant.slug.clone()),
+        payload,
+    };
+    let name = action.action;
+    if let Err(error) = service::platform_keys::record_platform_action(
+        &services.db,
+        &services.live,
+        &AuditActor::of_platform_key(key),
+        action,
+        &services.retention,
+    )
+    .await
+    {
+        tracing::error!(action = name, tenant_id = %tenant.id, error = %error,
+            "a platform key's tenant action is in the tenant's log but not in the platform log");
     }
 }

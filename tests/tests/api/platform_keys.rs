@@ -290,7 +290,34 @@ async fn an_admin_key_does_what_a_tenant_admin_does_in_the_named_tenant(backend:
     .await;
     assert!(moved.errors().is_empty(), "{}", moved.text);
     assert_eq!(moved.field("changeTenantPlan")["plan"], "ENTERPRISE");
-    let _ = acme;
+
+    // Both are in the platform log too, naming the key and the tenant.
+    let log = app
+        .graphql(
+            PLATFORM_LOG,
+            json!({ "filter": { "actionPrefix": "tenant." } }),
+            Some(&app.operator_token),
+        )
+        .await;
+    let entries: Vec<(Value, Value, Value)> = log.field("platformAuditEvents")["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| {
+            let node = &edge["node"];
+            (
+                node["action"].clone(),
+                node["actor"]["actorId"].clone(),
+                node["target"]["targetId"].clone(),
+            )
+        })
+        .collect();
+    for action in ["tenant.create", "tenant.plan_change"] {
+        assert!(
+            entries.contains(&(json!(action), json!(key.id), json!(hooli_id))),
+            "{action} by the key on hooli: {entries:?}"
+        );
+    }
 }
 
 async fn a_tenant_credential_may_only_name_its_own_tenant(backend: Backend) {
