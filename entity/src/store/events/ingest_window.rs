@@ -138,7 +138,8 @@ mod tests {
     use super::*;
 
     fn at(seconds: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_800_000_000 - 1_800_000_000 % 60 + seconds, 0).unwrap()
+        // 1_800_000_000 is a whole minute.
+        DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
     }
 
     const TEN: Option<NonZeroU32> = NonZeroU32::new(10);
