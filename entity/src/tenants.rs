@@ -8,6 +8,12 @@
 //! the TEAM plan's period comes from operator configuration). While `legal_hold`
 //! is set nothing of the tenant expires. `retention_updated_at` is when the
 //! policy last changed (NULL: never, it dates from `created_at`).
+//!
+//! Ingest quota: `ingest_window_start` is the start of the current minute
+//! window (NULL: nothing counted yet), `ingest_window_events` the events
+//! recorded in it and `ingest_previous_window_events` those of the minute
+//! before; the event store reads and advances them with `event_counter`
+//! (`store::events::ingest_window`).
 
 use sea_orm::entity::prelude::*;
 
@@ -27,6 +33,9 @@ pub struct Model {
     pub legal_hold: bool,
     pub legal_hold_reason: Option<String>,
     pub retention_updated_at: Option<DateTimeUtc>,
+    pub ingest_window_start: Option<DateTimeUtc>,
+    pub ingest_window_events: i64,
+    pub ingest_previous_window_events: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

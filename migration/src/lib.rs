@@ -38,6 +38,7 @@ mod m20261203_000010_create_facet_counts;
 mod m20261203_000011_index_target_id;
 mod m20261203_000012_create_platform_keys;
 mod m20261203_000013_index_actor_type_and_outcome;
+mod m20261203_000014_add_ingest_window;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_index_target_id::Migration),
             Box::new(m20261203_000012_create_platform_keys::Migration),
             Box::new(m20261203_000013_index_actor_type_and_outcome::Migration),
+            Box::new(m20261203_000014_add_ingest_window::Migration),
         ]
     }
 }

@@ -67,14 +67,28 @@ async fn spawn_on(
     configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
     let operator_token = format!("operator-{}", uuid::Uuid::new_v4().simple());
+    let mut settings = test_settings(&database, &operator_token);
+    configure(&mut settings);
+    let (address, metrics_address, server) = start(backend, &database.url, settings).await;
+    TestApp {
+        api: Client::new(address, operator_token),
+        metrics_address,
+        backend,
+        server,
+        replication,
+        _database: database,
+    }
+}
 
+/// The harness's settings for a server on `database` (before a test's own).
+fn test_settings(database: &TestDatabase, operator_token: &str) -> Settings {
     let mut settings = Settings::for_database(database.url.clone());
     // Migrations run as the schema owner; the service as its own role.
     settings.database_roles.migration_database_url = Some(database.owner_url.clone().into());
     settings.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     // `/metrics` lives on its own listener, on a free port of its own.
     settings.metrics.metrics_listen = MetricsListen::At(SocketAddr::from(([127, 0, 0, 1], 0)));
-    settings.operator_token = Some(operator_token.clone().into());
+    settings.operator_token = Some(operator_token.to_owned().into());
     // No purge on a wall-clock schedule in tests: retention tests run passes
     // explicitly (or turn the in-process scheduler on with a schedule of their own).
     settings.in_process_purge = false;
@@ -89,13 +103,17 @@ async fn spawn_on(
     // The throwaway cluster runs with fsync and synchronous_commit off for
     // speed; the durability tests turn this back off.
     settings.allow_unsafe_durability = true;
-    configure(&mut settings);
+    settings
+}
 
+/// Builds and runs the application: its address, its metrics address, its task.
+async fn start(
+    backend: Backend,
+    database_url: &str,
+    settings: Settings,
+) -> (String, Option<String>, JoinHandle<()>) {
     let application = Application::build(settings).await.unwrap_or_else(|e| {
-        panic!(
-            "cannot build the application on {backend} ({}): {e:#}",
-            database.url
-        )
+        panic!("cannot build the application on {backend} ({database_url}): {e:#}")
     });
     let address = format!("http://{}", application.local_addr());
     let metrics_address = application
@@ -106,14 +124,28 @@ async fn spawn_on(
             eprintln!("the server under test stopped with an error: {e:#}");
         }
     });
+    (address, metrics_address, server)
+}
 
-    TestApp {
-        api: Client::new(address, operator_token),
-        metrics_address,
-        backend,
-        server,
-        replication,
-        _database: database,
+/// Another server on a [`TestApp`]'s database (a replica of the service, with
+/// the same operator token), from [`TestApp::spawn_replica`]. Derefs to its
+/// [`Client`]; dropping it stops it (the database stays the app's).
+pub struct Replica {
+    pub api: Client,
+    server: JoinHandle<()>,
+}
+
+impl Deref for Replica {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.api
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.server.abort();
     }
 }
 
@@ -132,6 +164,19 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// Starts another server on this app's database, with the harness's
+    /// settings adjusted by `configure` (as for [`spawn_app_with`]): a second
+    /// replica of the service.
+    pub async fn spawn_replica(&self, configure: impl FnOnce(&mut Settings)) -> Replica {
+        let mut settings = test_settings(&self._database, &self.api.operator_token);
+        configure(&mut settings);
+        let (address, _, server) = start(self.backend, &self._database.url, settings).await;
+        Replica {
+            api: self.api.at(address),
+            server,
+        }
+    }
+
     /// The `/metrics` text from the metrics listener (the recorder is shared by
     /// every app of the test process, so counts are lower bounds).
     pub async fn metrics(&self) -> String {

@@ -72,21 +72,14 @@ impl TenantMutation {
                 raw
             })
             .collect();
+        // The tenant's ingest quota takes the whole batch's new events, or
+        // refuses it, in the transaction that records it (shared by replicas).
         let stored = service::events::record(
             &ctx.services().ingest,
             caller.tenant_id,
             caller.retention,
+            ctx.services().ingest_quota.per_minute(caller.plan),
             batch,
-            // The tenant's ingest quota takes the whole valid batch, or refuses it.
-            |events| {
-                ctx.services()
-                    .ingest_quota
-                    .take(caller.tenant_id, caller.plan, events)
-                    .map_err(|exceeded| ApiError::QuotaExceeded {
-                        message: exceeded.message(),
-                        retry_after_secs: exceeded.rejection.retry_after_secs,
-                    })
-            },
         )
         .await?;
         // Acknowledged events (idempotent replays included), by plan: a closed

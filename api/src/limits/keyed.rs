@@ -2,7 +2,6 @@
 //! says how long to wait, and forgets idle keys so its memory stays bounded.
 
 use std::hash::Hash;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -24,15 +23,6 @@ impl<K: Hash + Eq + Clone> Clone for KeyedLimiter<K> {
             inner: self.inner.clone(),
         }
     }
-}
-
-/// Why `check_n` refused a batch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NRefusal {
-    /// The batch fits once the bucket has refilled for this long.
-    Later(Duration),
-    /// The batch is larger than the whole bucket: it can never pass.
-    Never,
 }
 
 impl<K: Hash + Eq + Clone + Send + Sync + 'static> KeyedLimiter<K> {
@@ -63,20 +53,6 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> KeyedLimiter<K> {
             .check_key(key)
             .map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
     }
-
-    /// Takes `n` cells for `key`, all or none.
-    pub fn check_n(&self, key: &K, n: u32) -> Result<(), NRefusal> {
-        let (Some(limiter), Some(n)) = (&self.inner, NonZeroU32::new(n)) else {
-            return Ok(());
-        };
-        match limiter.check_key_n(key, n) {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(not_until)) => Err(NRefusal::Later(
-                not_until.wait_time_from(limiter.clock().now()),
-            )),
-            Err(_insufficient_capacity) => Err(NRefusal::Never),
-        }
-    }
 }
 
 fn spawn_housekeeping<K: Hash + Eq + Clone + Send + Sync + 'static>(
@@ -102,23 +78,17 @@ fn spawn_housekeeping<K: Hash + Eq + Clone + Send + Sync + 'static>(
 
 #[cfg(test)]
 mod tests {
-    use super::{KeyedLimiter, NRefusal};
+    use super::KeyedLimiter;
     use crate::limits::Rate;
 
     #[tokio::test]
-    async fn limits_each_key_separately_and_batches_all_or_nothing() {
+    async fn limits_each_key_separately() {
         let limiter = KeyedLimiter::new(Rate::per_minute(1).quota(2));
         assert!(limiter.check(&"a").is_ok());
         assert!(limiter.check(&"a").is_ok());
         let wait = limiter.check(&"a").unwrap_err();
         assert!(wait.as_secs() >= 29, "{wait:?}");
         assert!(limiter.check(&"b").is_ok());
-
-        let quota = KeyedLimiter::new(Rate::per_minute(10).quota(0));
-        assert_eq!(quota.check_n(&1, 11), Err(NRefusal::Never));
-        assert_eq!(quota.check_n(&1, 7), Ok(()));
-        assert!(matches!(quota.check_n(&1, 4), Err(NRefusal::Later(_))));
-        assert_eq!(quota.check_n(&1, 3), Ok(()));
     }
 
     #[test]
@@ -128,6 +98,5 @@ mod tests {
         for _ in 0..1000 {
             assert!(limiter.check(&1).is_ok());
         }
-        assert_eq!(limiter.check_n(&1, u32::MAX), Ok(()));
     }
 }

@@ -3,10 +3,12 @@
 //! bookkeeping, independent of HTTP and GraphQL (which turn a [`Rejection`]
 //! into a 429, a `RATE_LIMITED`/`QUOTA_EXCEEDED` error or a close frame).
 //!
-//! All counters live in this process (`governor`'s GCRA, no database): with N
-//! replicas each enforces its own limits, so the effective limit is up to N
-//! times the configured one. Every rejection is counted in
-//! `auditlog_rate_limit_rejections_total{scope}`.
+//! The rate limits and caps live in this process (`governor`'s GCRA, no
+//! database): with N replicas each enforces its own limits, so the effective
+//! limit is up to N times the configured one. The ingest quota, a plan limit,
+//! is the exception: it is counted on the tenant's row in the database, by the
+//! ingest transaction, and holds across replicas ([`IngestQuota`]). Every
+//! rejection is counted in `auditlog_rate_limit_rejections_total{scope}`.
 
 mod credential;
 mod ingest_quota;
@@ -20,7 +22,8 @@ use std::time::Duration;
 
 pub use credential::CredentialKey;
 pub use ingest_quota::IngestQuota;
-pub use keyed::{KeyedLimiter, NRefusal};
+pub(crate) use ingest_quota::exceeded as quota_exceeded;
+pub use keyed::KeyedLimiter;
 pub use rate::Rate;
 pub use requests::{RequestLimits, client_bucket};
 pub use ws_buffer::{Charge, ConnectionBuffer, REPLAY_BATCH_MAX_BYTES, ReplaySlot, WsBuffers};

@@ -5,6 +5,8 @@
 //! (invisible, and purged) the moment it is stored, so it is refused like any
 //! other invalid event; so is a retry whose idempotency key names an expired event.
 
+use std::num::NonZeroU32;
+
 use entity::audit_events;
 use uuid::Uuid;
 
@@ -18,14 +20,15 @@ use crate::error::{ApiError, ApiResult};
 pub(crate) const MAX_BATCH: usize = 1000;
 
 /// All or nothing: one invalid event rejects the batch before anything is written,
-/// and the error names its index. `admit` is asked, with the number of events,
-/// once the batch is valid and before the transaction (the ingest quota).
+/// and the error names its index. A valid batch whose new events do not fit the
+/// tenant's ingest quota of `per_minute` (`None`: unlimited) is refused whole
+/// with `QUOTA_EXCEEDED` by the transaction that would record it.
 pub(crate) async fn record(
     ingest: &GroupCommit,
     tenant_id: Uuid,
     retention: RetentionWindow,
+    per_minute: Option<NonZeroU32>,
     batch: Vec<RawEvent>,
-    admit: impl FnOnce(usize) -> ApiResult<()>,
 ) -> ApiResult<Vec<audit_events::Model>> {
     if batch.is_empty() || batch.len() > MAX_BATCH {
         return Err(ApiError::bad_input(format!(
@@ -58,6 +61,7 @@ pub(crate) async fn record(
             }
         })
         .collect::<ApiResult<Vec<_>>>()?;
-    admit(events.len())?;
-    ingest.append(tenant_id, retention, events).await
+    ingest
+        .append(tenant_id, retention, per_minute, events)
+        .await
 }

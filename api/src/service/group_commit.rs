@@ -16,6 +16,10 @@
 //! - a group that fails *before* its commit (an idempotency conflict, an expired
 //!   replay, any statement error) is rolled back and its requests are committed
 //!   one by one, so each gets the answer it would have had alone, in arrival order;
+//! - the tenant's ingest quota is checked per request, in arrival order, inside
+//!   the group's transaction (`store::events::append_metered`): a request over
+//!   the quota gets `QUOTA_EXCEEDED` with nothing of it written, and the others
+//!   of the group are committed as if it had not been sent (no rollback needed);
 //! - a request that went away before its transaction's COMMIT (client gone,
 //!   request timeout) is not written, as when a request's own transaction is
 //!   dropped;
@@ -26,6 +30,7 @@
 //!   through an in-process lock instead of spinning on the busy timeout.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -36,8 +41,10 @@ use uuid::Uuid;
 
 use crate::domain::{NewEvent, RetentionWindow, clock};
 use crate::error::{ApiError, ApiResult};
+use crate::limits::quota_exceeded;
 use crate::live::Hub;
 use crate::store;
+use crate::store::events::{Appended, MeteredBatch};
 
 /// Events committed in one group transaction at most (a single request's batch
 /// of up to 1000 always fits), so no group holds the tenant's lock for long.
@@ -47,6 +54,8 @@ const MAX_GROUP_EVENTS: usize = 2000;
 struct Job {
     events: Vec<NewEvent>,
     retention: RetentionWindow,
+    /// The tenant plan's ingest quota (events per minute; `None`: unlimited).
+    per_minute: Option<NonZeroU32>,
     reply: Answer,
 }
 
@@ -81,17 +90,21 @@ impl GroupCommit {
     }
 
     /// Appends `events` to the tenant's log (in a group or alone) and returns
-    /// the stored rows, one per event, once they are committed.
+    /// the stored rows, one per event, once they are committed; or refuses
+    /// them all with `QUOTA_EXCEEDED` when their new events do not fit the
+    /// tenant's ingest quota of `per_minute` (`None`: unlimited).
     pub(crate) async fn append(
         &self,
         tenant_id: Uuid,
         retention: RetentionWindow,
+        per_minute: Option<NonZeroU32>,
         events: Vec<NewEvent>,
     ) -> ApiResult<Vec<audit_events::Model>> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             events,
             retention,
+            per_minute,
             reply,
         };
         let start_drainer = {
@@ -165,13 +178,10 @@ impl GroupCommit {
             return;
         }
         match self.commit_together(tenant_id, &group, received_at).await {
-            Together::Committed(rows) => {
-                // Hand each request its own rows, in order.
-                let mut rest = rows;
-                for job in group {
-                    let tail = rest.split_off(job.events.len().min(rest.len()));
-                    let _ = job.reply.send(Ok(rest));
-                    rest = tail;
+            Together::Committed(outcomes) => {
+                // Hand each request its own rows (or its refusal), in order.
+                for (job, outcome) in group.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(answer_of(outcome));
                 }
             }
             Together::CommitFailed(error) => {
@@ -193,14 +203,12 @@ impl GroupCommit {
         if job.reply.is_closed() {
             return;
         }
+        let batch = MeteredBatch {
+            events: job.events,
+            per_minute: job.per_minute,
+        };
         let result = self
-            .commit_alone(
-                tenant_id,
-                job.events,
-                job.retention,
-                &job.reply,
-                received_at,
-            )
+            .commit_alone(tenant_id, batch, job.retention, &job.reply, received_at)
             .await;
         let _ = job.reply.send(result);
     }
@@ -208,14 +216,29 @@ impl GroupCommit {
     async fn commit_alone(
         &self,
         tenant_id: Uuid,
-        events: Vec<NewEvent>,
+        batch: MeteredBatch,
         retention: RetentionWindow,
         reply: &Answer,
         received_at: DateTime<Utc>,
     ) -> ApiResult<Vec<audit_events::Model>> {
         let _writer = self.sqlite_turn().await;
         let txn = store::tenant_scope::begin(&self.inner.db, tenant_id).await?;
-        let stored = store::events::append(&txn, tenant_id, events, received_at).await?;
+        let outcome = store::events::append_metered(&txn, tenant_id, vec![batch], received_at)
+            .await?
+            .pop();
+        let stored = match outcome {
+            Some(Appended::Stored(stored)) => stored,
+            Some(Appended::OverQuota(refusal)) => {
+                txn.rollback().await?;
+                return Err(quota_exceeded(&refusal));
+            }
+            None => {
+                txn.rollback().await?;
+                return Err(ApiError::Internal(anyhow::anyhow!(
+                    "the event store answered nothing for the batch"
+                )));
+            }
+        };
         if let Err(error) = refuse_expired_replay(&stored, retention, received_at) {
             txn.rollback().await?;
             return Err(error);
@@ -241,18 +264,23 @@ impl GroupCommit {
             Ok(txn) => txn,
             Err(_) => return Together::RolledBack,
         };
-        let events: Vec<NewEvent> = group
+        let batches = group
             .iter()
-            .flat_map(|job| job.events.iter().cloned())
+            .map(|job| MeteredBatch {
+                events: job.events.clone(),
+                per_minute: job.per_minute,
+            })
             .collect();
-        let stored = match store::events::append(&txn, tenant_id, events, received_at).await {
-            Ok(stored) => stored,
-            Err(_) => return rolled_back(txn).await,
-        };
-        let mut offset = 0;
-        for job in group {
-            let rows = &stored[offset..offset + job.events.len()];
-            offset += job.events.len();
+        let outcomes =
+            match store::events::append_metered(&txn, tenant_id, batches, received_at).await {
+                Ok(outcomes) if outcomes.len() == group.len() => outcomes,
+                _ => return rolled_back(txn).await,
+            };
+        for (job, outcome) in group.iter().zip(&outcomes) {
+            // A job over the quota wrote nothing: it needs no retry.
+            let Appended::Stored(rows) = outcome else {
+                continue;
+            };
             // A job whose request went away (client gone, request timeout)
             // must not be written: retry the others without it.
             if refuse_expired_replay(rows, job.retention, received_at).is_err()
@@ -264,8 +292,17 @@ impl GroupCommit {
         if let Err(error) = txn.commit().await {
             return Together::CommitFailed(error.into());
         }
-        self.publish(tenant_id, &stored).await;
-        Together::Committed(stored)
+        let last = outcomes
+            .iter()
+            .filter_map(|outcome| match outcome {
+                Appended::Stored(rows) => rows.iter().map(|row| row.sequence).max(),
+                Appended::OverQuota(_) => None,
+            })
+            .max();
+        if let Some(last) = last {
+            self.inner.live.published(tenant_id, last).await;
+        }
+        Together::Committed(outcomes)
     }
 
     async fn publish(&self, tenant_id: Uuid, stored: &[audit_events::Model]) {
@@ -284,11 +321,20 @@ impl GroupCommit {
 
 /// What a group transaction came to.
 enum Together {
-    Committed(Vec<audit_events::Model>),
+    /// One outcome per job, in order.
+    Committed(Vec<Appended>),
     /// Nothing was written; each job is committed alone next.
     RolledBack,
     /// The outcome is unknown to the server; every job gets this error.
     CommitFailed(ApiError),
+}
+
+/// A committed group's answer to one of its jobs.
+fn answer_of(outcome: Appended) -> ApiResult<Vec<audit_events::Model>> {
+    match outcome {
+        Appended::Stored(rows) => Ok(rows),
+        Appended::OverQuota(refusal) => Err(quota_exceeded(&refusal)),
+    }
 }
 
 async fn rolled_back(txn: DatabaseTransaction) -> Together {

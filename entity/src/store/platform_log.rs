@@ -53,6 +53,9 @@ pub async fn ensure(
         legal_hold: ActiveValue::Set(false),
         legal_hold_reason: ActiveValue::Set(None),
         retention_updated_at: ActiveValue::Set(None),
+        ingest_window_start: ActiveValue::Set(None),
+        ingest_window_events: ActiveValue::Set(0),
+        ingest_previous_window_events: ActiveValue::Set(0),
     };
     match row.insert(&txn).await {
         Ok(_) => Ok(txn.commit().await?),

@@ -39,6 +39,9 @@ pub async fn create(
         legal_hold: ActiveValue::Set(false),
         legal_hold_reason: ActiveValue::Set(None),
         retention_updated_at: ActiveValue::Set(None),
+        ingest_window_start: ActiveValue::Set(None),
+        ingest_window_events: ActiveValue::Set(0),
+        ingest_previous_window_events: ActiveValue::Set(0),
     };
     // A concurrent create of the same slug loses on the unique index; report it
     // the same way as the check above.

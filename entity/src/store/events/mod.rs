@@ -7,12 +7,13 @@ mod bulk_insert;
 mod by_sequence;
 mod facets;
 mod filter;
+mod ingest_window;
 pub mod notify;
 mod purge;
 mod read;
 mod search;
 
-pub use append::append;
+pub use append::{Appended, MeteredBatch, append, append_metered};
 pub use by_sequence::{after_sequence, committed_sequence};
 pub use facets::{
     ActorFacet, FILTERED_FACETS_SCAN, FacetCoverage, Facets, MAX_FACET_VALUES, ValueFacet,
@@ -20,6 +21,7 @@ pub use facets::{
 };
 pub(crate) use filter::like_pattern;
 pub use filter::{EventFilter, fold_case};
+pub use ingest_window::QuotaRefusal;
 pub use purge::{delete_expired_batch, has_expired};
 pub use read::{
     Columns, Page, PageDirection, PageScan, Position, find_by_id, json_size, page, page_statement,

@@ -4,7 +4,8 @@
 //! burst 2) that the request over it is refused no matter how fast it runs.
 //!
 //! - [`rates`]: per credential and per IP, 429 + `Retry-After` + `RATE_LIMITED`;
-//! - [`quota`]: events per minute per tenant and plan, `QUOTA_EXCEEDED`;
+//! - [`quota`]: events per minute per tenant and plan, `QUOTA_EXCEEDED`, held
+//!   across replicas and per request of a group commit;
 //! - [`timeouts`]: the request timeout and PostgreSQL's statement timeout, `TIMEOUT`;
 //! - [`websocket`]: subscriptions per connection, connections per credential,
 //!   `Origin`, and the rate limit on `subscribe`;
@@ -25,7 +26,7 @@ mod ws_messages;
 
 use std::time::Duration;
 
-use auditlog_tests::TestApp;
+use auditlog_tests::{Client, TestApp};
 use serde_json::{Value, json};
 
 /// What a limit answered: status, `Retry-After` and the JSON body.
@@ -69,7 +70,7 @@ impl Answer {
 
 /// `POST /graphql` keeping the `Retry-After` header.
 pub(crate) async fn post(
-    app: &TestApp,
+    app: &Client,
     query: &str,
     variables: Value,
     bearer: Option<&str>,
@@ -83,7 +84,7 @@ pub(crate) async fn post(
 }
 
 /// `recordAuditEvents` keeping the `Retry-After` header.
-pub(crate) async fn record(app: &TestApp, key: &str, events: Value) -> Answer {
+pub(crate) async fn record(app: &Client, key: &str, events: Value) -> Answer {
     post(
         app,
         auditlog_tests::queries::RECORD_EVENTS,
@@ -94,7 +95,7 @@ pub(crate) async fn record(app: &TestApp, key: &str, events: Value) -> Answer {
 }
 
 /// How many of the key's tenant's events have `action`.
-pub(crate) async fn stored(app: &TestApp, key: &str, action: &str) -> usize {
+pub(crate) async fn stored(app: &Client, key: &str, action: &str) -> usize {
     app.all_events(key, json!({ "actions": [action] }))
         .await
         .len()
