@@ -172,6 +172,24 @@ impl Authenticator {
         Ok(only_own_tenant(principal, named_tenant))
     }
 
+    /// Whether this `Authorization` value (with this `Auditlog-Tenant`) was
+    /// verified within `AUDITLOG_AUTH_CACHE_MS`: then authenticating it again
+    /// costs no database work, and the per-IP limit, which guards that work
+    /// against unauthenticated floods, lets it through to its credential's
+    /// own limit. A wrong credential is never cached, so it is always counted.
+    pub fn recently_verified(&self, authorization: &str, named_tenant: Option<&str>) -> bool {
+        let Some(token) = bearer_token(authorization) else {
+            return false;
+        };
+        if parse_platform_key(token).is_some() {
+            return self
+                .key_cache
+                .get(&platform_cache_key(token, named_tenant))
+                .is_some();
+        }
+        self.key_cache.get(token).is_some()
+    }
+
     /// Authenticates the value of the browser-session cookie (the HTTP layer
     /// has checked the request's origin first).
     pub async fn authenticate_session(
@@ -312,7 +330,7 @@ impl Authenticator {
         presented: &PresentedPlatformKey<'_>,
         named_tenant: Option<&str>,
     ) -> Result<Principal, StoreError> {
-        let cache_key = format!("{token}\n{}", named_tenant.unwrap_or_default());
+        let cache_key = platform_cache_key(token, named_tenant);
         if let Some(principal) = self.key_cache.get(&cache_key) {
             return Ok(principal);
         }
@@ -510,6 +528,11 @@ fn only_own_tenant(principal: Principal, named_tenant: Option<&str>) -> Principa
                 .into(),
         )
     }
+}
+
+/// A platform key's principal depends on the tenant it names: its cache key.
+fn platform_cache_key(token: &str, named_tenant: Option<&str>) -> String {
+    format!("{token}\n{}", named_tenant.unwrap_or_default())
 }
 
 /// The token of a `Bearer <token>` header value (scheme case-insensitive).

@@ -22,6 +22,26 @@ pub struct LimitsConfig {
     )]
     pub rate_limit_per_credential_burst: u32,
 
+    /// Requests per PUBLISHER credential (a PUBLISHER API key, or a platform
+    /// PUBLISHER key per tenant), instead of the per-credential rate: an
+    /// application server recording one event per request. The default is the
+    /// ENTERPRISE ingest quota per second, so a publisher meets its plan's
+    /// quota (`QUOTA_EXCEEDED`), never this limit, at one event per request.
+    #[arg(
+        long,
+        env = "AUDITLOG_RATE_LIMIT_PER_PUBLISHER",
+        default_value = "1000"
+    )]
+    pub rate_limit_per_publisher: Rate,
+
+    /// Requests one PUBLISHER credential may send at once above its rate (`0`: the rate's count).
+    #[arg(
+        long,
+        env = "AUDITLOG_RATE_LIMIT_PER_PUBLISHER_BURST",
+        default_value_t = 2000
+    )]
+    pub rate_limit_per_publisher_burst: u32,
+
     /// Requests per client IP address (IPv6: per /64), counted before
     /// authentication, on `/graphql` and `/auth/*`; same syntax; `0` is off.
     #[arg(long, env = "AUDITLOG_RATE_LIMIT_PER_IP", default_value = "100")]
@@ -123,6 +143,7 @@ impl LimitsConfig {
     pub fn unlimited() -> Self {
         Self {
             rate_limit_per_credential: Rate::per_second(0),
+            rate_limit_per_publisher: Rate::per_second(0),
             rate_limit_per_ip: Rate::per_second(0),
             team_ingest_per_minute: 0,
             enterprise_ingest_per_minute: 0,

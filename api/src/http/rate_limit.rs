@@ -17,14 +17,29 @@ use crate::auth::Principal;
 use crate::error::code;
 use crate::limits::{Rejection, Scope};
 
-/// Middleware: refuses a client IP over `AUDITLOG_RATE_LIMIT_PER_IP`.
+/// Middleware: refuses a client IP over `AUDITLOG_RATE_LIMIT_PER_IP`. A
+/// request whose bearer credential was verified moments ago is not counted
+/// (`Authenticator::recently_verified`): an application server sending many
+/// requests from one address meets its credential's limit, not this one.
 pub(super) async fn per_ip(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    if let Some(client) = client_ip(&parts, &state.trusted_proxies)
+    let verified = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|authorization| {
+            let tenant = parts
+                .headers
+                .get(super::extract::AUDITLOG_TENANT)
+                .and_then(|value| value.to_str().ok());
+            state.authenticator.recently_verified(authorization, tenant)
+        });
+    if !verified
+        && let Some(client) = client_ip(&parts, &state.trusted_proxies)
         && let Err(rejection) = state.limits.check_ip(client)
     {
         tracing::info!(client = %client, "request refused by the per-IP rate limit");

@@ -8,11 +8,14 @@ use std::time::Duration;
 use super::{CredentialKey, KeyedLimiter, Rejection, Scope, WsBuffers, WsConnections};
 use crate::auth::Principal;
 use crate::config::LimitsConfig;
+use crate::domain::Role;
 
 #[derive(Clone)]
 pub struct RequestLimits {
     per_ip: KeyedLimiter<IpAddr>,
     per_credential: KeyedLimiter<CredentialKey>,
+    /// PUBLISHER credentials' own, higher rate (`AUDITLOG_RATE_LIMIT_PER_PUBLISHER`).
+    per_publisher: KeyedLimiter<CredentialKey>,
     /// Whole-request timeout of HTTP requests (`None`: none).
     pub request_timeout: Option<Duration>,
     /// Operations one WebSocket connection may run at once (`0`: unlimited).
@@ -40,6 +43,11 @@ impl RequestLimits {
                 config
                     .rate_limit_per_credential
                     .quota(config.rate_limit_per_credential_burst),
+            ),
+            per_publisher: KeyedLimiter::new(
+                config
+                    .rate_limit_per_publisher
+                    .quota(config.rate_limit_per_publisher_burst),
             ),
             request_timeout: (config.request_timeout_secs > 0)
                 .then(|| Duration::from_secs(config.request_timeout_secs)),
@@ -75,7 +83,14 @@ impl RequestLimits {
         let Some(key) = CredentialKey::of(principal) else {
             return Ok(());
         };
-        self.per_credential
+        let publisher =
+            matches!(principal, Principal::Tenant(caller) if caller.role == Role::Publisher);
+        let limiter = if publisher {
+            &self.per_publisher
+        } else {
+            &self.per_credential
+        };
+        limiter
             .check(&key)
             .map_err(|wait| Rejection::new(Scope::Credential, wait))
     }

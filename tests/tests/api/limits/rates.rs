@@ -108,7 +108,58 @@ async fn forwarded_for_counts_only_from_trusted_proxies(backend: Backend) {
     }
 }
 
+/// A PUBLISHER key has its own, higher rate (an application server recording
+/// one event per request), and a credential verified moments ago is not
+/// counted against its address: only its own limit applies.
+async fn publishers_have_their_own_rate_and_verified_callers_skip_the_address_limit(
+    backend: Backend,
+) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.limits.rate_limit_per_ip = Rate::per_minute(1);
+        settings.limits.rate_limit_per_ip_burst = 3;
+        settings.limits.rate_limit_per_credential = Rate::per_minute(1);
+        settings.limits.rate_limit_per_credential_burst = 2;
+        settings.limits.rate_limit_per_publisher = Rate::per_minute(1);
+        settings.limits.rate_limit_per_publisher_burst = 6;
+        settings.auth_cache_ms = 600_000;
+    })
+    .await;
+    // Address cells: the operator's request, the admin key's first, the
+    // publisher key's first; every later request of a verified key passes.
+    let acme = app.create_tenant("acme", "TEAM").await;
+    let created = post(
+        &app,
+        "mutation { createApiKey(name: \"app\", role: PUBLISHER) { secret } }",
+        Value::Null,
+        Some(&acme.admin_key),
+    )
+    .await;
+    let publisher = created.body["data"]["createApiKey"]["secret"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no key: {}", created.body))
+        .to_owned();
+    let record = "mutation { recordAuditEvents(events: [{ action: \"page.view\", \
+                  actor: { type: USER, id: \"u1\" } }]) { events { sequence } } }";
+    for attempt in 0..6 {
+        let answer = post(&app, record, Value::Null, Some(&publisher)).await;
+        assert_eq!(answer.status, 200, "request {attempt}: {}", answer.body);
+    }
+    post(&app, record, Value::Null, Some(&publisher))
+        .await
+        .assert_too_many("RATE_LIMITED");
+    let admin = post(&app, TENANT_QUERY, Value::Null, Some(&acme.admin_key)).await;
+    assert_eq!(admin.status, 200, "{}", admin.body);
+    post(&app, TENANT_QUERY, Value::Null, Some(&acme.admin_key))
+        .await
+        .assert_too_many("RATE_LIMITED");
+    // The address's budget is spent: an unverified request is refused by it.
+    post(&app, "{ __typename }", Value::Null, Some("garbage"))
+        .await
+        .assert_too_many("RATE_LIMITED");
+}
+
 backend_tests!(
+    publishers_have_their_own_rate_and_verified_callers_skip_the_address_limit,
     a_credential_over_its_rate_gets_429_and_others_are_unaffected,
     an_address_over_its_rate_gets_429_before_authentication,
     forwarded_for_counts_only_from_trusted_proxies,
