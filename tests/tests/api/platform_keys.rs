@@ -2,6 +2,7 @@
 //! `Auditlog-Tenant`. Every operation × each platform role, with no header,
 //! an unknown, a foreign and the own tenant; a revoked key; the platform log.
 
+use auditlog_tests::ws::{TRANSPORT_WS, WsClient};
 use auditlog_tests::{Backend, GqlResponse, TestApp, backend_tests, queries, spawn_app};
 use serde_json::{Value, json};
 
@@ -448,7 +449,53 @@ async fn a_revoked_platform_key_stops_at_once_and_the_platform_log_records_it(ba
     }
 }
 
+/// A WebSocket opened with `connection_init` `{Authorization, Auditlog-Tenant}`.
+async fn socket(app: &TestApp, bearer: &str, tenant: Option<&str>) -> WsClient {
+    let mut payload = json!({ "Authorization": format!("Bearer {bearer}") });
+    if let Some(tenant) = tenant {
+        payload["Auditlog-Tenant"] = json!(tenant);
+    }
+    let mut ws = WsClient::connect(&app.ws_url(), TRANSPORT_WS).await;
+    ws.send(json!({ "type": "connection_init", "payload": payload }))
+        .await;
+    ws
+}
+
+async fn on_a_websocket_the_tenant_is_named_in_connection_init(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let acme = app.create_tenant("acme", "TEAM").await;
+    let globex = app.create_tenant("globex", "TEAM").await;
+    let key = create_platform_key(&app, "console", "ADMIN").await;
+
+    let mut ws = socket(&app, &key.secret, Some("acme")).await;
+    assert_eq!(ws.next_json().await["type"], "connection_ack");
+    ws.subscribe("1", queries::SUBSCRIPTION, json!({})).await;
+    app.record_ok(&globex.admin_key, json!([event("globex.secret")]))
+        .await;
+    app.record_ok(&acme.admin_key, json!([event("acme.visible")]))
+        .await;
+    assert_eq!(ws.next_event("1").await["action"], "acme.visible");
+    ws.close().await;
+
+    // No tenant, an unknown one: closed 4403 with the reason.
+    for (tenant, reason) in [
+        (None, "Tenant required"),
+        (Some("initech"), "Tenant not found"),
+    ] {
+        let mut ws = socket(&app, &key.secret, tenant).await;
+        let (code, text) = ws.close_frame().await;
+        assert_eq!(code, 4403, "{text}");
+        assert!(text.starts_with(reason), "{text}");
+    }
+    // A tenant credential naming another tenant.
+    let mut ws = socket(&app, &acme.admin_key, Some(&globex.slug)).await;
+    let (code, text) = ws.close_frame().await;
+    assert_eq!(code, 4403, "{text}");
+    assert!(text.starts_with("Forbidden"), "{text}");
+}
+
 backend_tests!(
+    on_a_websocket_the_tenant_is_named_in_connection_init,
     the_operator_manages_platform_keys_and_their_secret_is_shown_once,
     a_publisher_key_records_for_the_named_tenant_only,
     an_admin_key_does_what_a_tenant_admin_does_in_the_named_tenant,
