@@ -14,6 +14,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache, gql, split } from '@apollo/client';
 import { relayStylePagination, getMainDefinition } from '@apollo/client/utilities';
+import { SetContextLink } from '@apollo/client/link/context';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -38,16 +39,23 @@ after(async () => {
   for (const dispose of open.reverse()) await dispose();
 });
 
-/** An Apollo client whose only credential is the viewer token, on HTTP and WebSocket. */
+/**
+ * An Apollo client whose only credential is the viewer token, on HTTP and
+ * WebSocket, read at each request and connection as docs/integration.md
+ * shows (so a page can swap in a renewed token).
+ */
 function viewerClient({ headers = {} } = {}) {
   const wsClient = createClient({
     url: wsUrl(),
     webSocketImpl: WebSocket,
-    connectionParams: { Authorization: `Bearer ${token()}` },
+    connectionParams: () => ({ Authorization: `Bearer ${token()}` }),
     lazy: true,
     retryAttempts: 0,
   });
-  const httpLink = new HttpLink({ uri: httpUrl(), headers: { authorization: `Bearer ${token()}`, ...headers } });
+  const auth = new SetContextLink(({ headers: previous }) => ({
+    headers: { ...previous, authorization: `Bearer ${token()}`, ...headers },
+  }));
+  const httpLink = auth.concat(new HttpLink({ uri: httpUrl() }));
   const link = split(
     ({ query }) => {
       const definition = getMainDefinition(query);
