@@ -3,7 +3,10 @@
 //! queries (`apollo.test.mjs`), urql with graphcache (`urql.test.mjs`), and
 //! graphql-request's view of bad input (`graphql-request.test.mjs`). The
 //! client set-ups are the ones docs/frontend.md shows (issue 14: snapshots
-//! read through normalized caches, 64-bit sequences, APQ).
+//! read through normalized caches, 64-bit sequences, APQ). Apollo Client
+//! authenticated only by a viewer token (issue 16) is in [`viewer_token`].
+
+mod viewer_token;
 
 use std::time::Duration;
 
@@ -14,7 +17,7 @@ use auditlog_tests::{Backend, backend_tests};
 use crate::helpers::app_with_tenant;
 
 /// What `node --test` reported: its counts, and the whole output for messages.
-struct NodeReport {
+pub(super) struct NodeReport {
     output: String,
 }
 
@@ -29,7 +32,7 @@ impl NodeReport {
 
     /// Asserts exactly `pass` passing tests, no failure and `todo` known gaps.
     #[track_caller]
-    fn assert_counts(&self, pass: u64, todo: u64) {
+    pub(super) fn assert_counts(&self, pass: u64, todo: u64) {
         for (name, expected) in [
             ("pass", pass),
             ("fail", 0),
@@ -50,21 +53,36 @@ impl NodeReport {
 /// tenant's ADMIN key, and a second tenant whose sequence counter is at
 /// [`HIGH`].
 async fn run_node_tests(backend: Backend, file: &str) -> NodeReport {
-    ensure_node_modules();
     let (app, tenant) = app_with_tenant(backend).await;
     let high = app.create_tenant("high", "TEAM").await;
     set_event_counter(app.superuser_database_url(), tenant_uuid(&high.id), HIGH).await;
-    let command = tokio::process::Command::new("node")
+    run_node(
+        file,
+        &[
+            ("AUDITLOG_HTTP_URL", app.url("/graphql")),
+            ("AUDITLOG_WS_URL", app.ws_url()),
+            ("AUDITLOG_KEY", tenant.admin_key.clone()),
+            ("AUDITLOG_HIGH_KEY", high.admin_key.clone()),
+            ("AUDITLOG_HIGH_COUNTER", HIGH.to_string()),
+        ],
+    )
+    .await
+}
+
+/// Runs `node --test <file>` in tests/node with `env` (and nothing else of
+/// the server's: what a file may use is what it is given), and asserts it
+/// exited successfully.
+pub(super) async fn run_node(file: &str, env: &[(&str, String)]) -> NodeReport {
+    ensure_node_modules();
+    let mut command = tokio::process::Command::new("node");
+    command
         .args(["--test", "--test-reporter=tap", file])
         .current_dir(node_dir())
-        .env("AUDITLOG_HTTP_URL", app.url("/graphql"))
-        .env("AUDITLOG_WS_URL", app.ws_url())
-        .env("AUDITLOG_KEY", &tenant.admin_key)
-        .env("AUDITLOG_HIGH_KEY", &high.admin_key)
-        .env("AUDITLOG_HIGH_COUNTER", HIGH.to_string())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(180), command)
+        .kill_on_drop(true);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(180), command.output())
         .await
         .unwrap_or_else(|_| panic!("node --test {file} did not finish within 3 minutes"))
         .unwrap_or_else(|e| panic!("cannot run node (install Node.js 20): {e}"));
