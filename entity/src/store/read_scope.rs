@@ -11,6 +11,16 @@
 //! by its `Display` (hex digits and hyphens): no client-supplied text is ever
 //! written into SQL. Queries inside the scope are bound statements as usual.
 //!
+//! The same message sets `plan_cache_mode = force_custom_plan` for the
+//! transaction. sqlx prepares every statement, and after five executions
+//! PostgreSQL may switch a prepared statement to its generic plan, planned
+//! for an unknown `tenant_id`, that is for an average tenant. Tenants are
+//! skewed (one may hold most of the rows): a generic plan that suits a small
+//! tenant (read an action's index range, then sort) reads tens of thousands of
+//! rows for a big one, where walking the time index and filtering stops after
+//! a page. Planning each read for its tenant costs a fraction of a
+//! millisecond; the wrong plan cost 50 ms and more on the bench's big tenant.
+//!
 //! `READ ONLY` also makes a write through a read scope an error, and is what a
 //! hot standby requires. On SQLite the scope is an ordinary transaction (it has
 //! no row-level security; the store's `tenant_id = ?` filters are the boundary).
@@ -43,7 +53,8 @@ pub async fn begin_read(db: &DatabaseConnection, tenant_id: Uuid) -> Result<Read
         return Ok(ReadScope::Other(db.begin().await?));
     }
     let begin = format!(
-        "BEGIN READ ONLY; SELECT set_config('{setting}', '{tenant}', true)",
+        "BEGIN READ ONLY; SELECT set_config('{setting}', '{tenant}', true), \
+         set_config('plan_cache_mode', 'force_custom_plan', true)",
         setting = tenant_scope::TENANT_SETTING,
         tenant = tenant_id.hyphenated(),
     );

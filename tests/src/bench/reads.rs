@@ -351,10 +351,15 @@ pub(crate) async fn reads_at_scale(bench: &Bench, goals: &mut Vec<Goal>) -> Stri
 
 /// `url` with `app.tenant_id` set for the whole session: the search index's
 /// lookup function serves only the session's tenant, and a session setting
-/// costs the raw baseline no round trip.
+/// costs the raw baseline no round trip. The session plans every statement
+/// for its tenant, as the service's read scope does
+/// (`entity::store::read_scope`), so both run the same plans.
 fn tenant_session_url(url: &str, tenant: Uuid) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}options=-c%20app.tenant_id%3D{tenant}")
+    format!(
+        "{url}{separator}options=-c%20app.tenant_id%3D{tenant}\
+         %20-c%20plan_cache_mode%3Dforce_custom_plan"
+    )
 }
 
 fn push_goals(
