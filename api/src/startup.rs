@@ -82,7 +82,7 @@ impl Application {
         let key_cache = ApiKeyCache::new(std::time::Duration::from_millis(settings.auth_cache_ms));
         let schema_limits =
             SchemaLimits::from_config(&settings.query_limits, settings.introspection_enabled());
-        let schema = build_schema(
+        let (schema, executor) = build_schema(
             Services {
                 db: db.clone(),
                 reads: reads.clone(),
@@ -109,6 +109,7 @@ impl Application {
         let (people, browser) = sign_in(&settings, &cross_origins, &db, &login_cookie_key)?;
         let state = AppState {
             schema,
+            executor,
             authenticator: Authenticator::new(
                 db.clone(),
                 settings.operator_token.as_deref().map(str::to_owned),

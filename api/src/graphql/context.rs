@@ -15,7 +15,8 @@ use crate::live::Hub;
 use crate::replica::ReadPool;
 use crate::store::ResponseBudget;
 
-/// Long-lived handles shared by every request.
+/// Long-lived handles shared by every request (cheap to clone: handles).
+#[derive(Clone)]
 pub(crate) struct Services {
     pub db: DatabaseConnection,
     /// Where tenant reads of events run: the primary, or a hot standby.

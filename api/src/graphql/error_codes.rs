@@ -49,23 +49,7 @@ impl ExtensionFactory for ErrorCodes {
 impl Extension for ErrorCodes {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        if response.errors.len() > MAX_ERRORS {
-            let omitted = response.errors.len() - MAX_ERRORS;
-            response.errors.truncate(MAX_ERRORS);
-            let code = response.errors[0]
-                .extensions
-                .as_ref()
-                .and_then(|extensions| extensions.get("code"))
-                .and_then(|value| match value {
-                    async_graphql::Value::String(code) => Some(code.clone()),
-                    _ => None,
-                });
-            response.errors.push(coded_error(
-                format!("{omitted} more errors omitted"),
-                None,
-                code.as_deref().unwrap_or(code::GRAPHQL_VALIDATION_FAILED),
-            ));
-        }
+        limit_errors(&mut response);
         code_errors(&mut response);
         response
     }
@@ -116,6 +100,60 @@ impl Extension for ErrorCodes {
             errors
         })
     }
+}
+
+/// Keeps at most [`MAX_ERRORS`] errors of `response`; the rest are counted
+/// in one last error (with the first error's code).
+pub(super) fn limit_errors(response: &mut Response) {
+    if response.errors.len() <= MAX_ERRORS {
+        return;
+    }
+    let omitted = response.errors.len() - MAX_ERRORS;
+    response.errors.truncate(MAX_ERRORS);
+    let code = response.errors[0]
+        .extensions
+        .as_ref()
+        .and_then(|extensions| extensions.get("code"))
+        .and_then(|value| match value {
+            async_graphql::Value::String(code) => Some(code.clone()),
+            _ => None,
+        });
+    response.errors.push(coded_error(
+        format!("{omitted} more errors omitted"),
+        None,
+        code.as_deref().unwrap_or(code::GRAPHQL_VALIDATION_FAILED),
+    ));
+}
+
+/// Codes the errors of a request run without this extension (see
+/// `super::executor`), where no hook saw its validation: an error without a
+/// code and without a path comes from async-graphql's validation (or is a
+/// request error: an unknown operation); with a path, from execution. Returns
+/// whether validation passed, i.e. the document was valid and ran.
+pub(super) fn code_unhooked_errors(response: &mut Response) -> bool {
+    let mut valid = true;
+    for error in &mut response.errors {
+        let coded = error
+            .extensions
+            .as_ref()
+            .is_some_and(|extensions| extensions.get("code").is_some());
+        if coded || !error.path.is_empty() {
+            continue;
+        }
+        let code = if is_input_error(&error.message) {
+            valid = false;
+            code::BAD_USER_INPUT
+        } else if let Some(code) = request_error_code(&error.message) {
+            code
+        } else {
+            valid = false;
+            code::GRAPHQL_VALIDATION_FAILED
+        };
+        set_code_if_missing(error, code);
+    }
+    code_errors(response);
+    limit_errors(response);
+    valid
 }
 
 /// Gives every error of `response` without a code the code its message implies.

@@ -79,11 +79,28 @@ struct GuardedRequest {
 }
 
 #[derive(Default)]
-struct Pending {
+pub(super) struct Pending {
     /// The key the validation outcome is kept under (none for large variables).
     validation_key: Option<ValidationKey>,
     /// A document parsed and checked by this request, not yet cached.
     new_document: Option<(DocumentKey, usize, ExecutableDocument)>,
+}
+
+/// A request the guard let through: its document, parsed (or from the
+/// cache), not yet handed to the request (`set_parsed_query`).
+pub(super) struct Admitted {
+    pub request: Request,
+    pub document: ExecutableDocument,
+    pub pending: Pending,
+}
+
+impl Pending {
+    /// Caches the document this request parsed, once it passed validation.
+    pub(super) fn cache_document(self, cache: &DocumentCache) {
+        if let Some((key, text_bytes, document)) = self.new_document {
+            cache.insert_document(key, text_bytes, document);
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -94,18 +111,13 @@ impl Extension for GuardedRequest {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        let mut request = request.data(ResponseBudget::new(self.guard.max_response_bytes));
-        let document = self.admit(&request)?;
-        if request
-            .data
-            .contains_key(&std::any::TypeId::of::<SafeMethod>())
-            && runs_more_than_a_query(&document, request.operation_name.as_deref())
-        {
-            return Err(coded_error(
-                "mutations and subscriptions cannot be sent with GET; use POST (or the WebSocket)",
-                None,
-                code::METHOD_NOT_ALLOWED,
-            ));
+        let Admitted {
+            mut request,
+            document,
+            pending,
+        } = self.guard.admit(request)?;
+        if let Ok(mut kept) = self.pending.lock() {
+            *kept = pending;
         }
         request.set_parsed_query(document);
         next.run(ctx, request).await
@@ -136,22 +148,41 @@ impl Extension for GuardedRequest {
             }
         };
         // A document evicted while its validation stayed is cached again.
-        if let Some((key, text_bytes, document)) = pending.new_document {
-            self.guard.cache.insert_document(key, text_bytes, document);
-        }
+        pending.cache_document(&self.guard.cache);
         Ok(result)
     }
 }
 
-impl GuardedRequest {
-    fn admit(&self, request: &Request) -> ServerResult<ExecutableDocument> {
-        let guard = &self.guard;
+impl DocumentGuard {
+    /// Steps 1 to 4 of the module docs, and the request's [`ResponseBudget`].
+    pub(super) fn admit(&self, request: Request) -> ServerResult<Admitted> {
+        let request = request.data(ResponseBudget::new(self.max_response_bytes));
+        let (document, pending) = self.admit_document(&request)?;
+        if request
+            .data
+            .contains_key(&std::any::TypeId::of::<SafeMethod>())
+            && runs_more_than_a_query(&document, request.operation_name.as_deref())
+        {
+            return Err(coded_error(
+                "mutations and subscriptions cannot be sent with GET; use POST (or the WebSocket)",
+                None,
+                code::METHOD_NOT_ALLOWED,
+            ));
+        }
+        Ok(Admitted {
+            request,
+            document,
+            pending,
+        })
+    }
+
+    fn admit_document(&self, request: &Request) -> ServerResult<(ExecutableDocument, Pending)> {
         let lookup = DocumentCache::lookup(request)?;
-        if document_scan::variables_too_deep(&request.variables, guard.document.max_nesting) {
+        if document_scan::variables_too_deep(&request.variables, self.document.max_nesting) {
             return Err(coded_error(
                 format!(
                     "`variables` nest lists and objects deeper than {} (AUDITLOG_MAX_NESTING)",
-                    guard.document.max_nesting
+                    self.document.max_nesting
                 ),
                 None,
                 code::BAD_USER_INPUT,
@@ -159,7 +190,7 @@ impl GuardedRequest {
         }
         let mut new_document = None;
         let (key, document) = match lookup {
-            Lookup::HashOnly(key) => match guard.cache.document(&key) {
+            Lookup::HashOnly(key) => match self.cache.document(&key) {
                 Some(document) => (key, document),
                 None => {
                     return Err(coded_error(
@@ -169,26 +200,22 @@ impl GuardedRequest {
                     ));
                 }
             },
-            Lookup::Text(key) => match guard.cache.document(&key) {
+            Lookup::Text(key) => match self.cache.document(&key) {
                 Some(document) => (key, document),
                 None => {
-                    let document = guard.check(&request.query)?;
+                    let document = self.check(&request.query)?;
                     new_document = Some((key, request.query.len(), document.clone()));
                     (key, document)
                 }
             },
         };
-        if let Ok(mut pending) = self.pending.lock() {
-            *pending = Pending {
-                validation_key: DocumentCache::validation_key(&key, request),
-                new_document,
-            };
-        }
-        Ok(document)
+        let pending = Pending {
+            validation_key: DocumentCache::validation_key(&key, request),
+            new_document,
+        };
+        Ok((document, pending))
     }
-}
 
-impl DocumentGuard {
     /// Steps 3.1 to 3.4: a document's text, checked and parsed.
     fn check(&self, text: &str) -> ServerResult<ExecutableDocument> {
         document_scan::scan(text, &self.document).map_err(|refusal| {

@@ -8,10 +8,11 @@
 //! So the series count is bounded by the schema's root fields plus two,
 //! whatever clients send.
 //!
-//! Hooked at the operation (`parse_query` to see the document, `execute` to
-//! time it), not per field: a per-field hook runs for every one of the
-//! hundreds of fields of a page and showed up in profiles.
+//! On the WebSocket, hooked at the operation (`parse_query` to see the
+//! document, `execute` to time it), not per field; over HTTP the executor
+//! (`super::executor`) labels and times the request itself.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -19,56 +20,140 @@ use async_graphql::Positioned;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
 };
-use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
-use async_graphql::registry::Registry;
+use async_graphql::parser::types::{
+    ExecutableDocument, OperationType, Selection, TypeKind, TypeSystemDefinition,
+};
 use async_graphql::{Response, ServerResult, Variables};
 
-#[derive(Default)]
-pub(super) struct OperationMetrics;
+/// The root fields of each operation type, read once from the schema's SDL
+/// (async-graphql keeps its registry to itself outside extensions).
+#[derive(Debug, Default)]
+pub(super) struct RootFields {
+    query: HashSet<String>,
+    mutation: HashSet<String>,
+    subscription: HashSet<String>,
+}
+
+impl RootFields {
+    /// The root fields `sdl` declares (its types `Query`, `Mutation` and
+    /// `Subscription`, or those its `schema` block names).
+    pub(super) fn of_sdl(sdl: &str) -> Self {
+        let mut roots = Self::default();
+        let Ok(document) = async_graphql::parser::parse_schema(sdl) else {
+            return roots;
+        };
+        let mut names = [
+            "Query".to_owned(),
+            "Mutation".to_owned(),
+            "Subscription".to_owned(),
+        ];
+        for definition in &document.definitions {
+            if let TypeSystemDefinition::Schema(schema) = definition {
+                let schema = &schema.node;
+                for (slot, name) in
+                    names
+                        .iter_mut()
+                        .zip([&schema.query, &schema.mutation, &schema.subscription])
+                {
+                    if let Some(name) = name {
+                        *slot = name.node.to_string();
+                    }
+                }
+            }
+        }
+        for definition in &document.definitions {
+            let TypeSystemDefinition::Type(definition) = definition else {
+                continue;
+            };
+            let TypeKind::Object(object) = &definition.node.kind else {
+                continue;
+            };
+            let name = definition.node.name.node.as_str();
+            let fields = object.fields.iter().map(|f| f.node.name.node.to_string());
+            if name == names[0] {
+                roots.query.extend(fields);
+            } else if name == names[1] {
+                roots.mutation.extend(fields);
+            } else if name == names[2] {
+                roots.subscription.extend(fields);
+            }
+        }
+        roots
+    }
+
+    fn of(&self, ty: OperationType) -> &HashSet<String> {
+        match ty {
+            OperationType::Query => &self.query,
+            OperationType::Mutation => &self.mutation,
+            OperationType::Subscription => &self.subscription,
+        }
+    }
+
+    /// The label of the operation `operation_name` picks from `document`
+    /// (as execution picks it), `other` when it picks none.
+    pub(super) fn label(
+        &self,
+        document: &ExecutableDocument,
+        operation_name: Option<&str>,
+    ) -> String {
+        label_for(&self.labels_of(document), operation_name)
+    }
+
+    fn labels_of(&self, document: &ExecutableDocument) -> Vec<(Option<String>, String)> {
+        document
+            .operations
+            .iter()
+            .map(|(name, operation)| {
+                let items = &operation.node.selection_set.node.items;
+                let label = root_field_label(self.of(operation.node.ty), items);
+                (name.map(|n| n.to_string()), label)
+            })
+            .collect()
+    }
+}
+
+pub(super) struct OperationMetrics {
+    pub roots: Arc<RootFields>,
+}
 
 impl ExtensionFactory for OperationMetrics {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OperationMetricsExtension::default())
+        Arc::new(OperationMetricsExtension {
+            roots: self.roots.clone(),
+            labels: Mutex::default(),
+        })
     }
 }
 
 /// One request's extension: the label of each operation of its document.
-#[derive(Default)]
 struct OperationMetricsExtension {
+    roots: Arc<RootFields>,
     /// `(operation name, label)` per operation; the name only picks the
     /// operation `execute` runs, it never becomes a label.
     labels: Mutex<Vec<(Option<String>, String)>>,
 }
 
-impl OperationMetricsExtension {
-    fn label_for(&self, operation_name: Option<&str>) -> String {
-        let labels = self.labels.lock().unwrap_or_else(PoisonError::into_inner);
-        let chosen = match operation_name {
-            Some(name) => labels.iter().find(|(n, _)| n.as_deref() == Some(name)),
-            None if labels.len() == 1 => labels.first(),
-            None => None,
-        };
-        chosen.map_or_else(|| "other".to_owned(), |(_, label)| label.clone())
-    }
+fn label_for(labels: &[(Option<String>, String)], operation_name: Option<&str>) -> String {
+    let chosen = match operation_name {
+        Some(name) => labels.iter().find(|(n, _)| n.as_deref() == Some(name)),
+        None if labels.len() == 1 => labels.first(),
+        None => None,
+    };
+    chosen.map_or_else(|| "other".to_owned(), |(_, label)| label.clone())
 }
 
 /// The label of one operation (see the module docs).
-fn root_field_label(
-    registry: &Registry,
-    root_type: Option<&str>,
-    selections: &[Positioned<Selection>],
-) -> String {
-    let Some(root) = root_type.and_then(|name| registry.types.get(name)) else {
+fn root_field_label(root: &HashSet<String>, selections: &[Positioned<Selection>]) -> String {
+    if root.is_empty() {
         return "other".into();
-    };
+    }
     let mut names: Vec<&str> = Vec::new();
     for selection in selections {
         let Selection::Field(field) = &selection.node else {
             return "other".into();
         };
         let name = field.node.name.node.as_str();
-        let known = root.field_by_name(name).is_some()
-            || matches!(name, "__typename" | "__schema" | "__type");
+        let known = root.contains(name) || matches!(name, "__typename" | "__schema" | "__type");
         if !known {
             return "other".into();
         }
@@ -82,21 +167,17 @@ fn root_field_label(
     }
 }
 
-fn labels_of(registry: &Registry, document: &ExecutableDocument) -> Vec<(Option<String>, String)> {
-    document
-        .operations
-        .iter()
-        .map(|(name, operation)| {
-            let root_type = match operation.node.ty {
-                OperationType::Query => Some(registry.query_type.as_str()),
-                OperationType::Mutation => registry.mutation_type.as_deref(),
-                OperationType::Subscription => registry.subscription_type.as_deref(),
-            };
-            let items = &operation.node.selection_set.node.items;
-            let label = root_field_label(registry, root_type, items);
-            (name.map(|n| n.to_string()), label)
-        })
-        .collect()
+/// Counts and times one executed operation.
+pub(super) fn record(operation: String, response: &Response, started: Instant) {
+    let outcome = if response.errors.is_empty() {
+        "ok"
+    } else {
+        "error"
+    };
+    metrics::counter!("auditlog_graphql_operations_total", "operation" => operation.clone(), "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!("auditlog_graphql_operation_duration_seconds", "operation" => operation, "outcome" => outcome)
+        .record(started.elapsed().as_secs_f64());
 }
 
 #[async_trait::async_trait]
@@ -110,7 +191,7 @@ impl Extension for OperationMetricsExtension {
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
         *self.labels.lock().unwrap_or_else(PoisonError::into_inner) =
-            labels_of(&ctx.schema_env.registry, &document);
+            self.roots.labels_of(&document);
         Ok(document)
     }
 
@@ -120,18 +201,13 @@ impl Extension for OperationMetricsExtension {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        let operation = self.label_for(operation_name);
+        let operation = {
+            let labels = self.labels.lock().unwrap_or_else(PoisonError::into_inner);
+            label_for(&labels, operation_name)
+        };
         let started = Instant::now();
         let response = next.run(ctx, operation_name).await;
-        let outcome = if response.errors.is_empty() {
-            "ok"
-        } else {
-            "error"
-        };
-        metrics::counter!("auditlog_graphql_operations_total", "operation" => operation.clone(), "outcome" => outcome)
-            .increment(1);
-        metrics::histogram!("auditlog_graphql_operation_duration_seconds", "operation" => operation, "outcome" => outcome)
-            .record(started.elapsed().as_secs_f64());
+        record(operation, &response, started);
         response
     }
 }

@@ -11,6 +11,7 @@ mod document_scan;
 mod documents;
 mod enums;
 mod error_codes;
+mod executor;
 mod guard;
 pub(crate) mod inputs;
 mod introspection;
@@ -29,5 +30,6 @@ pub(crate) mod types;
 mod viewer_tokens;
 
 pub(crate) use context::{CallerRequestId, Services};
+pub(crate) use executor::Executor;
 pub(crate) use guard::SafeMethod;
 pub(crate) use schema::{AuditLogSchema, SchemaLimits, build_schema};

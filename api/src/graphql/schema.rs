@@ -1,4 +1,7 @@
-//! Builds the schema with its limits and extensions.
+//! Builds the schema with its limits and extensions, and the HTTP
+//! [`Executor`] (the same schema without extensions).
+
+use std::sync::Arc;
 
 use async_graphql::{Schema, SchemaBuilder};
 
@@ -6,8 +9,9 @@ use super::context::Services;
 use super::document_scan::DocumentLimits;
 use super::documents::DocumentCache;
 use super::error_codes::ErrorCodes;
+use super::executor::Executor;
 use super::guard::DocumentGuard;
-use super::metrics::OperationMetrics;
+use super::metrics::{OperationMetrics, RootFields};
 use super::mutation::MutationRoot;
 use super::pagination::AuditEventConnection;
 use super::query::QueryRoot;
@@ -89,30 +93,47 @@ pub(crate) fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, Subscri
     )
 }
 
-pub(crate) fn build_schema(services: Services, limits: SchemaLimits) -> AuditLogSchema {
-    let mut builder = schema_builder()
-        .data(services)
+/// The schema run by the WebSocket (with the extensions) and the
+/// [`Executor`] that runs HTTP requests on a copy without them; both share
+/// the services and the document cache.
+pub(crate) fn build_schema(services: Services, limits: SchemaLimits) -> (AuditLogSchema, Executor) {
+    let guard = DocumentGuard {
+        document: limits.document,
+        selections: SelectionLimit {
+            max_selections: limits.max_selections,
+            max_aliases: limits.max_aliases,
+            max_depth: limits.max_depth,
+            max_directives: limits.max_directives,
+            max_document_directives: limits.max_document_directives,
+        },
+        introspection: limits.introspection,
+        max_response_bytes: limits.max_response_bytes,
+        cache: DocumentCache::new(limits.document_cache_bytes),
+    };
+    let plain = limited(schema_builder().data(services.clone()), &limits).finish();
+    let roots = Arc::new(RootFields::of_sdl(&plain.sdl()));
+    let extended = limited(schema_builder().data(services), &limits)
+        .extension(ErrorCodes)
+        .extension(OperationMetrics {
+            roots: roots.clone(),
+        })
+        .extension(guard.clone())
+        .finish();
+    (extended, Executor::new(plain, guard, roots))
+}
+
+fn limited(
+    builder: SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot>,
+    limits: &SchemaLimits,
+) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    let builder = builder
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(32)
-        .limit_directives(limits.max_directives)
-        .extension(ErrorCodes)
-        .extension(OperationMetrics)
-        .extension(DocumentGuard {
-            document: limits.document,
-            selections: SelectionLimit {
-                max_selections: limits.max_selections,
-                max_aliases: limits.max_aliases,
-                max_depth: limits.max_depth,
-                max_directives: limits.max_directives,
-                max_document_directives: limits.max_document_directives,
-            },
-            introspection: limits.introspection,
-            max_response_bytes: limits.max_response_bytes,
-            cache: DocumentCache::new(limits.document_cache_bytes),
-        });
-    if !limits.introspection {
+        .limit_directives(limits.max_directives);
+    if limits.introspection {
+        builder
+    } else {
         // `DocumentGuard` refuses introspection queries with a clear code.
-        builder = builder.disable_introspection().disable_suggestions();
+        builder.disable_introspection().disable_suggestions()
     }
-    builder.finish()
 }

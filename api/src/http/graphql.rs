@@ -154,7 +154,7 @@ async fn execute(
     if let Some(Extension(id)) = caller_request_id {
         request = request.data(id);
     }
-    let response = state.schema.execute(request).await;
+    let response = state.executor.execute(request).await;
     let limited = super::rate_limit::status_of(&response);
     let unavailable = has_error_coded(&response, code::UNAVAILABLE);
     let not_executed = is_request_error(&response);

@@ -11,13 +11,16 @@ use tokio_util::task::TaskTracker;
 use super::browser::BrowserAuth;
 use crate::auth::Authenticator;
 use crate::auth::viewer_token::LazyViewerKeys;
-use crate::graphql::AuditLogSchema;
+use crate::graphql::{AuditLogSchema, Executor};
 use crate::limits::RequestLimits;
 use crate::live::Hub;
 
 #[derive(Clone)]
 pub struct AppState {
+    /// Runs WebSocket operations (with the schema's extensions).
     pub schema: AuditLogSchema,
+    /// Runs HTTP requests (see `graphql::Executor`).
+    pub(crate) executor: Executor,
     pub authenticator: Authenticator,
     /// The viewer-token key ring: signs and verifies viewer tokens, and is
     /// published at `/.well-known/jwks.json`.
