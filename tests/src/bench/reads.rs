@@ -557,33 +557,52 @@ async fn raw_statements(
             PageScan::Ordered,
         )];
     }
-    let scan = PageScan::Window {
-        rows: events::INDEX_AFTER,
-    };
-    let window = page_statement(backend, tenant, &read.store, &page, scan);
-    let found = raw
-        .query_all_raw(window.clone())
-        .await
-        .expect("window")
-        .len() as u64;
-    if found >= page.limit {
-        return vec![window];
+    // The steps of `entity::store::events::search`, statement by statement.
+    let term = read.store.search.as_deref().unwrap_or_default();
+    let windows = events::windows(backend, term);
+    let mut statements = Vec::new();
+    for (step, &rows) in windows.iter().enumerate() {
+        let window = page_statement(
+            backend,
+            tenant,
+            &read.store,
+            &page,
+            PageScan::Window { rows },
+        );
+        let found = raw
+            .query_all_raw(window.clone())
+            .await
+            .expect("window")
+            .len();
+        statements.push(window);
+        if found as u64 >= page.limit {
+            return statements;
+        }
+        if step + 1 < windows.len() && events::widens(found) {
+            continue;
+        }
+        let end_statement = events::window_end_statement(backend, tenant, &read.store, &page, rows);
+        let end = events::window_end(raw, end_statement.clone(), rows)
+            .await
+            .expect("window end");
+        statements.push(end_statement);
+        if let Some(end) = end {
+            let rest = Page {
+                start: Some(end),
+                limit: page.limit - found as u64,
+                ..page
+            };
+            statements.push(page_statement(
+                backend,
+                tenant,
+                &read.store,
+                &rest,
+                PageScan::Indexed,
+            ));
+        }
+        break;
     }
-    let end_statement =
-        events::window_end_statement(backend, tenant, &read.store, &page, events::INDEX_AFTER);
-    let end = events::window_end(raw, end_statement.clone(), events::INDEX_AFTER)
-        .await
-        .expect("window end");
-    let Some(end) = end else {
-        return vec![window, end_statement];
-    };
-    let rest = Page {
-        start: Some(end),
-        limit: page.limit - found,
-        ..page
-    };
-    let indexed = page_statement(backend, tenant, &read.store, &rest, PageScan::Indexed);
-    vec![window, end_statement, indexed]
+    statements
 }
 
 /// Service ingest with and without issue 15's read indexes and facet counts;

@@ -27,4 +27,4 @@ pub use read::{
     Columns, Page, PageDirection, PageScan, Position, find_by_id, json_size, page, page_statement,
     stored_size, window_end, window_end_statement,
 };
-pub use search::{INDEX_AFTER, SHORT_TERM_SCAN};
+pub use search::{FIRST_WINDOW, INDEX_AFTER, SHORT_TERM_SCAN, widens, windows};
