@@ -36,3 +36,15 @@ impl ViewAuditConfig {
         Duration::from_secs(self.view_audit_interval_secs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ViewAuditConfig;
+
+    #[test]
+    fn people_are_recorded_hourly_and_keys_not_at_all_by_default() {
+        let config = ViewAuditConfig::default();
+        assert_eq!(config.interval(), std::time::Duration::from_secs(3600));
+        assert!(!config.audit_api_key_reads);
+    }
+}

@@ -65,7 +65,7 @@ impl TenantQuery {
         plan.page.columns = requested_columns(ctx);
         services
             .view_audit
-            .viewed(caller, View::of(ReadField::AuditEvents, given))
+            .viewed(caller, View::of(ReadField::List, given))
             .await?;
         let rows = TenantReads::of(&services.reads, caller)
             .events_page(filter, &plan.page, &ctx.response_budget())
@@ -84,7 +84,7 @@ impl TenantQuery {
         let id = parse_uuid("id", &id)?;
         let view = View {
             event_id: Some(id),
-            ..View::of(ReadField::AuditEvent, None)
+            ..View::of(ReadField::Permalink, None)
         };
         ctx.services().view_audit.viewed(caller, view).await?;
         let row = TenantReads::of(&ctx.services().reads, caller)
@@ -107,7 +107,7 @@ impl TenantQuery {
         let caller = ctx.principal().tenant(READERS)?;
         let given = given_filter(filter.as_ref());
         let filter = filter.unwrap_or_default().into_domain()?;
-        let view = View::of(ReadField::AuditEventFacets, given);
+        let view = View::of(ReadField::Facets, given);
         ctx.services().view_audit.viewed(caller, view).await?;
         let facets = TenantReads::of(&ctx.services().reads, caller)
             .facets(filter)

@@ -42,7 +42,7 @@ impl SubscriptionRoot {
         let given = given_filter(filter.as_ref());
         let mut filter = filter.unwrap_or_default().into_domain()?;
         // Starting a subscription is a read of the log (replay and live alike).
-        let view = View::of(ReadField::AuditEventRecorded, given);
+        let view = View::of(ReadField::Subscription, given);
         ctx.services().view_audit.viewed(caller, view).await?;
         // A viewer token's scope narrows what it hears, replay and live alike.
         if let Some(scope) = caller.scope() {

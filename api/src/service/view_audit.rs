@@ -54,10 +54,14 @@ const MAX_FILTER_BYTES: usize = 8 * 1024;
 /// The read a view is of: the GraphQL field, as named in the payload's `what`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ReadField {
-    AuditEvents,
-    AuditEvent,
-    AuditEventFacets,
-    AuditEventRecorded,
+    /// `auditEvents`
+    List,
+    /// `auditEvent`
+    Permalink,
+    /// `auditEventFacets`
+    Facets,
+    /// `auditEventRecorded` (its start)
+    Subscription,
 }
 
 impl View {
@@ -74,10 +78,10 @@ impl View {
 impl ReadField {
     fn as_str(self) -> &'static str {
         match self {
-            Self::AuditEvents => "auditEvents",
-            Self::AuditEvent => "auditEvent",
-            Self::AuditEventFacets => "auditEventFacets",
-            Self::AuditEventRecorded => "auditEventRecorded",
+            Self::List => "auditEvents",
+            Self::Permalink => "auditEvent",
+            Self::Facets => "auditEventFacets",
+            Self::Subscription => "auditEventRecorded",
         }
     }
 }
