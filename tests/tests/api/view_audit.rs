@@ -4,12 +4,14 @@
 //! reader's tenant, once per reader per window (`AUDITLOG_VIEW_AUDIT_INTERVAL_SECS`,
 //! 0: every read), with the first read's filter; across service instances
 //! too. API keys' and platform keys' reads only with `AUDITLOG_AUDIT_API_KEY_READS`.
+//! A read whose view cannot be recorded is refused.
 
 use std::time::Duration;
 
 use auditlog_tests::oidc::JWT_RESOURCE;
 use auditlog_tests::ws::WsClient;
 use auditlog_tests::{Backend, TestApp, backend_tests, queries, spawn_app, spawn_app_with};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::event;
@@ -205,18 +207,25 @@ async fn a_new_window_records_again(backend: Backend) {
     );
 }
 
+/// An AUDITOR viewer token for `user-42`, scoped to `doc.*`: the token and its id.
+async fn viewer_token(app: &TestApp, admin_key: &str) -> (String, String) {
+    let mint = "mutation($input: ViewerTokenInput!) { createViewerToken(input: $input) \
+                { token tokenId } }";
+    let input = json!({ "input": { "role": "AUDITOR", "scope": { "actionPrefix": "doc." },
+        "subject": { "id": "user-42", "name": "Dana Viewer", "email": "dana@example.com" } } });
+    let minted = app.graphql(mint, input, Some(admin_key)).await;
+    let minted = minted.field("createViewerToken");
+    let field = |name: &str| minted[name].as_str().unwrap().to_owned();
+    (field("token"), field("tokenId"))
+}
+
 /// A viewer token's reads are its subject's, with the token's id (never the
 /// token); a scoped token is recorded though it cannot see the record.
 async fn a_viewer_token_read_is_recorded_with_its_subject(backend: Backend) {
     let app = spawn_app(backend).await;
     let acme = app.create_tenant("acme", "TEAM").await;
-    let mint = "mutation($input: ViewerTokenInput!) { createViewerToken(input: $input) \
-                { token tokenId } }";
-    let input = json!({ "input": { "role": "AUDITOR", "scope": { "actionPrefix": "doc." },
-        "subject": { "id": "user-42", "name": "Dana Viewer", "email": "dana@example.com" } } });
-    let minted = app.graphql(mint, input, Some(&acme.admin_key)).await;
-    let minted = minted.field("createViewerToken");
-    let token = minted["token"].as_str().unwrap();
+    let (token, token_id) = viewer_token(&app, &acme.admin_key).await;
+    let token = token.as_str();
 
     list(&app, token, json!({ "actions": ["doc.read"] })).await;
     list(&app, token, Value::Null).await;
@@ -230,7 +239,7 @@ async fn a_viewer_token_read_is_recorded_with_its_subject(backend: Backend) {
     assert_eq!(
         seen[0]["payload"],
         json!({ "what": "auditEvents", "filter": { "actions": ["doc.read"] },
-                "tokenId": minted["tokenId"] })
+                "tokenId": token_id })
     );
     assert!(
         !seen[0].to_string().contains(token),
@@ -354,6 +363,47 @@ async fn views_stay_in_the_readers_tenant(backend: Backend) {
     assert_eq!(theirs.len(), 1, "{theirs:?}");
     assert_eq!(theirs[0]["actor"]["actorId"], "carol");
     assert_eq!(views(&f.app, &f.acme.admin_key).await.len(), 1);
+}
+
+/// A view that cannot be recorded (here: the service's role lost its
+/// privileges on the marks) fails the read, is logged and counted; nothing
+/// was answered unrecorded. PostgreSQL only: SQLite has no privileges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_whose_view_cannot_be_recorded_fails() {
+    let app = spawn_app(Backend::Postgres).await;
+    let acme = app.create_tenant("acme", "TEAM").await;
+    let (token, _) = viewer_token(&app, &acme.admin_key).await;
+    let superuser = auditlog_tests::database::connect(app.superuser_database_url()).await;
+    let privileges = "INSERT, UPDATE ON audit_view_marks";
+    superuser
+        .execute_unprepared(&format!("REVOKE {privileges} FROM auditlog_app"))
+        .await
+        .unwrap();
+    let refused = app.list_as(Some(&token), json!({ "first": 5 })).await;
+    assert!(
+        refused.body["data"].is_null(),
+        "nothing answered: {}",
+        refused.text
+    );
+    assert_eq!(
+        refused.error_code().as_deref(),
+        Some("INTERNAL_SERVER_ERROR"),
+        "{}",
+        refused.text
+    );
+    assert!(views(&app, &acme.admin_key).await.is_empty());
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("auditlog_view_audits_total{outcome=\"failed\"}"),
+        "{metrics}"
+    );
+
+    superuser
+        .execute_unprepared(&format!("GRANT {privileges} TO auditlog_app"))
+        .await
+        .unwrap();
+    list(&app, &token, Value::Null).await;
+    assert_eq!(views(&app, &acme.admin_key).await.len(), 1);
 }
 
 backend_tests!(
