@@ -1,6 +1,7 @@
 //! `Query`: reads of the caller's tenant (ADMIN and AUDITOR). Each resolver
 //! authorizes, converts its arguments and calls `service::reads`, which owns
-//! the transaction and the retention cut-off.
+//! the transaction and the retention cut-off; reads of events are first
+//! recorded as views (`service::view_audit`), once the arguments are valid.
 
 use async_graphql::{Context, ID, InputType, Object, Result};
 use uuid::Uuid;
@@ -160,6 +161,7 @@ pub(super) fn parse_uuid(argument: &str, id: &ID) -> ApiResult<Uuid> {
 /// The filter as the client gave it, as JSON without the fields it left out:
 /// what an `audit_log.view` event records (`service::view_audit`).
 pub(super) fn given_filter(filter: Option<&AuditEventFilter>) -> Option<serde_json::Value> {
+    // An input object's value is plain JSON: the conversion cannot fail.
     let mut given = filter?.to_value().into_json().ok()?;
     if let serde_json::Value::Object(fields) = &mut given {
         fields.retain(|_, value| !value.is_null());
