@@ -16,6 +16,7 @@ mod origins;
 mod query_limits;
 mod read_replica;
 mod secrets;
+mod view_audit;
 mod viewer_tokens;
 pub use crate::store::connection::redact_url;
 pub use auditlog_worker::config::{PurgeConfig, RetentionConfig};
@@ -29,6 +30,7 @@ pub use origins::{CrossOrigins, OriginsConfig};
 pub use query_limits::QueryLimitsConfig;
 pub use read_replica::ReadReplicaConfig;
 pub use secrets::MIN_SECRET_CHARS;
+pub use view_audit::ViewAuditConfig;
 pub use viewer_tokens::ViewerTokensConfig;
 
 /// Everything the HTTP service needs to start. Every field has a flag and an
@@ -175,6 +177,9 @@ pub struct Settings {
     /// Where `/metrics` is served (its own listener; the main port only with a token).
     #[command(flatten)]
     pub metrics: MetricsConfig,
+    /// Reads recorded as `audit_log.view` (window, API keys).
+    #[command(flatten)]
+    pub view_audit: ViewAuditConfig,
 }
 
 /// Which defaults apply: production is safe to expose; development is

@@ -23,6 +23,7 @@ use crate::limits::{IngestQuota, RequestLimits};
 use crate::live::{Hub, HubSettings, pg_listener};
 use crate::replica::ReadPool;
 use crate::service::group_commit::GroupCommit;
+use crate::service::view_audit::ViewAudit;
 use crate::{db, db_roles, shutdown, store};
 use auditlog_worker::purge::{PurgeScheduler, PurgeSettings, Purger};
 pub use auditlog_worker::signals::shutdown_signal;
@@ -96,6 +97,7 @@ impl Application {
                 ingest: GroupCommit::new(db.clone(), live.clone()),
                 key_cache: key_cache.clone(),
                 viewer_keys: viewer_keys.clone(),
+                view_audit: ViewAudit::new(db.clone(), live.clone(), &settings.view_audit),
             },
             schema_limits,
         );

@@ -25,6 +25,7 @@ pub mod api_keys;
 pub mod audit_event_facet_days;
 pub mod audit_event_facet_totals;
 pub mod audit_events;
+pub mod audit_view_marks;
 pub mod instance_settings;
 pub mod platform_keys;
 pub mod retention_leases;
@@ -37,6 +38,7 @@ pub mod prelude {
     pub use super::audit_event_facet_days::Entity as AuditEventFacetDays;
     pub use super::audit_event_facet_totals::Entity as AuditEventFacetTotals;
     pub use super::audit_events::Entity as AuditEvents;
+    pub use super::audit_view_marks::Entity as AuditViewMarks;
     pub use super::instance_settings::Entity as InstanceSettings;
     pub use super::platform_keys::Entity as PlatformKeys;
     pub use super::retention_leases::Entity as RetentionLeases;

@@ -39,6 +39,7 @@ mod m20261203_000011_index_target_id;
 mod m20261203_000012_create_platform_keys;
 mod m20261203_000013_index_actor_type_and_outcome;
 mod m20261203_000014_add_ingest_window;
+mod m20261203_000015_create_audit_view_marks;
 
 pub struct Migrator;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_create_platform_keys::Migration),
             Box::new(m20261203_000013_index_actor_type_and_outcome::Migration),
             Box::new(m20261203_000014_add_ingest_window::Migration),
+            Box::new(m20261203_000015_create_audit_view_marks::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 use crate::auth::ApiKeyCache;
 use crate::auth::viewer_token::LazyViewerKeys;
 use crate::service::group_commit::GroupCommit;
+use crate::service::view_audit::ViewAudit;
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 
@@ -33,6 +34,8 @@ pub(crate) struct Services {
     pub key_cache: ApiKeyCache,
     /// Signs the viewer tokens `createViewerToken` mints.
     pub viewer_keys: LazyViewerKeys,
+    /// Records reads of the log as `audit_log.view`.
+    pub view_audit: ViewAudit,
 }
 
 pub(super) trait ContextExt {

@@ -1,8 +1,9 @@
 //! `Query`: reads of the caller's tenant (ADMIN and AUDITOR). Each resolver
 //! authorizes, converts its arguments and calls `service::reads`, which owns
-//! the transaction and the retention cut-off.
+//! the transaction and the retention cut-off; reads of events are first
+//! recorded as views (`service::view_audit`), once the arguments are valid.
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, InputType, Object, Result};
 use uuid::Uuid;
 
 use super::context::ContextExt;
@@ -12,6 +13,7 @@ use super::types::{ApiKey, AuditEvent, AuditEventFacets, Tenant};
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::service::reads::TenantReads;
+use crate::service::view_audit::{ReadField, View};
 use crate::store::events::Columns;
 
 /// Roles that may read a tenant's log and settings.
@@ -52,6 +54,7 @@ impl TenantQuery {
     ) -> Result<AuditEventConnection> {
         let caller = ctx.principal().tenant(READERS)?;
         let services = ctx.services();
+        let given = given_filter(filter.as_ref());
         let filter = filter.unwrap_or_default().into_domain()?;
         let mut plan = PageArgs {
             first,
@@ -61,6 +64,10 @@ impl TenantQuery {
         }
         .plan(&services.cursors, caller.tenant_id)?;
         plan.page.columns = requested_columns(ctx);
+        services
+            .view_audit
+            .viewed(caller, View::of(ReadField::List, given))
+            .await?;
         let rows = TenantReads::of(&services.reads, caller)
             .events_page(filter, &plan.page, &ctx.response_budget())
             .await?;
@@ -76,6 +83,11 @@ impl TenantQuery {
     ) -> Result<Option<AuditEvent>> {
         let caller = ctx.principal().tenant(READERS)?;
         let id = parse_uuid("id", &id)?;
+        let view = View {
+            event_id: Some(id),
+            ..View::of(ReadField::Permalink, None)
+        };
+        ctx.services().view_audit.viewed(caller, view).await?;
         let row = TenantReads::of(&ctx.services().reads, caller)
             .event(id, &ctx.response_budget())
             .await?;
@@ -94,7 +106,10 @@ impl TenantQuery {
         >,
     ) -> Result<AuditEventFacets> {
         let caller = ctx.principal().tenant(READERS)?;
+        let given = given_filter(filter.as_ref());
         let filter = filter.unwrap_or_default().into_domain()?;
+        let view = View::of(ReadField::Facets, given);
+        ctx.services().view_audit.viewed(caller, view).await?;
         let facets = TenantReads::of(&ctx.services().reads, caller)
             .facets(filter)
             .await?;
@@ -141,6 +156,17 @@ pub(super) fn parse_uuid(argument: &str, id: &ID) -> ApiResult<Uuid> {
         };
         ApiError::bad_input(format!("`{argument}` must be a UUID, got {shown:?}{more}"))
     })
+}
+
+/// The filter as the client gave it, as JSON without the fields it left out:
+/// what an `audit_log.view` event records (`service::view_audit`).
+pub(super) fn given_filter(filter: Option<&AuditEventFilter>) -> Option<serde_json::Value> {
+    // An input object's value is plain JSON: the conversion cannot fail.
+    let mut given = filter?.to_value().into_json().ok()?;
+    if let serde_json::Value::Object(fields) = &mut given {
+        fields.retain(|_, value| !value.is_null());
+    }
+    Some(given)
 }
 
 /// The optional columns the `auditEvents` selection shows, through `edges.node`

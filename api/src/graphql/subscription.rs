@@ -5,13 +5,14 @@ use futures::{Stream, StreamExt};
 
 use super::context::ContextExt;
 use super::inputs::AuditEventFilter;
-use super::query::READERS;
+use super::query::{READERS, given_filter};
 use super::scalars::Sequence;
 use super::types::AuditEvent;
 use crate::domain::clock;
 use crate::error::ApiError;
 use crate::limits::ConnectionBuffer;
 use crate::live::stream::{LiveRequest, LiveRetention, Registered, subscribe};
+use crate::service::view_audit::{ReadField, View};
 
 pub struct SubscriptionRoot;
 
@@ -38,7 +39,11 @@ impl SubscriptionRoot {
         let caller = ctx.principal().tenant(READERS)?;
         // `Sequence` refuses negative and out-of-range values during coercion.
         let after_sequence = after_sequence.map(|Sequence(sequence)| sequence);
+        let given = given_filter(filter.as_ref());
         let mut filter = filter.unwrap_or_default().into_domain()?;
+        // Starting a subscription is a read of the log (replay and live alike).
+        let view = View::of(ReadField::Subscription, given);
+        ctx.services().view_audit.viewed(caller, view).await?;
         // A viewer token's scope narrows what it hears, replay and live alike.
         if let Some(scope) = caller.scope() {
             filter = filter.and(scope);

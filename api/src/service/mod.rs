@@ -18,4 +18,5 @@ pub(crate) mod reads;
 pub(crate) mod retention;
 pub(crate) mod tenants;
 pub(crate) mod user_activity;
+pub(crate) mod view_audit;
 pub(crate) mod viewer_tokens;

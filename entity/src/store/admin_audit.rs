@@ -3,8 +3,9 @@
 //!
 //! Action names (documented in docs/api.md): `tenant.create`, `api_key.create`,
 //! `api_key.revoke`, `retention.update`, `legal_hold.enable`/`.update`/`.disable`,
-//! `tenant.plan_change` (see `service::retention`), and the purge's own
-//! `retention.purge` (see `auditlog-worker`'s `purge`).
+//! `tenant.plan_change` (see `service::retention`), the purge's own
+//! `retention.purge` (see `auditlog-worker`'s `purge`), and `audit_log.view`
+//! (reads of the log; `api`'s `service::view_audit`).
 
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;

@@ -33,6 +33,7 @@ pub mod role_check;
 pub mod tenant_scope;
 pub mod tenants;
 pub mod user_sessions;
+pub mod view_marks;
 
 pub use response_budget::{ResponseBudget, ResponseTooLarge};
 

@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
 /// The tables the owner creates and the service reads and writes.
 const SERVICE_TABLES: &str = "'tenants', 'api_keys', 'audit_events', 'instance_settings', \
-                              'retention_leases', 'user_sessions'";
+                              'retention_leases', 'user_sessions', 'audit_view_marks'";
 
 /// What lets the connected role bypass row-level security or rewrite the
 /// append-only audit log (empty: nothing).

@@ -45,5 +45,6 @@ mod sequences;
 mod tenants;
 mod topology;
 mod unknown_slugs;
+mod view_audit;
 mod viewer_token_keys;
 mod viewer_tokens;
