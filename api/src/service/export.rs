@@ -27,6 +27,10 @@ use crate::store::events::EventFilter;
 /// Most rows one batch reads (and holds in memory).
 pub(crate) const BATCH_ROWS: u64 = 1000;
 
+/// About the most bytes of rows one batch holds: 1000 events with 64 KiB
+/// payloads would be 64 MiB, so large events make smaller batches.
+const BATCH_BYTES: usize = 2 * 1024 * 1024;
+
 /// Most sequence numbers one batch looks at. With a filter that selects few
 /// events, a batch would otherwise walk the whole rest of the log in one
 /// statement; so bounded, each transaction stays short whatever the filter.
@@ -68,17 +72,17 @@ pub(crate) fn batches(
         let mut cursor = snapshot.after;
         while cursor < snapshot.until {
             let up_to = snapshot.until.min(cursor.saturating_add(WINDOW));
-            let rows = reads
-                .events_by_sequence(&filter, cursor, up_to, BATCH_ROWS)
+            let batch = reads
+                .export_batch(&filter, (cursor, up_to), BATCH_ROWS, BATCH_BYTES)
                 .await?;
-            // A full batch may end before the window does: go on after its
-            // last row. Otherwise the window is done.
-            cursor = match rows.last() {
-                Some(last) if rows.len() as u64 == BATCH_ROWS => last.sequence,
+            // A batch cut at its row or byte limit may end before the window
+            // does: go on after its last row. Otherwise the window is done.
+            cursor = match batch.rows.last() {
+                Some(last) if batch.cut => last.sequence,
                 _ => up_to,
             };
-            if !rows.is_empty() {
-                yield rows;
+            if !batch.rows.is_empty() {
+                yield batch.rows;
             }
         }
     }

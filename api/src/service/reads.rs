@@ -16,7 +16,7 @@ use crate::auth::TenantCaller;
 use crate::domain::clock;
 use crate::error::{ApiError, ApiResult};
 use crate::replica::ReadPool;
-use crate::store::events::{EventFilter, Facets, Page};
+use crate::store::events::{EventFilter, ExportBatch, Facets, Page};
 use crate::store::{self, ResponseBudget, read_scope};
 
 /// The reads of one caller's tenant.
@@ -116,22 +116,23 @@ impl<'a> TenantReads<'a> {
     }
 
     /// Events with `after < sequence <= up_to` matching `filter` (within the
-    /// caller's scope and retention), oldest first, at most `limit`: one batch
-    /// of an export, in its own short transaction. It is read where `up_to` is
+    /// caller's scope and retention), oldest first, at most `limit` rows and
+    /// about `max_bytes` (see `store::events::export_batch`): one batch of an
+    /// export, in its own short transaction. It is read where `up_to` is
     /// committed: a standby that has not replayed that far yet is passed over
-    /// for the primary, so a batch never misses an event the export's snapshot
-    /// bound promised.
-    pub(crate) async fn events_by_sequence(
+    /// for the primary, so a batch never misses an event the export's
+    /// snapshot bound promised.
+    pub(crate) async fn export_batch(
         &self,
         filter: &EventFilter,
-        after: i64,
-        up_to: i64,
+        (after, up_to): (i64, i64),
         limit: u64,
-    ) -> ApiResult<Vec<audit_events::Model>> {
+        max_bytes: usize,
+    ) -> ApiResult<ExportBatch> {
         let mut filter = self.narrowed(filter.clone());
         filter.retained_since = self.retained_since;
         let (tenant_id, filter) = (self.tenant_id, &filter);
-        let rows = self
+        let batch = self
             .reads
             .read_found(|db| async move {
                 let txn = read_scope::begin_read(&db, tenant_id).await?;
@@ -139,22 +140,22 @@ impl<'a> TenantReads<'a> {
                     txn.commit().await?;
                     return Ok(None);
                 }
-                let rows = store::events::after_sequence(
+                let batch = store::events::export_batch(
                     &txn,
                     tenant_id,
-                    after,
-                    Some(up_to),
-                    Some(filter),
+                    (after, up_to),
+                    filter,
                     limit,
+                    max_bytes,
                 )
                 .await?;
                 txn.commit().await?;
-                Ok(Some(rows))
+                Ok(Some(batch))
             })
             .await?;
         // Even the primary lacks it: the tenant row is gone (deleted since the
         // export started). Ending with an error keeps the export incomplete.
-        rows.ok_or_else(|| {
+        batch.ok_or_else(|| {
             ApiError::Internal(anyhow::anyhow!(
                 "tenant {tenant_id} has not committed sequence {up_to} on the primary"
             ))

@@ -7,6 +7,7 @@
 
 mod api_keys;
 mod append_only;
+mod export;
 mod bad_input;
 mod connections;
 mod cors;
