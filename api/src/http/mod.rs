@@ -71,8 +71,14 @@ pub(crate) fn router(state: AppState, cross_origins: &CrossOrigins) -> Router {
         // the whole-request timeout, which would cut them off. Compressed on
         // request (gzip, zstd); the encoder flushes whenever the body waits
         // for its next batch, so compression streams too.
-        .route("/export.ndjson", get(export::ndjson).layer(CompressionLayer::new()))
-        .route("/export.csv", get(export::csv).layer(CompressionLayer::new()))
+        .route(
+            "/export.ndjson",
+            get(export::ndjson).layer(CompressionLayer::new()),
+        )
+        .route(
+            "/export.csv",
+            get(export::csv).layer(CompressionLayer::new()),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             rate_limit::per_ip,

@@ -23,14 +23,14 @@ mod ws_connections;
 use std::time::Duration;
 
 pub use credential::CredentialKey;
+pub use exports::{ExportSlot, ExportSlots, export_slots};
 pub use ingest_quota::IngestQuota;
 pub(crate) use ingest_quota::exceeded as quota_exceeded;
 pub use keyed::KeyedLimiter;
+pub use open_slots::{OpenSlots, SlotGuard};
 pub use rate::Rate;
 pub use requests::{RequestLimits, client_bucket};
 pub use ws_buffer::{Charge, ConnectionBuffer, REPLAY_BATCH_MAX_BYTES, ReplaySlot, WsBuffers};
-pub use exports::{ExportSlot, ExportSlots, export_slots};
-pub use open_slots::{OpenSlots, SlotGuard};
 pub use ws_connections::{WsConnectionGuard, WsConnections, ws_connections};
 
 /// What was limited; the `scope` label of the rejection counter (a closed set,

@@ -7,10 +7,10 @@
 
 mod api_keys;
 mod append_only;
-mod export;
 mod bad_input;
 mod connections;
 mod cors;
+mod export;
 mod facet_counts;
 mod facets;
 mod faults;

@@ -65,7 +65,9 @@ async fn start(
         .limits
         .exports
         .open(caller.tenant_id)
-        .ok_or(HttpError::ExportInProgress(state.limits.exports.max_per_key()))?;
+        .ok_or(HttpError::ExportInProgress(
+            state.limits.exports.max_per_key(),
+        ))?;
     let snapshot = export::snapshot(&state.reads, &caller, params.after, params.until).await?;
     let report = ExportReport {
         format: format.name(),

@@ -80,10 +80,12 @@ fn parse_sequence(name: &str, text: String) -> Result<i64, HttpError> {
 /// The filter through GraphQL's own `AuditEventFilter` input type and its
 /// conversion (the same checks and messages as `auditEvents(filter:)`).
 fn parse_filter(text: &str) -> Result<(EventFilter, Value), HttpError> {
-    let json: Value = serde_json::from_str(text)
-        .map_err(|error| bad(format!("filter is not JSON: {error}")))?;
+    let json: Value =
+        serde_json::from_str(text).map_err(|error| bad(format!("filter is not JSON: {error}")))?;
     let Some(fields) = json.as_object() else {
-        return Err(bad("filter must be a JSON object (an AuditEventFilter)".into()));
+        return Err(bad(
+            "filter must be a JSON object (an AuditEventFilter)".into()
+        ));
     };
     let value = async_graphql::Value::from_json(json.clone())
         .map_err(|error| bad(format!("filter is not a GraphQL value: {error}")))?;

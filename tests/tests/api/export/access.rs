@@ -23,7 +23,8 @@ fn actions(lines: &[Value]) -> Vec<String> {
 }
 
 async fn viewer_token(app: &TestApp, admin_key: &str, scope: Value) -> String {
-    let input = json!({ "input": { "role": "AUDITOR", "subject": { "id": "dana" }, "scope": scope } });
+    let input =
+        json!({ "input": { "role": "AUDITOR", "subject": { "id": "dana" }, "scope": scope } });
     let answer = app
         .graphql(CREATE_VIEWER_TOKEN, input, Some(admin_key))
         .await;
@@ -58,7 +59,9 @@ async fn an_export_shows_only_what_the_credential_may_read(backend: Backend) {
     let (lines, _) = ndjson(&theirs.body);
     assert!(actions(&lines).contains(&"g.secret".to_owned()));
     assert!(
-        !actions(&lines).iter().any(|action| action.starts_with("a.")),
+        !actions(&lines)
+            .iter()
+            .any(|action| action.starts_with("a.")),
         "{lines:?}"
     );
 
@@ -93,7 +96,10 @@ async fn an_export_shows_only_what_the_credential_may_read(backend: Backend) {
     )
     .await);
     let text = String::from_utf8_lossy(&named.body);
-    assert!(text.contains("a.two") && !text.contains("g.secret"), "{text}");
+    assert!(
+        text.contains("a.two") && !text.contains("g.secret"),
+        "{text}"
+    );
     let unknown = export_with(
         &app,
         NDJSON,

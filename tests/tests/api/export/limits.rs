@@ -81,7 +81,10 @@ async fn a_tenant_runs_two_exports_at_once_and_each_is_recorded(backend: Backend
     assert_eq!(third.code(), "EXPORT_IN_PROGRESS", "{}", third.problem());
     assert!(third.headers.contains_key("retry-after"));
     let other = ok(export(&app, NDJSON, &[], Some(&globex.admin_key)).await);
-    assert!(ndjson(&other.body).1.is_some(), "another tenant exports meanwhile");
+    assert!(
+        ndjson(&other.body).1.is_some(),
+        "another tenant exports meanwhile"
+    );
 
     // A client that goes away mid-body: its place is freed and the export
     // recorded as a failure.

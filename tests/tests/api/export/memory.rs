@@ -92,7 +92,10 @@ async fn a_slowly_read_export_of_200_000_events_keeps_rss_bounded() {
     let (_, manifest) = ndjson(manifest_line);
     let manifest = manifest.expect("the export completed");
     assert_eq!(manifest["untilSequence"], until);
-    assert!(manifest["count"].as_u64() >= Some(EVENTS as u64), "{manifest}");
+    assert!(
+        manifest["count"].as_u64() >= Some(EVENTS as u64),
+        "{manifest}"
+    );
     let growth_mib = peak.saturating_sub(before) / 1024;
     eprintln!(
         "export of {until} events, {} MiB: service VmRSS {} MiB before, peak {} MiB (+{growth_mib} MiB)",

@@ -216,7 +216,11 @@ fn python_reads_the_same_csv(body: &[u8], records: &[Vec<String>]) {
     assert!(output.status.success(), "python3 failed");
     let rows: Vec<Vec<String>> = serde_json::from_slice(&output.stdout).expect("python's JSON");
     assert_eq!(rows.len(), records.len() + 2, "header, events, manifest");
-    assert_eq!(&rows[1..=records.len()], records, "Python reads what Rust reads");
+    assert_eq!(
+        &rows[1..=records.len()],
+        records,
+        "Python reads what Rust reads"
+    );
     assert_eq!(rows[records.len() + 1][0], "#manifest");
 }
 

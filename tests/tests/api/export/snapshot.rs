@@ -3,11 +3,9 @@
 //! the last sequence received and the same `untilSequence` yields every event
 //! exactly once, and a body cut short has no manifest.
 
-use auditlog_tests::{Backend, backend_tests, spawn_app};
-use super::{
-    AFTER, NDJSON, UNTIL, export, header_sequence, ndjson, ok, request, sequences,
-};
+use super::{AFTER, NDJSON, UNTIL, export, header_sequence, ndjson, ok, request, sequences};
 use crate::helpers::events;
+use auditlog_tests::{Backend, backend_tests, spawn_app};
 
 /// More than two batches of the export (1000 rows each).
 const EVENTS: usize = 2_500;
@@ -31,12 +29,19 @@ async fn later_events_are_not_in_an_export_and_a_cut_one_resumes_exactly(backend
     let response = request(&app, NDJSON, &[], Some(key), &[]).await;
     let until = header_sequence(response.headers(), UNTIL);
     assert_eq!(header_sequence(response.headers(), AFTER), 0);
-    assert!(until > EVENTS as i64, "every event is below the bound: {until}");
+    assert!(
+        until > EVENTS as i64,
+        "every event is below the bound: {until}"
+    );
     app.record_ok(key, events("late.event", 10)).await;
     let body = response.bytes().await.expect("the body");
     let (lines, manifest) = ndjson(&body);
     let all = sequences(&lines);
-    assert_eq!(all, (1..=until).collect::<Vec<_>>(), "every event once, in order");
+    assert_eq!(
+        all,
+        (1..=until).collect::<Vec<_>>(),
+        "every event once, in order"
+    );
     assert!(lines.iter().all(|line| line["action"] != "late.event"));
     let manifest = manifest.expect("complete");
     assert_eq!(manifest["untilSequence"], until);
@@ -49,11 +54,7 @@ async fn later_events_are_not_in_an_export_and_a_cut_one_resumes_exactly(backend
     assert_eq!(header_sequence(response.headers(), UNTIL), until);
     let mut received = Vec::new();
     while received.iter().filter(|byte| **byte == b'\n').count() < 1_200 {
-        let chunk = response
-            .chunk()
-            .await
-            .expect("a chunk")
-            .expect("more body");
+        let chunk = response.chunk().await.expect("a chunk").expect("more body");
         received.extend_from_slice(&chunk);
     }
     drop(response);
@@ -72,7 +73,10 @@ async fn later_events_are_not_in_an_export_and_a_cut_one_resumes_exactly(backend
     let resumed = ok(export(
         &app,
         NDJSON,
-        &[("afterSequence", last_text.as_str()), ("untilSequence", until_text.as_str())],
+        &[
+            ("afterSequence", last_text.as_str()),
+            ("untilSequence", until_text.as_str()),
+        ],
         Some(key),
     )
     .await);
