@@ -38,6 +38,7 @@ pub(crate) mod code {
     pub(crate) const SUBSCRIBER_LAGGED: &str = "SUBSCRIBER_LAGGED";
     pub(crate) const RATE_LIMITED: &str = "RATE_LIMITED";
     pub(crate) const QUOTA_EXCEEDED: &str = "QUOTA_EXCEEDED";
+    pub(crate) const EXPORT_IN_PROGRESS: &str = "EXPORT_IN_PROGRESS";
     pub(crate) const TIMEOUT: &str = "TIMEOUT";
     pub(crate) const TOO_MANY_SUBSCRIPTIONS: &str = "TOO_MANY_SUBSCRIPTIONS";
     pub(crate) const UNAVAILABLE: &str = "UNAVAILABLE";

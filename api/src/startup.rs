@@ -122,6 +122,7 @@ impl Application {
             .with_viewer_keys(viewer_keys.clone()),
             viewer_keys,
             db: db.clone(),
+            reads: reads.clone(),
             graphiql: settings.graphiql_enabled(),
             live: live.clone(),
             websockets: websockets.clone(),

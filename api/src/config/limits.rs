@@ -129,6 +129,15 @@ pub struct LimitsConfig {
     /// write that stalls closes the connection. `0` is off.
     #[arg(long, env = "AUDITLOG_WS_STALL_SECS", default_value_t = 30)]
     pub ws_stall_secs: u64,
+
+    /// Exports (`/export.ndjson`, `/export.csv`) one tenant may run at once;
+    /// one more gets 429 `EXPORT_IN_PROGRESS`. `0`: unlimited.
+    #[arg(
+        long,
+        env = "AUDITLOG_EXPORT_MAX_CONCURRENT_PER_TENANT",
+        default_value_t = 2
+    )]
+    pub export_max_concurrent_per_tenant: usize,
 }
 
 impl Default for LimitsConfig {
@@ -149,6 +158,7 @@ impl LimitsConfig {
             enterprise_ingest_per_minute: 0,
             ws_max_subscriptions: 0,
             ws_max_connections_per_credential: 0,
+            export_max_concurrent_per_tenant: 0,
             ..Self::default()
         }
     }

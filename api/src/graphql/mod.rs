@@ -20,7 +20,7 @@ mod mutation;
 mod pagination;
 mod platform;
 mod query;
-mod scalars;
+pub(crate) mod scalars;
 mod schema;
 #[cfg(test)]
 mod sdl;
@@ -32,4 +32,5 @@ mod viewer_tokens;
 pub(crate) use context::{CallerRequestId, Services};
 pub(crate) use executor::Executor;
 pub(crate) use guard::SafeMethod;
+pub(crate) use query::READERS;
 pub(crate) use schema::{AuditLogSchema, SchemaLimits, build_schema};

@@ -16,8 +16,9 @@ use crate::service::reads::TenantReads;
 use crate::service::view_audit::{ReadField, View};
 use crate::store::events::Columns;
 
-/// Roles that may read a tenant's log and settings.
-pub(super) const READERS: &[Role] = &[Role::Admin, Role::Auditor];
+/// Roles that may read a tenant's log and settings (the GraphQL reads and
+/// the HTTP export).
+pub(crate) const READERS: &[Role] = &[Role::Admin, Role::Auditor];
 
 /// The schema's `Query`: the tenant's and the platform's fields.
 #[derive(async_graphql::MergedObject, Default)]

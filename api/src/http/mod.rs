@@ -1,6 +1,7 @@
 //! HTTP surface: routes, the GraphQL transport, the browser login
-//! (`/auth/login`, `/auth/callback`, `/auth/logout`), health checks, the
-//! viewer-token keys (`/.well-known/jwks.json`).
+//! (`/auth/login`, `/auth/callback`, `/auth/logout`), the export
+//! (`/export.ndjson`, `/export.csv`), health checks, the viewer-token keys
+//! (`/.well-known/jwks.json`).
 //!
 //! Owns status codes and content types; delegates everything else to
 //! `graphql` (execution) and `auth` (who is calling).
@@ -9,6 +10,7 @@ pub(crate) mod browser;
 mod client_ip;
 mod cors;
 mod error;
+mod export;
 mod extract;
 mod graphql;
 mod health;
@@ -32,6 +34,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use crate::config::CrossOrigins;
@@ -58,11 +61,24 @@ pub(crate) fn router(state: AppState, cross_origins: &CrossOrigins) -> Router {
         .route("/auth/callback", get(login::callback))
         .route("/auth/logout", post(login::logout))
         // The routes above (not health checks and metrics): per-IP limit
-        // first, then the whole-request timeout.
+        // first, then the whole-request timeout (not for the exports below).
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             timeout::request_timeout,
         ))
+        // Exports stream for as long as the log takes to send (minutes for a
+        // large one, longer to a slow client): under the per-IP limit, but not
+        // the whole-request timeout, which would cut them off. Compressed on
+        // request (gzip, zstd); the encoder flushes whenever the body waits
+        // for its next batch, so compression streams too.
+        .route(
+            "/export.ndjson",
+            get(export::ndjson).layer(CompressionLayer::new()),
+        )
+        .route(
+            "/export.csv",
+            get(export::csv).layer(CompressionLayer::new()),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             rate_limit::per_ip,

@@ -14,6 +14,7 @@ use crate::auth::viewer_token::LazyViewerKeys;
 use crate::graphql::{AuditLogSchema, Executor};
 use crate::limits::RequestLimits;
 use crate::live::Hub;
+use crate::replica::ReadPool;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -26,6 +27,8 @@ pub struct AppState {
     /// published at `/.well-known/jwks.json`.
     pub(crate) viewer_keys: LazyViewerKeys,
     pub db: DatabaseConnection,
+    /// Where exports read events: the primary, or a hot standby.
+    pub(crate) reads: ReadPool,
     /// Serve GraphiQL to browsers on `GET /graphql`.
     pub graphiql: bool,
     /// Live-event fan-out; its shutdown ends WebSocket subscriptions cleanly.

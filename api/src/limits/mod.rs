@@ -11,8 +11,10 @@
 //! rejection is counted in `auditlog_rate_limit_rejections_total{scope}`.
 
 mod credential;
+mod exports;
 mod ingest_quota;
 mod keyed;
+mod open_slots;
 mod rate;
 mod requests;
 mod ws_buffer;
@@ -21,13 +23,15 @@ mod ws_connections;
 use std::time::Duration;
 
 pub use credential::CredentialKey;
+pub use exports::{ExportSlot, ExportSlots, export_slots};
 pub use ingest_quota::IngestQuota;
 pub(crate) use ingest_quota::exceeded as quota_exceeded;
 pub use keyed::KeyedLimiter;
+pub use open_slots::{OpenSlots, SlotGuard};
 pub use rate::Rate;
 pub use requests::{RequestLimits, client_bucket};
 pub use ws_buffer::{Charge, ConnectionBuffer, REPLAY_BATCH_MAX_BYTES, ReplaySlot, WsBuffers};
-pub use ws_connections::{WsConnectionGuard, WsConnections};
+pub use ws_connections::{WsConnectionGuard, WsConnections, ws_connections};
 
 /// What was limited; the `scope` label of the rejection counter (a closed set,
 /// so the series count is bounded).
@@ -43,6 +47,8 @@ pub enum Scope {
     WsConnections,
     /// Operations per WebSocket connection.
     WsSubscriptions,
+    /// Exports running at once per tenant.
+    Exports,
 }
 
 impl Scope {
@@ -53,6 +59,7 @@ impl Scope {
             Self::IngestQuota => "ingest_quota",
             Self::WsConnections => "ws_connections",
             Self::WsSubscriptions => "ws_subscriptions",
+            Self::Exports => "exports",
         }
     }
 

@@ -5,7 +5,10 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::{CredentialKey, KeyedLimiter, Rejection, Scope, WsBuffers, WsConnections};
+use super::{
+    CredentialKey, ExportSlots, KeyedLimiter, Rejection, Scope, WsBuffers, WsConnections,
+    export_slots, ws_connections,
+};
 use crate::auth::Principal;
 use crate::config::LimitsConfig;
 use crate::domain::Role;
@@ -28,6 +31,8 @@ pub struct RequestLimits {
     pub ws_max_init_message_bytes: usize,
     /// Memory WebSocket connections may hold for slow readers.
     pub ws_buffers: WsBuffers,
+    /// Exports running at once per tenant.
+    pub exports: ExportSlots,
 }
 
 impl RequestLimits {
@@ -52,7 +57,7 @@ impl RequestLimits {
             request_timeout: (config.request_timeout_secs > 0)
                 .then(|| Duration::from_secs(config.request_timeout_secs)),
             ws_max_subscriptions: config.ws_max_subscriptions,
-            ws_connections: WsConnections::new(config.ws_max_connections_per_credential),
+            ws_connections: ws_connections(config.ws_max_connections_per_credential),
             ws_max_message_bytes: usize::try_from(config.ws_max_message_bytes)
                 .unwrap_or(usize::MAX),
             ws_max_init_message_bytes: usize::try_from(
@@ -66,6 +71,7 @@ impl RequestLimits {
                 config.ws_max_buffered_bytes_total,
                 (config.ws_stall_secs > 0).then(|| Duration::from_secs(config.ws_stall_secs)),
             ),
+            exports: export_slots(config.export_max_concurrent_per_tenant),
         }
     }
 

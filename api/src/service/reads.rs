@@ -14,9 +14,9 @@ use uuid::Uuid;
 
 use crate::auth::TenantCaller;
 use crate::domain::clock;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::replica::ReadPool;
-use crate::store::events::{EventFilter, Facets, Page};
+use crate::store::events::{EventFilter, ExportBatch, Facets, Page};
 use crate::store::{self, ResponseBudget, read_scope};
 
 /// The reads of one caller's tenant.
@@ -113,6 +113,62 @@ impl<'a> TenantReads<'a> {
                 Ok(facets)
             })
             .await
+    }
+
+    /// Events with `after < sequence <= up_to` matching `filter` (within the
+    /// caller's scope and retention), oldest first, at most `limit` rows and
+    /// about `max_bytes` (see `store::events::export_batch`): one batch of an
+    /// export, in its own short transaction. It is read where `up_to` is
+    /// committed: a standby that has not replayed that far yet is passed over
+    /// for the primary, so a batch never misses an event the export's
+    /// snapshot bound promised.
+    pub(crate) async fn export_batch(
+        &self,
+        filter: &EventFilter,
+        (after, up_to): (i64, i64),
+        limit: u64,
+        max_bytes: usize,
+    ) -> ApiResult<ExportBatch> {
+        let mut filter = self.narrowed(filter.clone());
+        filter.retained_since = self.retained_since;
+        let (tenant_id, filter) = (self.tenant_id, &filter);
+        let batch = self
+            .reads
+            .read_found(|db| async move {
+                let txn = read_scope::begin_read(&db, tenant_id).await?;
+                if store::events::committed_sequence(&txn, tenant_id).await? < up_to {
+                    txn.commit().await?;
+                    return Ok(None);
+                }
+                let batch = store::events::export_batch(
+                    &txn,
+                    tenant_id,
+                    (after, up_to),
+                    filter,
+                    limit,
+                    max_bytes,
+                )
+                .await?;
+                txn.commit().await?;
+                Ok(Some(batch))
+            })
+            .await?;
+        // Even the primary lacks it: the tenant row is gone (deleted since the
+        // export started). Ending with an error keeps the export incomplete.
+        batch.ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!(
+                "tenant {tenant_id} has not committed sequence {up_to} on the primary"
+            ))
+        })
+    }
+
+    /// The tenant's last committed sequence, on the primary (0 before its
+    /// first event): the snapshot bound of an export starting now.
+    pub(crate) async fn last_sequence(&self) -> ApiResult<i64> {
+        let txn = read_scope::begin_read(self.reads.primary(), self.tenant_id).await?;
+        let last = store::events::committed_sequence(&txn, self.tenant_id).await?;
+        txn.commit().await?;
+        Ok(last)
     }
 
     /// `filter` within the caller's scope.

@@ -4,8 +4,9 @@
 //! Action names (documented in docs/api.md): `tenant.create`, `api_key.create`,
 //! `api_key.revoke`, `retention.update`, `legal_hold.enable`/`.update`/`.disable`,
 //! `tenant.plan_change` (see `service::retention`), the purge's own
-//! `retention.purge` (see `auditlog-worker`'s `purge`), and `audit_log.view`
-//! (reads of the log; `api`'s `service::view_audit`).
+//! `retention.purge` (see `auditlog-worker`'s `purge`), `audit_log.view`
+//! (reads of the log; `api`'s `service::view_audit`) and `audit_log.export`
+//! (see `api`'s `service::export`).
 
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
@@ -14,7 +15,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::new_event::{RawEvent, RawTarget};
-use crate::domain::{AuditActor, NewEvent};
+use crate::domain::{AuditActor, NewEvent, Outcome};
 use crate::store;
 
 pub struct AdminAction<'a> {
@@ -33,6 +34,19 @@ pub async fn record(
     action: AdminAction<'_>,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
+    record_outcome(txn, tenant_id, actor, action, Outcome::Success, now).await
+}
+
+/// [`record`] with an outcome: what failed is on the record too (an export
+/// that was cut off is `FAILURE`).
+pub async fn record_outcome(
+    txn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    actor: &AuditActor,
+    action: AdminAction<'_>,
+    outcome: Outcome,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     let raw = RawEvent {
         action: action.action.to_owned(),
         actor_type: Some(actor.actor_type),
@@ -44,6 +58,7 @@ pub async fn record(
             id: Some(action.target_id),
             name: action.target_name,
         }),
+        outcome,
         payload: Some(action.payload),
         occurred_at: Some(now),
         ..RawEvent::default()

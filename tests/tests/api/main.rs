@@ -10,6 +10,7 @@ mod append_only;
 mod bad_input;
 mod connections;
 mod cors;
+mod export;
 mod facet_counts;
 mod facets;
 mod faults;

@@ -14,7 +14,7 @@ mod read;
 mod search;
 
 pub use append::{Appended, MeteredBatch, append, append_metered};
-pub use by_sequence::{after_sequence, committed_sequence};
+pub use by_sequence::{ExportBatch, after_sequence, committed_sequence, export_batch};
 pub use facets::{
     ActorFacet, FILTERED_FACETS_SCAN, FacetCoverage, Facets, MAX_FACET_VALUES, ValueFacet,
     facet_statements, facets, rollup_statements,
