@@ -96,7 +96,9 @@ pub(crate) struct View {
     pub event_id: Option<Uuid>,
 }
 
-/// Records views (held in the schema's `Services`, one per process).
+/// Records views (held in the schemas' `Services`, one per process: clones
+/// share the cache, so the HTTP and WebSocket schemas see the same windows).
+#[derive(Clone)]
 pub(crate) struct ViewAudit {
     db: DatabaseConnection,
     live: Hub,
