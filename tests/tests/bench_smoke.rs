@@ -29,6 +29,8 @@ fn the_benchmark_runs_at_tiny_sizes_and_prints_its_tables() {
         "| live at scale |",
         "| purge |",
         "| embedded |",
+        "| export | GET /export.ndjson",
+        "| export | GET /export.csv",
         "## Reads at scale",
         "| search, rare term",
         "| facets, no filter |",

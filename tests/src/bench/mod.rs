@@ -10,12 +10,13 @@
 //! - one module per scenario: [`ingest`] (batched and single-event),
 //!   [`documents`] (the document cache's saving per request), [`pages`]
 //!   (filtered first page and deep page), [`live`], [`idle`] (live at scale),
-//!   [`purge`], [`embedded`], [`reads`] (every viewer read on a big tenant,
+//!   [`purge`], [`embedded`], [`export`], [`reads`] (every viewer read on a big tenant,
 //!   with its events in [`read_events`]).
 
 pub(crate) mod documents;
 pub(crate) mod embedded;
 pub(crate) mod events;
+pub(crate) mod export;
 pub(crate) mod idle;
 pub(crate) mod ingest;
 pub(crate) mod live;
@@ -68,6 +69,9 @@ pub(crate) struct Scale {
     pub purge_total: usize,
     /// Events per run of the embedded (SQLite) ingest.
     pub embedded_events: usize,
+    /// Events of the exported tenant, and how long the slow (1 MiB/s) reader reads.
+    pub export_events: usize,
+    pub export_slow_seconds: u64,
     /// Reads at scale: the big tenant's events, each other tenant's, the
     /// number of tenants, requests per read, run and system, and the SQLite tenant.
     pub reads_big: usize,
@@ -97,6 +101,8 @@ impl Scale {
             purge_expired: 1_000,
             purge_total: 3_000,
             embedded_events: 1_000,
+            export_events: 3_000,
+            export_slow_seconds: 1,
             reads_big: 3_000,
             reads_others: 100,
             reads_tenants: 3,
@@ -122,6 +128,8 @@ impl Scale {
                 purge_expired: 50_000,
                 purge_total: 150_000,
                 embedded_events: 20_000,
+                export_events: 200_000,
+                export_slow_seconds: 10,
                 reads_big: 300_000,
                 reads_others: 2_000,
                 reads_tenants: 20,
@@ -146,6 +154,8 @@ impl Scale {
                 purge_expired: 1_000_000,
                 purge_total: 3_000_000,
                 embedded_events: 50_000,
+                export_events: 2_000_000,
+                export_slow_seconds: 20,
                 reads_big: 10_000_000,
                 reads_others: 10_000,
                 reads_tenants: 100,

@@ -108,20 +108,12 @@ pub(crate) async fn purge(scale: &Scale, rows: &mut Vec<Row>, goals: &mut Vec<Go
         ),
         ("raw batched DELETE 1,000/stmt, writers running", &raw),
     );
-    rows.push(Row {
-        scenario: "purge",
-        system: format!("{WRITERS} single-event writers, no purge"),
-        unit: "events/s",
-        ratio: "baseline".into(),
-        summary: without.clone(),
-    });
-    rows.push(Row {
-        scenario: "purge",
-        system: format!("{WRITERS} single-event writers during the purge"),
-        unit: "events/s",
-        ratio: format!("p99 {:.2}× without", during.p99_ms / without.p99_ms),
-        summary: during.clone(),
-    });
+    push_writers(
+        rows,
+        "purge",
+        ("no purge", &without),
+        ("the purge", &during),
+    );
     goals.push(Goal::share_of(
         "purge",
         "≥ 50 % of raw batched DELETE throughput",
@@ -129,14 +121,51 @@ pub(crate) async fn purge(scale: &Scale, rows: &mut Vec<Row>, goals: &mut Vec<Go
         &raw,
         0.5,
     ));
-    goals.push(Goal::check(
-        "purge",
-        "ingest p99 during the purge ≤ 2× without",
-        during.p99_ms / without.p99_ms,
-        2.0,
+    goals.push(writers_goal("purge", "the purge", 2.0, &without, &during));
+}
+
+/// The rows of the writers' load without and during `activity`, the second
+/// with its p99 against the first: `(what "no …" names, summary)`, `(what
+/// "during …" names, summary)`.
+pub(crate) fn push_writers(
+    rows: &mut Vec<Row>,
+    scenario: &'static str,
+    (alone, without): (&str, &Summary),
+    (activity, during): (&str, &Summary),
+) {
+    rows.push(Row {
+        scenario,
+        system: format!("{WRITERS} single-event writers, {alone}"),
+        unit: "events/s",
+        ratio: "baseline".into(),
+        summary: without.clone(),
+    });
+    rows.push(Row {
+        scenario,
+        system: format!("{WRITERS} single-event writers during {activity}"),
+        unit: "events/s",
+        ratio: format!("p99 {:.2}× without", during.p99_ms / without.p99_ms),
+        summary: during.clone(),
+    });
+}
+
+/// The goal "ingest p99 during `activity` ≤ `bound`× without".
+pub(crate) fn writers_goal(
+    scenario: &'static str,
+    activity: &str,
+    bound: f64,
+    without: &Summary,
+    during: &Summary,
+) -> Goal {
+    let ratio = during.p99_ms / without.p99_ms;
+    Goal::check(
+        scenario,
+        format!("ingest p99 during {activity} ≤ {bound}× without"),
+        ratio,
+        bound,
         false,
-        format!("{:.2}×", during.p99_ms / without.p99_ms),
-    ));
+        format!("{ratio:.2}×"),
+    )
 }
 
 /// Deletes the tenant's events older than 7 days, 1,000 per statement, until none
@@ -167,7 +196,7 @@ async fn raw_delete(pool: &PgPool, tenant: Uuid) -> (u64, f64, Vec<f64>) {
 
 /// Inserts `count` events of the tenant that occurred within `age` before now,
 /// after its current counter, and advances the counter.
-async fn fill(pool: &PgPool, tenant: Uuid, count: usize, age: &str) {
+pub(crate) async fn fill(pool: &PgPool, tenant: Uuid, count: usize, age: &str) {
     let first: i64 = sqlx::query_scalar("SELECT event_counter FROM tenants WHERE id = $1")
         .bind(tenant)
         .fetch_one(pool)
@@ -203,7 +232,7 @@ async fn fill(pool: &PgPool, tenant: Uuid, count: usize, age: &str) {
 }
 
 /// Runs the writers until `until()` resolves; one run of their latencies.
-async fn write_load<F, Fut>(app: &Arc<TestApp>, tenant: &Tenant, until: F) -> Run
+pub(crate) async fn write_load<F, Fut>(app: &Arc<TestApp>, tenant: &Tenant, until: F) -> Run
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = ()>,

@@ -80,7 +80,7 @@ async fn a_slowly_read_export_of_200_000_events_keeps_rss_bounded() {
         }
         // A slow reader: about 1 ms per 16 KiB, so the server's writes wait.
         tokio::time::sleep(Duration::from_millis(1 + (chunk.len() / 16_384) as u64)).await;
-        if chunks % 64 == 0 {
+        if chunks.is_multiple_of(64) {
             peak = peak.max(rss_kib(pid));
         }
     }
