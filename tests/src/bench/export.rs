@@ -72,19 +72,26 @@ pub(crate) async fn export(scale: &Scale, rows: &mut Vec<Row>, goals: &mut Vec<G
         csv.push(download.full("/export.csv").await.0);
     }
     let slow_growth = download.slow(scale.export_slow_seconds).await;
-    let without = write_load(&app, &writers, || {
-        tokio::time::sleep(Duration::from_secs_f64(
-            Summary::of(&ndjson).rate.recip() * scale.export_events as f64,
-        ))
-    })
-    .await;
-    let during = write_load(&app, &writers, || async {
-        download.full("/export.ndjson").await;
-    })
-    .await;
-
+    // The writers alone for as long as one export takes, then during one;
+    // alternated, one pair per run, so both see the same machine.
+    let export_seconds = scale.export_events as f64 / Summary::of(&ndjson).rate;
+    let (mut without, mut during) = (Vec::new(), Vec::new());
+    for _ in 0..scale.runs {
+        without.push(
+            write_load(&app, &writers, || {
+                tokio::time::sleep(Duration::from_secs_f64(export_seconds))
+            })
+            .await,
+        );
+        during.push(
+            write_load(&app, &writers, || async {
+                download.full("/export.ndjson").await;
+            })
+            .await,
+        );
+    }
     let (raw, ndjson, csv) = (Summary::of(&raw), Summary::of(&ndjson), Summary::of(&csv));
-    let (without, during) = (Summary::of(&[without]), Summary::of(&[during]));
+    let (without, during) = (Summary::of(&without), Summary::of(&during));
     let events = scale.export_events;
     push_versus(
         rows,
