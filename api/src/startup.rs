@@ -83,6 +83,7 @@ impl Application {
         let key_cache = ApiKeyCache::new(std::time::Duration::from_millis(settings.auth_cache_ms));
         let schema_limits =
             SchemaLimits::from_config(&settings.query_limits, settings.introspection_enabled());
+        let ingest = GroupCommit::new(db.clone(), live.clone());
         let (schema, executor) = build_schema(
             Services {
                 db: db.clone(),
@@ -94,7 +95,7 @@ impl Application {
                     settings.limits.team_ingest_per_minute,
                     settings.limits.enterprise_ingest_per_minute,
                 ),
-                ingest: GroupCommit::new(db.clone(), live.clone()),
+                ingest: ingest.clone(),
                 key_cache: key_cache.clone(),
                 viewer_keys: viewer_keys.clone(),
                 view_audit: ViewAudit::new(db.clone(), live.clone(), &settings.view_audit),
@@ -123,6 +124,7 @@ impl Application {
             viewer_keys,
             db: db.clone(),
             reads: reads.clone(),
+            ingest,
             graphiql: settings.graphiql_enabled(),
             live: live.clone(),
             websockets: websockets.clone(),

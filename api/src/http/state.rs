@@ -15,6 +15,7 @@ use crate::graphql::{AuditLogSchema, Executor};
 use crate::limits::RequestLimits;
 use crate::live::Hub;
 use crate::replica::ReadPool;
+use crate::service::group_commit::GroupCommit;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -29,6 +30,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Where exports read events: the primary, or a hot standby.
     pub(crate) reads: ReadPool,
+    /// The group committer of `recordAuditEvents`: exports yield to it.
+    pub(crate) ingest: GroupCommit,
     /// Serve GraphiQL to browsers on `GET /graphql`.
     pub graphiql: bool,
     /// Live-event fan-out; its shutdown ends WebSocket subscriptions cleanly.

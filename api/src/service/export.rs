@@ -9,6 +9,8 @@
 //! not, never half. Its upper bound is fixed when it starts, so what is
 //! recorded later is not in it, and ascending sequences make it resumable.
 
+use std::time::Duration;
+
 use entity::audit_events;
 use futures::Stream;
 use sea_orm::DatabaseConnection;
@@ -19,6 +21,7 @@ use crate::domain::{Outcome, clock};
 use crate::error::ApiResult;
 use crate::live::Hub;
 use crate::replica::ReadPool;
+use crate::service::group_commit::GroupCommit;
 use crate::service::reads::TenantReads;
 use crate::store;
 use crate::store::admin_audit::{self, AdminAction};
@@ -35,6 +38,12 @@ const BATCH_BYTES: usize = 2 * 1024 * 1024;
 /// events, a batch would otherwise walk the whole rest of the log in one
 /// statement; so bounded, each transaction stays short whatever the filter.
 const WINDOW: i64 = 10 * BATCH_ROWS as i64;
+
+/// How long an export waits, before each batch, for the events being
+/// recorded in this process to be committed (`GroupCommit::yield_to_writes`):
+/// recording has priority, and under constant recording an export still reads
+/// a batch every 10 ms at least.
+const YIELD_TO_WRITES: Duration = Duration::from_millis(10);
 
 /// The events an export covers: `after < sequence <= until`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +72,7 @@ pub(crate) async fn snapshot(
 /// (a slow client) stops the reading, and dropping the stream stops it for good.
 pub(crate) fn batches(
     reads: ReadPool,
+    ingest: GroupCommit,
     caller: TenantCaller,
     filter: EventFilter,
     snapshot: Snapshot,
@@ -71,6 +81,7 @@ pub(crate) fn batches(
         let reads = TenantReads::of(&reads, &caller);
         let mut cursor = snapshot.after;
         while cursor < snapshot.until {
+            ingest.yield_to_writes(YIELD_TO_WRITES).await;
             let up_to = snapshot.until.min(cursor.saturating_add(WINDOW));
             let batch = reads
                 .export_batch(&filter, (cursor, up_to), BATCH_ROWS, BATCH_BYTES)

@@ -32,6 +32,7 @@
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use entity::audit_events;
@@ -75,6 +76,8 @@ struct Inner {
     queues: Mutex<HashMap<Uuid, Vec<Job>>>,
     /// SQLite's single writer, taken around each transaction (not on PostgreSQL).
     sqlite_writer: tokio::sync::Mutex<()>,
+    /// Woken when the last tenant's drainer ends (no events being committed).
+    idle: tokio::sync::Notify,
 }
 
 impl GroupCommit {
@@ -85,6 +88,7 @@ impl GroupCommit {
                 live,
                 queues: Mutex::new(HashMap::new()),
                 sqlite_writer: tokio::sync::Mutex::new(()),
+                idle: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -132,6 +136,26 @@ impl GroupCommit {
         })
     }
 
+    /// Waits while this process is committing events, for at most `max`.
+    /// Bulk readers (the export) call it between batches: recording, whose
+    /// latency clients wait on, keeps the CPU and the database it needs, and
+    /// an export only slows down while events are being recorded.
+    pub(crate) async fn yield_to_writes(&self, max: Duration) {
+        let deadline = tokio::time::Instant::now() + max;
+        loop {
+            // Registered before the check, so an end in between still wakes us.
+            let idle = self.inner.idle.notified();
+            let mut idle = std::pin::pin!(idle);
+            idle.as_mut().enable();
+            if self.lock_queues().is_empty() {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, idle).await.is_err() {
+                return;
+            }
+        }
+    }
+
     fn lock_queues(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Vec<Job>>> {
         self.inner
             .queues
@@ -160,6 +184,9 @@ impl GroupCommit {
                     // Under the same lock as the check: a request either found
                     // this entry (and is in `queue`) or will start a new drainer.
                     queues.remove(&tenant_id);
+                    if queues.is_empty() {
+                        self.inner.idle.notify_waiters();
+                    }
                     entry.armed = false;
                     return;
                 }

@@ -77,7 +77,13 @@ async fn start(
         bytes: 0,
         failure: None,
     };
-    let batches = export::batches(state.reads.clone(), caller.clone(), params.filter, snapshot);
+    let batches = export::batches(
+        state.reads.clone(),
+        state.ingest.clone(),
+        caller.clone(),
+        params.filter,
+        snapshot,
+    );
     let file_name = format!(
         "attachment; filename=\"auditlog-{}-{}-{}.{}\"",
         caller.tenant_slug,
