@@ -156,6 +156,15 @@ impl GroupCommit {
         }
     }
 
+    /// Removes the entry of a tenant whose drainer ran out of work, and wakes
+    /// [`Self::yield_to_writes`] when it was the last one.
+    fn remove_idle(&self, queues: &mut HashMap<Uuid, Vec<Job>>, tenant_id: Uuid) {
+        queues.remove(&tenant_id);
+        if queues.is_empty() {
+            self.inner.idle.notify_waiters();
+        }
+    }
+
     fn lock_queues(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Vec<Job>>> {
         self.inner
             .queues
@@ -183,10 +192,7 @@ impl GroupCommit {
                 if queue.is_empty() {
                     // Under the same lock as the check: a request either found
                     // this entry (and is in `queue`) or will start a new drainer.
-                    queues.remove(&tenant_id);
-                    if queues.is_empty() {
-                        self.inner.idle.notify_waiters();
-                    }
+                    self.remove_idle(&mut queues, tenant_id);
                     entry.armed = false;
                     return;
                 }
@@ -429,5 +435,64 @@ impl Drop for QueueEntry<'_> {
         if self.armed {
             self.group_commit.lock_queues().remove(&self.tenant_id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::time::Instant;
+    use uuid::Uuid;
+
+    use super::GroupCommit;
+    use crate::live::{Hub, HubSettings};
+
+    const MAX: Duration = Duration::from_millis(10);
+    const TICK: Duration = Duration::from_millis(1);
+
+    async fn group_commit() -> GroupCommit {
+        let db = sea_orm::Database::connect("sqlite::memory:")
+            .await
+            .expect("an in-memory SQLite database");
+        GroupCommit::new(db.clone(), Hub::new(db, HubSettings::default()))
+    }
+
+    /// Paused time (once connected: the pool's own timeouts need real time):
+    /// `elapsed` is exactly what the code waited, not the machine's speed.
+    #[tokio::test]
+    async fn an_export_waits_only_while_events_are_being_committed() {
+        let commit = group_commit().await;
+        tokio::time::pause();
+        let started = Instant::now();
+        commit.yield_to_writes(MAX).await;
+        assert_eq!(started.elapsed(), Duration::ZERO, "idle: no wait");
+
+        // A tenant's drainer runs for longer than the bound: the wait ends at it.
+        commit.lock_queues().insert(Uuid::nil(), Vec::new());
+        let started = Instant::now();
+        commit.yield_to_writes(MAX).await;
+        // (tokio's timer rounds a deadline up to its next millisecond)
+        let waited = started.elapsed();
+        assert!(
+            waited >= MAX && waited <= MAX + TICK,
+            "busy: waits up to the bound, {waited:?}"
+        );
+
+        // The drainer runs out of work after 3 ms: the wait ends then, not
+        // at the bound.
+        let ending = commit.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(3)).await;
+            ending.remove_idle(&mut ending.lock_queues(), Uuid::nil());
+        });
+        let started = Instant::now();
+        commit.yield_to_writes(MAX).await;
+        let waited = started.elapsed();
+        let ended = Duration::from_millis(3);
+        assert!(
+            waited >= ended && waited <= ended + TICK,
+            "woken when idle, {waited:?}"
+        );
     }
 }
