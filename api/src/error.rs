@@ -167,7 +167,6 @@ impl From<StoreError> for ApiError {
                 message: error.to_string(),
                 index: None,
             },
-            StoreError::SearchScanLimit { .. } => Self::bad_input(error.to_string()),
             StoreError::Invalid(message) => Self::Internal(anyhow::anyhow!(message)),
             StoreError::ResponseTooLarge(exceeded) => Self::ResponseTooLarge(exceeded),
             StoreError::Database(db) => db.into(),

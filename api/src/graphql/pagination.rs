@@ -2,20 +2,51 @@
 //!
 //! The list is newest first. `first`/`after` walk towards older events,
 //! `last`/`before` towards newer ones; cursors are [`CursorCodec`] tokens.
+//!
+//! The connection is ours rather than async-graphql's `Connection`, whose
+//! `pageInfo` cursors are always its first and last edges': a `search` page
+//! that stopped at its scan bound (`store::events::search`) may hold fewer
+//! events than asked, or none, and its `pageInfo` then points where the scan
+//! stopped, so the next page continues from there. The schema is the same.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::Object;
+use async_graphql::connection::{Edge, EmptyFields, PageInfo};
 use uuid::Uuid;
 
 use super::cursor::CursorCodec;
 use super::types::AuditEvent;
 use crate::error::{ApiError, ApiResult};
-use crate::store::events::{Columns, Page, PageDirection, Position};
-use entity::audit_events;
+use crate::store::events::{Columns, Page, PageDirection, PageRows, Position};
 
 pub(super) const DEFAULT_PAGE_SIZE: i32 = 50;
 pub(super) const MAX_PAGE_SIZE: i32 = 500;
 
-pub(super) type AuditEventConnection = Connection<String, AuditEvent>;
+type AuditEventEdge = Edge<String, AuditEvent, EmptyFields>;
+
+/// A page of events, as async-graphql's `Connection<String, AuditEvent>`
+/// shows it (same type names and fields), with `pageInfo` set by the page.
+pub(super) struct AuditEventConnection {
+    page_info: PageInfo,
+    edges: Vec<AuditEventEdge>,
+}
+
+#[Object]
+impl AuditEventConnection {
+    /// Information to aid in pagination.
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
+    /// A list of edges.
+    async fn edges(&self) -> &[AuditEventEdge] {
+        &self.edges
+    }
+
+    /// A list of nodes.
+    async fn nodes(&self) -> Vec<&AuditEvent> {
+        self.edges.iter().map(|edge| &edge.node).collect()
+    }
+}
 
 /// The Relay arguments as received.
 pub(super) struct PageArgs {
@@ -86,28 +117,53 @@ impl PageArgs {
 
 impl PagePlan {
     /// Builds the connection from the rows the store returned for `self.page`.
+    ///
+    /// A page the store stopped short ([`PageRows::resume_at`]) has more to
+    /// come on its walking side, from the place it stopped, even when it holds
+    /// no row: that side's cursor is that place.
     pub(super) fn connection(
         &self,
-        mut rows: Vec<audit_events::Model>,
+        rows: PageRows,
         codec: &CursorCodec,
         tenant_id: Uuid,
     ) -> ApiResult<AuditEventConnection> {
-        let has_more = rows.len() > self.requested;
+        let PageRows {
+            mut rows,
+            resume_at,
+        } = rows;
+        let full = rows.len() > self.requested;
         rows.truncate(self.requested);
-        let (has_previous_page, has_next_page) = match self.page.direction {
-            PageDirection::Older => (self.has_after, has_more),
-            PageDirection::Newer => {
-                rows.reverse();
-                (has_more, self.has_before)
-            }
-        };
-        let mut connection = Connection::new(has_previous_page, has_next_page);
+        let resume = if full { None } else { resume_at };
+        let has_more = full || resume.is_some();
+        if self.page.direction == PageDirection::Newer {
+            rows.reverse();
+        }
+        let mut edges = Vec::with_capacity(rows.len());
         for row in rows {
             let cursor = codec.encode(tenant_id, Position::of(&row));
-            connection
-                .edges
-                .push(Edge::new(cursor, AuditEvent::try_from(row)?));
+            edges.push(Edge::new(cursor, AuditEvent::try_from(row)?));
         }
-        Ok(connection)
+        let first = edges
+            .first()
+            .map(|edge: &AuditEventEdge| edge.cursor.clone());
+        let last = edges
+            .last()
+            .map(|edge: &AuditEventEdge| edge.cursor.clone());
+        let resume = resume.map(|position| codec.encode(tenant_id, position));
+        let page_info = match self.page.direction {
+            PageDirection::Older => PageInfo {
+                has_previous_page: self.has_after,
+                has_next_page: has_more,
+                start_cursor: first,
+                end_cursor: resume.or(last),
+            },
+            PageDirection::Newer => PageInfo {
+                has_previous_page: has_more,
+                has_next_page: self.has_before,
+                start_cursor: resume.or(first),
+                end_cursor: last,
+            },
+        };
+        Ok(AuditEventConnection { page_info, edges })
     }
 }

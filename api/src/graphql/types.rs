@@ -295,13 +295,18 @@ pub(crate) struct AuditEventFacets {
     #[graphql(complexity = "super::complexity::facet_list(child_complexity)")]
     pub actors: Vec<ActorCount>,
     /// True when every retained event matching the filter was counted: always
-    /// without a filter; with one, when at most 5,000 events match.
+    /// without a filter; with one, when at most 5,000 events match (and, with
+    /// `search`, when the search settled them all).
     pub exact: bool,
     /// How many events the counts cover (with a filter, at most 5,000: the
     /// newest matching ones).
     pub counted_events: Count,
-    /// When the oldest counted event occurred; null when none was counted.
-    /// With `exact: false`, older matching events exist and were not counted.
+    /// Every matching event that occurred after this instant was counted: the
+    /// oldest counted event's `occurredAt`, or, for a `search` the index does
+    /// not narrow, the oldest event checked (the newest 10,000 that the rest
+    /// of the filter selects). Null when nothing was counted and nothing
+    /// left unchecked. With `exact: false`, older matching events may exist
+    /// and were not counted.
     pub counted_since: Option<Timestamp>,
 }
 

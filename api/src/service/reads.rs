@@ -16,7 +16,7 @@ use crate::auth::TenantCaller;
 use crate::domain::clock;
 use crate::error::{ApiError, ApiResult};
 use crate::replica::ReadPool;
-use crate::store::events::{EventFilter, ExportBatch, Facets, Page};
+use crate::store::events::{EventFilter, ExportBatch, Facets, Page, PageRows};
 use crate::store::{self, ResponseBudget, read_scope};
 
 /// The reads of one caller's tenant.
@@ -60,7 +60,7 @@ impl<'a> TenantReads<'a> {
         filter: EventFilter,
         page: &Page,
         budget: &ResponseBudget,
-    ) -> ApiResult<Vec<audit_events::Model>> {
+    ) -> ApiResult<PageRows> {
         let mut filter = self.narrowed(filter);
         filter.retained_since = self.retained_since;
         let (tenant_id, filter) = (self.tenant_id, &filter);

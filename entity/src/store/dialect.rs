@@ -5,7 +5,7 @@
 //! `search` folds case and reaches its index differently on each backend.
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, IntoColumnRef};
-use sea_orm::{DbBackend, Value};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 use uuid::Uuid;
 
 use crate::domain::IpAddress;
@@ -62,27 +62,103 @@ pub fn search_uses_index(backend: DbBackend, term: &str) -> bool {
     }
 }
 
-/// Only events that the search index lists as candidates for `term` (a
-/// superset: the page still checks every column). PostgreSQL reads its
-/// trigram index through the owner's `auditlog_search_event_ids`, as
-/// row-level security keeps a `LIKE` of the service's own query from using it
-/// (migration `m20261203_000009_index_search_and_ip`); SQLite matches its FTS5
-/// table with the term as one quoted phrase, so nothing in it is an operator.
-pub fn search_candidates(backend: DbBackend, tenant_id: Uuid, term: &str) -> Expr {
+/// The search index's candidates for a term, as [`search_candidates`]
+/// lists them: the tenant's events that may match (a superset: a page still
+/// checks every column), by the key each backend finds them by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SearchCandidates {
+    /// PostgreSQL: event ids.
+    Ids(Vec<Uuid>),
+    /// SQLite: `rowid`s of `audit_events` (those of its FTS5 table).
+    RowIds(Vec<i64>),
+}
+
+impl SearchCandidates {
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Ids(ids) => ids.len(),
+            Self::RowIds(rows) => rows.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `audit_events` rows among these candidates. One parameter either
+    /// way (an array literal, a JSON array), whatever their number.
+    pub fn condition(&self) -> Expr {
+        match self {
+            Self::Ids(ids) => {
+                let list = ids.iter().map(Uuid::to_string).collect::<Vec<_>>();
+                Expr::cust_with_values(
+                    "\"audit_events\".\"id\" = ANY(CAST($1 AS uuid[]))",
+                    [Value::from(format!("{{{}}}", list.join(",")))],
+                )
+            }
+            Self::RowIds(rows) => Expr::cust_with_values(
+                "\"audit_events\".\"rowid\" IN (SELECT \"value\" FROM json_each(?))",
+                [Value::from(
+                    serde_json::Value::from(rows.clone()).to_string(),
+                )],
+            ),
+        }
+    }
+}
+
+/// The statement listing at most `limit` of the tenant's events that the
+/// search index has as candidates for `term` (read them with
+/// [`read_search_candidates`]). PostgreSQL reads its trigram index through
+/// the owner's `auditlog_search_candidates`, as row-level security keeps a
+/// `LIKE` of the service's own query from using it (migrations
+/// `m20261203_000009_index_search_and_ip`, `m20261204_000017_bound_search_candidates`);
+/// SQLite matches its FTS5 table with the term as one quoted phrase, so
+/// nothing in it is an operator, and keeps the tenant's rows.
+pub fn search_candidates(backend: DbBackend, tenant_id: Uuid, term: &str, limit: u64) -> Statement {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     match backend {
-        DbBackend::Postgres => Expr::cust_with_values(
-            "\"audit_events\".\"id\" IN (SELECT auditlog_search_event_ids($1, $2))",
+        DbBackend::Postgres => Statement::from_sql_and_values(
+            backend,
+            "SELECT auditlog_search_candidates($1, $2, $3) AS \"key\"",
             [
                 Value::from(tenant_id),
                 Value::from(crate::store::events::like_pattern(term)),
+                Value::from(limit),
             ],
         ),
-        _ => Expr::cust_with_values(
-            "\"audit_events\".\"rowid\" IN (SELECT \"rowid\" FROM \"audit_events_search\" \
-             WHERE \"audit_events_search\" MATCH ?)",
-            [fts_phrase(term)],
+        _ => Statement::from_sql_and_values(
+            backend,
+            "SELECT \"audit_events_search\".\"rowid\" AS \"key\" FROM \"audit_events_search\" \
+             JOIN \"audit_events\" ON \"audit_events\".\"rowid\" = \"audit_events_search\".\"rowid\" \
+             WHERE \"audit_events_search\" MATCH ? AND \"audit_events\".\"tenant_id\" = ? LIMIT ?",
+            [
+                Value::from(fts_phrase(term)),
+                Value::from(tenant_id),
+                Value::from(limit),
+            ],
         ),
     }
+}
+
+/// Runs a [`search_candidates`] statement.
+pub async fn read_search_candidates(
+    db: &impl ConnectionTrait,
+    statement: Statement,
+) -> Result<SearchCandidates, DbErr> {
+    let backend = db.get_database_backend();
+    let rows = db.query_all_raw(statement).await?;
+    Ok(match backend {
+        DbBackend::Postgres => SearchCandidates::Ids(
+            rows.iter()
+                .map(|row| row.try_get::<Uuid>("", "key"))
+                .collect::<Result<_, _>>()?,
+        ),
+        _ => SearchCandidates::RowIds(
+            rows.iter()
+                .map(|row| row.try_get::<i64>("", "key"))
+                .collect::<Result<_, _>>()?,
+        ),
+    })
 }
 
 /// `term` as one FTS5 string: in double quotes, each `"` doubled. Inside a

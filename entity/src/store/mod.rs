@@ -49,12 +49,6 @@ pub enum StoreError {
     /// e.g. a self-audit event that does not parse.
     #[error("{0}")]
     Invalid(String),
-    /// A `search` term the index cannot serve was checked against `scanned`
-    /// events without settling the page (`store::events::search`).
-    #[error(
-        "search terms the index cannot serve (under 3 characters, or on PostgreSQL without 3 letters or digits in a row) are checked against at most {scanned} events per page, and this page needs more: narrow the filter (occurredAfter/occurredBefore, actions, actorIds, ...) or search a longer term"
-    )]
-    SearchScanLimit { scanned: u64 },
     /// A read stopped because the request's response budget is spent.
     #[error(transparent)]
     ResponseTooLarge(#[from] ResponseTooLarge),

@@ -559,10 +559,9 @@ async fn raw_runs(
 }
 
 /// The statements the store runs for `read`: a page without `search` is one;
-/// with `search` the store's plan (`entity::store::events::search`) is
-/// followed here once, on the same data, to list the statements it sends
-/// (the window, then, when the window does not fill the page, its end and the
-/// indexed rest); facets are one per facet.
+/// with `search`, and for facets, the store's plan is followed once on the
+/// same data (`events::page_traced`, `events::facets_traced`), which lists the
+/// statements it sent in order.
 async fn raw_statements(
     raw: &DatabaseConnection,
     tenant: Uuid,
@@ -583,63 +582,28 @@ async fn raw_statements(
     let page = match read.kind {
         ReadKind::First => page(PageDirection::Older),
         ReadKind::Last => page(PageDirection::Newer),
-        ReadKind::Facets => return events::facet_statements(backend, tenant, &read.store),
+        ReadKind::Facets => {
+            let (_, trace) = events::facets_traced(raw, tenant, &read.store)
+                .await
+                .expect("facets, traced");
+            return trace;
+        }
     };
-    if read.store.search.is_none() {
-        return vec![page_statement(
+    match read.store.search.as_deref() {
+        None => vec![page_statement(
             backend,
             tenant,
             &read.store,
             &page,
             PageScan::Ordered,
-        )];
+        )],
+        Some(term) => {
+            let (_, trace) = events::page_traced(raw, tenant, &read.store, &page, term)
+                .await
+                .expect("search page, traced");
+            trace
+        }
     }
-    // The steps of `entity::store::events::search`, statement by statement.
-    let term = read.store.search.as_deref().unwrap_or_default();
-    let windows = events::windows(backend, term);
-    let mut statements = Vec::new();
-    for (step, &rows) in windows.iter().enumerate() {
-        let window = page_statement(
-            backend,
-            tenant,
-            &read.store,
-            &page,
-            PageScan::Window { rows },
-        );
-        let found = raw
-            .query_all_raw(window.clone())
-            .await
-            .expect("window")
-            .len();
-        statements.push(window);
-        if found as u64 >= page.limit {
-            return statements;
-        }
-        if step + 1 < windows.len() && events::widens(found) {
-            continue;
-        }
-        let end_statement = events::window_end_statement(backend, tenant, &read.store, &page, rows);
-        let end = events::window_end(raw, end_statement.clone(), rows)
-            .await
-            .expect("window end");
-        statements.push(end_statement);
-        if let Some(end) = end {
-            let rest = Page {
-                start: Some(end),
-                limit: page.limit - found as u64,
-                ..page
-            };
-            statements.push(page_statement(
-                backend,
-                tenant,
-                &read.store,
-                &rest,
-                PageScan::Indexed,
-            ));
-        }
-        break;
-    }
-    statements
 }
 
 /// Service ingest with and without issue 15's read indexes and facet counts;

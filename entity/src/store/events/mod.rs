@@ -16,15 +16,18 @@ mod search;
 pub use append::{Appended, MeteredBatch, append, append_metered};
 pub use by_sequence::{ExportBatch, after_sequence, committed_sequence, export_batch};
 pub use facets::{
-    ActorFacet, FILTERED_FACETS_SCAN, FacetCoverage, Facets, MAX_FACET_VALUES, ValueFacet,
-    facet_statements, facets, rollup_statements,
+    ActorFacet, FILTERED_FACETS_SCAN, FacetCoverage, Facets, MAX_FACET_VALUES, ValueFacet, facets,
+    facets_traced, rollup_statements,
 };
 pub(crate) use filter::like_pattern;
 pub use filter::{EventFilter, fold_case};
 pub use ingest_window::QuotaRefusal;
 pub use purge::{delete_expired_batch, has_expired};
 pub use read::{
-    Columns, Page, PageDirection, PageScan, Position, find_by_id, json_size, page, page_statement,
-    stored_size, window_end, window_end_statement,
+    Columns, Page, PageDirection, PageRows, PageScan, Position, find_by_id, json_size, page,
+    page_statement, stored_size, window_end, window_end_statement,
 };
-pub use search::{FIRST_WINDOW, INDEX_AFTER, SHORT_TERM_SCAN, widens, windows};
+pub use search::{
+    BROAD_TERM_SCAN, CANDIDATE_LIMIT, COMMON_IN_NEWEST, FIRST_WINDOW, INDEX_AFTER, SHORT_TERM_SCAN,
+    page_traced, widens, windows,
+};

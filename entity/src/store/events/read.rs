@@ -78,17 +78,39 @@ impl Columns {
     }
 }
 
+/// A page's rows, in the order walked, and where the read stopped short if
+/// it did.
+#[derive(Debug, Default)]
+pub struct PageRows {
+    pub rows: Vec<audit_events::Model>,
+    /// Set when the read checked as many events as one page may
+    /// ([`super::search`]) before it found a page's worth: `rows` are every
+    /// match up to this position (an event it checked, matching or not), and
+    /// the events past it were not checked. The next page starts after it.
+    pub resume_at: Option<Position>,
+}
+
+impl PageRows {
+    pub fn complete(rows: Vec<audit_events::Model>) -> Self {
+        Self {
+            rows,
+            resume_at: None,
+        }
+    }
+}
+
 /// How a page's statement finds its rows ([`page_statement`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PageScan {
+pub enum PageScan<'a> {
     /// Walk the best index for the filter in page order, checking everything
     /// (`search` included) on the way, and stop after the page.
     Ordered,
     /// Take at most the first `rows` events that the filter without `search`
     /// selects in page order, then keep those matching `search`.
     Window { rows: u64 },
-    /// Only the search index's candidates for `search`, then every check.
-    Indexed,
+    /// Only these candidates of the search index for `search` (listed
+    /// beforehand, [`dialect::search_candidates`]), then every check.
+    Indexed(&'a dialect::SearchCandidates),
 }
 
 /// Events of the page in the order walked (newest first for `Older`).
@@ -103,13 +125,13 @@ pub async fn page(
     filter: &EventFilter,
     page: &Page,
     budget: &ResponseBudget,
-) -> Result<Vec<audit_events::Model>, StoreError> {
+) -> Result<PageRows, StoreError> {
     match filter.search.as_deref() {
         Some(term) => super::search::page(db, tenant_id, filter, page, budget, term).await,
         None => {
             let backend = ConnectionTrait::get_database_backend(db);
             let statement = page_statement(backend, tenant_id, filter, page, PageScan::Ordered);
-            fetch(db, statement, budget).await
+            Ok(PageRows::complete(fetch(db, statement, budget).await?))
         }
     }
 }
@@ -121,7 +143,7 @@ pub fn page_statement(
     tenant_id: Uuid,
     filter: &EventFilter,
     page: &Page,
-    scan: PageScan,
+    scan: PageScan<'_>,
 ) -> Statement {
     match (scan, filter.search.as_deref()) {
         (PageScan::Window { rows }, Some(_)) => {
@@ -137,10 +159,10 @@ pub fn page_statement(
             }
             backend.build(&outer)
         }
-        (PageScan::Indexed, Some(term)) => {
+        (PageScan::Indexed(candidates), Some(_)) => {
             let query = keyset(page)
                 .filter(filter.condition(backend, tenant_id))
-                .filter(dialect::search_candidates(backend, tenant_id, term))
+                .filter(candidates.condition())
                 .limit(page.limit);
             ordered(query, page.direction).build(backend)
         }

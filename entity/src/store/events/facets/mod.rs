@@ -9,7 +9,7 @@
 //!   itself is read only for the cutoff's own day, up to the cutoff;
 //! - a filter ([`sample`]): the newest [`FILTERED_FACETS_SCAN`] matching
 //!   events, counted in one statement; [`FacetCoverage`] says whether that was
-//!   every match.
+//!   every match. With `search`, planned like a search page ([`search`]).
 //!
 //! Actor names are the greatest recorded with the id, in byte order: from the
 //! rollup, over every event ever stored (a purged event's name may remain);
@@ -17,11 +17,12 @@
 
 mod rollup;
 mod sample;
+mod search;
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, StreamTrait};
 use uuid::Uuid;
 
 use super::EventFilter;
@@ -56,7 +57,9 @@ pub struct FacetCoverage {
     pub exact: bool,
     /// How many events were counted.
     pub counted: i64,
-    /// When the oldest counted event occurred (`None`: nothing counted).
+    /// Every matching event that occurred after this instant was counted:
+    /// the oldest counted event's time, or where a bounded scan stopped
+    /// (`None`: nothing counted and nothing scanned short).
     pub oldest: Option<DateTime<Utc>>,
 }
 
@@ -69,15 +72,51 @@ pub struct Facets {
 /// The facets of the tenant's events matching `filter` (its `retained_since`
 /// included: nothing expired is ever counted).
 pub async fn facets(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     tenant_id: Uuid,
     filter: &EventFilter,
 ) -> Result<Facets, StoreError> {
-    if narrows(filter) {
-        sample::facets(db, tenant_id, filter, FILTERED_FACETS_SCAN).await
-    } else {
-        rollup::facets(db, tenant_id, filter.retained_since).await
+    planned(db, tenant_id, filter, None).await
+}
+
+/// [`facets`], and the statements it ran, in order (the bench times them as
+/// raw SQL).
+pub async fn facets_traced(
+    db: &(impl ConnectionTrait + StreamTrait),
+    tenant_id: Uuid,
+    filter: &EventFilter,
+) -> Result<(Facets, Vec<Statement>), StoreError> {
+    let mut trace = Vec::new();
+    let facets = planned(db, tenant_id, filter, Some(&mut trace)).await?;
+    Ok((facets, trace))
+}
+
+async fn planned(
+    db: &(impl ConnectionTrait + StreamTrait),
+    tenant_id: Uuid,
+    filter: &EventFilter,
+    trace: Option<&mut Vec<Statement>>,
+) -> Result<Facets, StoreError> {
+    let backend = ConnectionTrait::get_database_backend(db);
+    if !narrows(filter) {
+        if let Some(trace) = trace {
+            trace.extend(rollup::statements(
+                backend,
+                tenant_id,
+                filter.retained_since,
+            ));
+        }
+        return rollup::facets(db, tenant_id, filter.retained_since).await;
     }
+    if let Some(term) = filter.search.as_deref() {
+        return search::facets(db, tenant_id, filter, FILTERED_FACETS_SCAN, term, trace).await;
+    }
+    let source = sample::Source::Matching;
+    let statement = sample::statement(backend, tenant_id, filter, FILTERED_FACETS_SCAN, source);
+    if let Some(trace) = trace {
+        trace.push(statement.clone());
+    }
+    sample::count(db, statement).await
 }
 
 /// The statements an unfiltered read of the tenant's facets runs, built for
@@ -88,25 +127,6 @@ pub fn rollup_statements(
     retained_since: Option<DateTime<Utc>>,
 ) -> Vec<Statement> {
     rollup::statements(backend, tenant_id, retained_since)
-}
-
-/// The statements [`facets`] runs for `filter`, built for `backend` (for
-/// raw-SQL baselines).
-pub fn facet_statements(
-    backend: DbBackend,
-    tenant_id: Uuid,
-    filter: &EventFilter,
-) -> Vec<Statement> {
-    if narrows(filter) {
-        vec![sample::statement(
-            backend,
-            tenant_id,
-            filter,
-            FILTERED_FACETS_SCAN,
-        )]
-    } else {
-        rollup::statements(backend, tenant_id, filter.retained_since)
-    }
 }
 
 /// Whether any client field of `filter` is set (`retained_since` is not one).

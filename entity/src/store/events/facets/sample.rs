@@ -14,16 +14,27 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
 
 use super::{FacetCoverage, Facets, Tally};
+use crate::store::StoreError;
+use crate::store::dialect::{self, SearchCandidates};
 use crate::store::events::EventFilter;
-use crate::store::{StoreError, dialect};
 
-pub(super) async fn facets(
+/// Which events a count reads.
+#[derive(Clone, Copy)]
+pub(super) enum Source<'a> {
+    /// Every event matching the filter.
+    Matching,
+    /// The newest this many events the filter without `search` selects,
+    /// then those matching `search` among them.
+    Window(u64),
+    /// The events matching the filter among these search-index candidates.
+    Candidates(&'a SearchCandidates),
+}
+
+/// Counts what a [`statement`] selects.
+pub(super) async fn count(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
-    filter: &EventFilter,
-    bound: u64,
+    grouped: Statement,
 ) -> Result<Facets, StoreError> {
-    let grouped = grouped_query(db.get_database_backend(), tenant_id, filter, bound);
     let mut actions = Tally::default();
     let mut actors = Tally::default();
     let mut coverage = FacetCoverage {
@@ -31,7 +42,7 @@ pub(super) async fn facets(
         counted: 0,
         oldest: None,
     };
-    for row in db.query_all(&grouped).await? {
+    for row in db.query_all_raw(grouped).await? {
         if row.try_get_by_index::<bool>(5)? {
             coverage.exact = false;
             continue;
@@ -55,14 +66,15 @@ pub(super) async fn facets(
     })
 }
 
-/// The statement [`facets`] runs.
+/// The counts of the newest `bound` events of `source`, and whether more exist.
 pub(super) fn statement(
     backend: DbBackend,
     tenant_id: Uuid,
     filter: &EventFilter,
     bound: u64,
+    source: Source<'_>,
 ) -> Statement {
-    backend.build(&grouped_query(backend, tenant_id, filter, bound))
+    backend.build(&grouped_query(backend, tenant_id, filter, bound, source))
 }
 
 /// `SELECT action, actor_id, MAX(name), COUNT(*), MIN(occurred_at), beyond
@@ -72,11 +84,13 @@ fn grouped_query(
     tenant_id: Uuid,
     filter: &EventFilter,
     bound: u64,
+    source: Source<'_>,
 ) -> SelectStatement {
     let position = Alias::new("position");
     let beyond = Alias::new("beyond");
     let limit = i64::try_from(bound).unwrap_or(i64::MAX);
-    let newest = Query::select()
+    let mut newest = Query::select();
+    newest
         .columns([
             Column::Action,
             Column::ActorId,
@@ -90,13 +104,26 @@ fn grouped_query(
                 .order_by(Column::Id, Order::Desc)
                 .to_owned(),
             position.clone(),
-        )
-        .from(audit_events::Entity)
-        .cond_where(filter.condition(backend, tenant_id))
+        );
+    match source {
+        Source::Matching => newest
+            .from(audit_events::Entity)
+            .cond_where(filter.condition(backend, tenant_id)),
+        Source::Window(rows) => newest
+            .from_subquery(
+                window(backend, tenant_id, filter, rows),
+                audit_events::Entity,
+            )
+            .cond_where(filter.search_condition(backend)),
+        Source::Candidates(candidates) => newest
+            .from(audit_events::Entity)
+            .cond_where(filter.condition(backend, tenant_id))
+            .and_where(candidates.condition()),
+    };
+    newest
         .order_by(Column::OccurredAt, Order::Desc)
         .order_by(Column::Id, Order::Desc)
-        .limit(bound.saturating_add(1))
-        .to_owned();
+        .limit(bound.saturating_add(1));
     let flagged = Query::select()
         .columns([
             Column::Action,
@@ -117,5 +144,26 @@ fn grouped_query(
         .group_by_col(Column::Action)
         .group_by_col(Column::ActorId)
         .group_by_col(beyond)
+        .to_owned()
+}
+
+/// The newest `rows` events `filter` without `search` selects, with the
+/// columns the counts and the search condition read.
+fn window(backend: DbBackend, tenant_id: Uuid, filter: &EventFilter, rows: u64) -> SelectStatement {
+    Query::select()
+        .columns([
+            Column::Id,
+            Column::Action,
+            Column::ActorId,
+            Column::ActorName,
+            Column::ActorEmail,
+            Column::TargetName,
+            Column::OccurredAt,
+        ])
+        .from(audit_events::Entity)
+        .cond_where(filter.condition_without_search(backend, tenant_id))
+        .order_by(Column::OccurredAt, Order::Desc)
+        .order_by(Column::Id, Order::Desc)
+        .limit(rows)
         .to_owned()
 }
