@@ -28,6 +28,6 @@ pub use read::{
     page_statement, stored_size, window_end, window_end_statement,
 };
 pub use search::{
-    BROAD_TERM_SCAN, CANDIDATE_LIMIT, COMMON_IN_NEWEST, FIRST_WINDOW, INDEX_AFTER, SHORT_TERM_SCAN,
-    page_traced, widens, windows,
+    CANDIDATE_LIMIT, COMMON_IN_NEWEST, FIRST_WINDOW, INDEX_AFTER, SHORT_TERM_SCAN, page_traced,
+    widens, windows,
 };
