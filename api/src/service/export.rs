@@ -45,6 +45,41 @@ const WINDOW: i64 = 10 * BATCH_ROWS as i64;
 /// a batch every 10 ms at least.
 const YIELD_TO_WRITES: Duration = Duration::from_millis(10);
 
+/// The most events per second an export reads while events are being
+/// recorded in this process (within [`RECORDING_RECENTLY`]): on a small
+/// machine an export at full speed takes a core, and recording, which
+/// clients wait on, comes first. Alone, an export runs as fast as it can.
+pub(crate) const RATE_WHILE_RECORDING: f64 = 100_000.0;
+
+/// How recent a request to record events must be for an export to pace itself.
+const RECORDING_RECENTLY: Duration = Duration::from_secs(1);
+
+/// Paces an export's batches to [`RATE_WHILE_RECORDING`] while events are
+/// being recorded: the next batch may start once the previous ones' rows
+/// took their share of time at that rate.
+struct Pacer {
+    next: Option<tokio::time::Instant>,
+}
+
+impl Pacer {
+    /// Waits, if events are being recorded, until the next batch may start.
+    async fn wait(&mut self, ingest: &GroupCommit) {
+        match self.next {
+            Some(next) if ingest.recording_within(RECORDING_RECENTLY) => {
+                tokio::time::sleep_until(next).await;
+            }
+            _ => self.next = None,
+        }
+    }
+
+    /// Counts a batch of `rows` just read.
+    fn read(&mut self, rows: usize) {
+        let share = Duration::from_secs_f64(rows as f64 / RATE_WHILE_RECORDING);
+        let now = tokio::time::Instant::now();
+        self.next = Some(self.next.map_or(now, |next| next.max(now)) + share);
+    }
+}
+
 /// The events an export covers: `after < sequence <= until`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Snapshot {
@@ -80,12 +115,15 @@ pub(crate) fn batches(
     async_stream::try_stream! {
         let reads = TenantReads::of(&reads, &caller);
         let mut cursor = snapshot.after;
+        let mut pacer = Pacer { next: None };
         while cursor < snapshot.until {
+            pacer.wait(&ingest).await;
             ingest.yield_to_writes(YIELD_TO_WRITES).await;
             let up_to = snapshot.until.min(cursor.saturating_add(WINDOW));
             let batch = reads
                 .export_batch(&filter, (cursor, up_to), BATCH_ROWS, BATCH_BYTES)
                 .await?;
+            pacer.read(batch.rows.len());
             // A batch cut at its row or byte limit may end before the window
             // does: go on after its last row. Otherwise the window is done.
             cursor = match batch.rows.last() {
@@ -166,4 +204,59 @@ pub(crate) async fn record(
     txn.commit().await?;
     live.published(caller.tenant_id, sequence).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::time::Instant;
+
+    use super::{Pacer, RATE_WHILE_RECORDING, RECORDING_RECENTLY};
+    use crate::service::group_commit::tests::group_commit;
+
+    /// Ten batches of 1,000 rows, as the export reads them; how long they took
+    /// (paused time: exactly what the pacer waited).
+    async fn ten_batches(
+        pacer: &mut Pacer,
+        ingest: &crate::service::group_commit::GroupCommit,
+    ) -> Duration {
+        let started = Instant::now();
+        for _ in 0..10 {
+            pacer.wait(ingest).await;
+            pacer.read(1000);
+        }
+        started.elapsed()
+    }
+
+    #[tokio::test]
+    async fn an_export_is_paced_only_while_events_are_being_recorded() {
+        let ingest = group_commit().await;
+        tokio::time::pause();
+        let mut pacer = Pacer { next: None };
+        assert_eq!(
+            ten_batches(&mut pacer, &ingest).await,
+            Duration::ZERO,
+            "idle: full speed"
+        );
+
+        ingest.note_request();
+        let took = ten_batches(&mut pacer, &ingest).await;
+        // 1,000 rows at the rate are 10 ms each; each batch waits for its
+        // predecessor's share (tokio's timer rounds each deadline up to its
+        // next millisecond: about a tenth more).
+        let share = Duration::from_secs_f64(1000.0 / RATE_WHILE_RECORDING);
+        assert!(
+            took >= share * 9 && took <= share * 12,
+            "recording: paced, {took:?}"
+        );
+
+        // A second after the last request, the export is back to full speed.
+        tokio::time::advance(RECORDING_RECENTLY + Duration::from_millis(1)).await;
+        assert_eq!(
+            ten_batches(&mut pacer, &ingest).await,
+            Duration::ZERO,
+            "idle again"
+        );
+    }
 }

@@ -78,6 +78,8 @@ struct Inner {
     sqlite_writer: tokio::sync::Mutex<()>,
     /// Woken when the last tenant's drainer ends (no events being committed).
     idle: tokio::sync::Notify,
+    /// When a request last asked to record events (`None`: never).
+    last_request: Mutex<Option<tokio::time::Instant>>,
 }
 
 impl GroupCommit {
@@ -89,6 +91,7 @@ impl GroupCommit {
                 queues: Mutex::new(HashMap::new()),
                 sqlite_writer: tokio::sync::Mutex::new(()),
                 idle: tokio::sync::Notify::new(),
+                last_request: Mutex::new(None),
             }),
         }
     }
@@ -104,6 +107,7 @@ impl GroupCommit {
         per_minute: Option<NonZeroU32>,
         events: Vec<NewEvent>,
     ) -> ApiResult<Vec<audit_events::Model>> {
+        self.note_request();
         let (reply, answer) = oneshot::channel();
         let job = Job {
             events,
@@ -154,6 +158,25 @@ impl GroupCommit {
                 return;
             }
         }
+    }
+
+    /// Notes that a request asked to record events now.
+    pub(crate) fn note_request(&self) {
+        *self
+            .inner
+            .last_request
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(tokio::time::Instant::now());
+    }
+
+    /// Whether a request asked to record events in this process within `window`.
+    pub(crate) fn recording_within(&self, window: Duration) -> bool {
+        let last = *self
+            .inner
+            .last_request
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        last.is_some_and(|at| at.elapsed() <= window)
     }
 
     /// Removes the entry of a tenant whose drainer ran out of work, and wakes
@@ -439,7 +462,7 @@ impl Drop for QueueEntry<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::time::Duration;
 
     use tokio::time::Instant;
@@ -451,7 +474,7 @@ mod tests {
     const MAX: Duration = Duration::from_millis(10);
     const TICK: Duration = Duration::from_millis(1);
 
-    async fn group_commit() -> GroupCommit {
+    pub(crate) async fn group_commit() -> GroupCommit {
         let db = sea_orm::Database::connect("sqlite::memory:")
             .await
             .expect("an in-memory SQLite database");
