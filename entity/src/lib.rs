@@ -25,6 +25,8 @@ pub mod api_keys;
 pub mod audit_event_facet_days;
 pub mod audit_event_facet_totals;
 pub mod audit_events;
+pub mod audit_tree_heads;
+pub mod audit_tree_nodes;
 pub mod audit_view_marks;
 pub mod instance_settings;
 pub mod platform_keys;

@@ -138,7 +138,8 @@ fn days_table(backend: DatabaseBackend) -> TableCreateStatement {
         .to_owned()
 }
 
-fn tenant_key(name: &str, table: impl IntoIden) -> ForeignKeyCreateStatement {
+/// The foreign key of a tenant table's `tenant_id` (also used by later migrations).
+pub(crate) fn tenant_key(name: &str, table: impl IntoIden) -> ForeignKeyCreateStatement {
     let table = table.into_iden();
     ForeignKey::create()
         .name(name)

@@ -1,5 +1,5 @@
 //! Installation-wide settings kept in `instance_settings`: the cursor-signing
-//! key and the viewer-token key ring.
+//! key, the viewer-token key ring and the tree-head key ring.
 //!
 //! Values are opaque text here. What a key ring holds and how it rotates is the
 //! API's business (`auditlog_api`'s `auth::viewer_token`); this module only
@@ -15,6 +15,7 @@ use super::StoreError;
 
 const CURSOR_KEY: &str = "cursor_signing_key";
 const VIEWER_TOKEN_KEYS: &str = "viewer_token_keys";
+const TREE_HEAD_KEYS: &str = "tree_head_keys";
 
 /// The key that signs pagination cursors: the stored one, or `candidate` stored
 /// now if there is none yet. Concurrent first starts of several replicas agree,
@@ -51,9 +52,42 @@ pub async fn replace_viewer_token_keys(
     expected: &str,
     replacement: String,
 ) -> Result<bool, StoreError> {
+    compare_and_swap(db, VIEWER_TOKEN_KEYS, expected, replacement).await
+}
+
+/// The tree-head key ring: the stored one, or `candidate` stored now if there
+/// is none yet (agreed on like [`cursor_signing_key`]).
+pub async fn tree_head_keys(
+    db: &impl ConnectionTrait,
+    candidate: String,
+) -> Result<String, StoreError> {
+    insert_if_absent(db, TREE_HEAD_KEYS, candidate).await
+}
+
+/// The stored tree-head key ring, if any.
+pub async fn read_tree_head_keys(db: &impl ConnectionTrait) -> Result<Option<String>, StoreError> {
+    Ok(read(db, TREE_HEAD_KEYS).await?.map(|row| row.value))
+}
+
+/// Replaces the tree-head key ring if it still is `expected` (see
+/// [`replace_viewer_token_keys`]).
+pub async fn replace_tree_head_keys(
+    db: &impl ConnectionTrait,
+    expected: &str,
+    replacement: String,
+) -> Result<bool, StoreError> {
+    compare_and_swap(db, TREE_HEAD_KEYS, expected, replacement).await
+}
+
+async fn compare_and_swap(
+    db: &impl ConnectionTrait,
+    key: &str,
+    expected: &str,
+    replacement: String,
+) -> Result<bool, StoreError> {
     let result = instance_settings::Entity::update_many()
         .col_expr(Column::Value, Expr::val(replacement))
-        .filter(Column::Key.eq(VIEWER_TOKEN_KEYS))
+        .filter(Column::Key.eq(key))
         .filter(Column::Value.eq(expected))
         .exec(db)
         .await?;

@@ -32,6 +32,7 @@ pub mod retention_leases;
 pub mod role_check;
 pub mod tenant_scope;
 pub mod tenants;
+pub mod tree;
 pub mod user_sessions;
 pub mod view_marks;
 

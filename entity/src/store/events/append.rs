@@ -9,6 +9,11 @@
 //! tenants' batches do not wait. On SQLite the first statement is a write, which
 //! takes the database write lock at once (no deferred lock upgrade that could fail).
 //!
+//! Tree: the same transaction adds the new events to the tenant's Merkle
+//! tree ([`crate::store::tree::append_leaves`]) while the counter row is
+//! locked, so the tree grows in sequence order and always has as many leaves
+//! as the counter says.
+//!
 //! Ingest quota: the same two statements carry the tenant's per-minute window
 //! ([`super::ingest_window`]): the lock returns it, the counter's store writes
 //! it back. Each batch of [`append_metered`] is checked on its own, once its
@@ -62,6 +67,7 @@ pub async fn append(
     if !fresh.is_empty() {
         counter.sequence += fresh.len() as i64;
         super::bulk_insert::insert_rows(txn, &fresh).await?;
+        crate::store::tree::append_leaves(txn, tenant_id, &fresh).await?;
         store_counter(txn, tenant_id, &counter).await?;
     }
     Ok(rows)
@@ -108,6 +114,7 @@ pub async fn append_metered(
     }
     if !fresh.is_empty() {
         super::bulk_insert::insert_rows(txn, &fresh).await?;
+        crate::store::tree::append_leaves(txn, tenant_id, &fresh).await?;
         store_counter(txn, tenant_id, &counter).await?;
     }
     Ok(results)

@@ -1,0 +1,160 @@
+//! Reading and writing `audit_tree_heads`, one signed head per tenant and
+//! tree size. A head is inserted with insert-if-absent on `(tenant_id,
+//! tree_size)`: two signers that race for the same size cannot both publish,
+//! and the loser reads the winner's head.
+
+use chrono::{DateTime, Utc};
+use entity::audit_tree_heads::{self, Column};
+use entity::tenants;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::domain::merkle::Hash;
+use crate::store::StoreError;
+
+/// A head to store, signed by the caller.
+#[derive(Clone, Debug)]
+pub struct NewHead {
+    pub tree_size: u64,
+    pub root_hash: Hash,
+    pub signed_at: DateTime<Utc>,
+    pub key_id: String,
+    pub signature: Vec<u8>,
+}
+
+/// A stored head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredHead {
+    pub tree_size: u64,
+    pub root_hash: Hash,
+    pub signed_at: DateTime<Utc>,
+    pub key_id: String,
+    pub signature: Vec<u8>,
+}
+
+/// Stores `head` unless the tenant already has one of its size; the head
+/// stored for that size either way.
+pub async fn insert(
+    txn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    head: NewHead,
+) -> Result<StoredHead, StoreError> {
+    let tree_size = to_i64(head.tree_size)?;
+    let row = audit_tree_heads::ActiveModel {
+        tenant_id: ActiveValue::Set(tenant_id),
+        tree_size: ActiveValue::Set(tree_size),
+        root_hash: ActiveValue::Set(head.root_hash.to_vec()),
+        signed_at: ActiveValue::Set(head.signed_at),
+        key_id: ActiveValue::Set(head.key_id),
+        signature: ActiveValue::Set(head.signature),
+    };
+    audit_tree_heads::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([Column::TenantId, Column::TreeSize])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    at_size(txn, tenant_id, head.tree_size)
+        .await?
+        .ok_or_else(|| StoreError::Invalid(format!("no head of size {tree_size} after insert")))
+}
+
+/// The newest head (the largest tree), if any.
+pub async fn latest(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+) -> Result<Option<StoredHead>, StoreError> {
+    let row = audit_tree_heads::Entity::find()
+        .filter(Column::TenantId.eq(tenant_id))
+        .order_by_desc(Column::TreeSize)
+        .one(db)
+        .await?;
+    row.map(StoredHead::try_from).transpose()
+}
+
+/// The head of exactly `tree_size`, if one was signed.
+pub async fn at_size(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    tree_size: u64,
+) -> Result<Option<StoredHead>, StoreError> {
+    let row = audit_tree_heads::Entity::find()
+        .filter(Column::TenantId.eq(tenant_id))
+        .filter(Column::TreeSize.eq(to_i64(tree_size)?))
+        .one(db)
+        .await?;
+    row.map(StoredHead::try_from).transpose()
+}
+
+/// The smallest head whose tree contains `sequence` (what an export up to
+/// `sequence` names in its manifest), if one was signed yet.
+pub async fn covering(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    sequence: u64,
+) -> Result<Option<StoredHead>, StoreError> {
+    let row = audit_tree_heads::Entity::find()
+        .filter(Column::TenantId.eq(tenant_id))
+        .filter(Column::TreeSize.gte(to_i64(sequence)?))
+        .order_by_asc(Column::TreeSize)
+        .one(db)
+        .await?;
+    row.map(StoredHead::try_from).transpose()
+}
+
+/// Up to `limit` heads, newest first, of trees smaller than `before` (all
+/// when `None`): a keyset page.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    before: Option<u64>,
+    limit: u64,
+) -> Result<Vec<StoredHead>, StoreError> {
+    let mut query = audit_tree_heads::Entity::find().filter(Column::TenantId.eq(tenant_id));
+    if let Some(before) = before {
+        query = query.filter(Column::TreeSize.lt(to_i64(before)?));
+    }
+    let rows = query
+        .order_by_desc(Column::TreeSize)
+        .limit(limit)
+        .all(db)
+        .await?;
+    rows.into_iter().map(StoredHead::try_from).collect()
+}
+
+/// The tenant's tree size: its event counter (one leaf per sequence).
+pub async fn tree_size(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<u64, StoreError> {
+    let counter: Option<i64> = tenants::Entity::find_by_id(tenant_id)
+        .select_only()
+        .column(tenants::Column::EventCounter)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let counter =
+        counter.ok_or_else(|| sea_orm::DbErr::RecordNotFound(format!("tenant {tenant_id}")))?;
+    u64::try_from(counter).map_err(|_| StoreError::Invalid(format!("event counter {counter}")))
+}
+
+impl TryFrom<audit_tree_heads::Model> for StoredHead {
+    type Error = StoreError;
+
+    fn try_from(row: audit_tree_heads::Model) -> Result<Self, StoreError> {
+        let corrupt = |what: &str| StoreError::Invalid(format!("a stored tree head has an invalid {what}"));
+        Ok(Self {
+            tree_size: u64::try_from(row.tree_size).map_err(|_| corrupt("size"))?,
+            root_hash: row.root_hash.try_into().map_err(|_| corrupt("root hash"))?,
+            signed_at: row.signed_at,
+            key_id: row.key_id,
+            signature: row.signature,
+        })
+    }
+}
+
+fn to_i64(size: u64) -> Result<i64, StoreError> {
+    i64::try_from(size).map_err(|_| StoreError::Invalid(format!("tree size {size}")))
+}

@@ -1,0 +1,115 @@
+//! Creates the per-tenant Merkle tree of issue 19 (`entity::domain::merkle`):
+//!
+//! - `audit_tree_nodes (tenant_id, level, idx, hash)`: the hash of every
+//!   perfect subtree of the tenant's log, node `(level, idx)` covering leaves
+//!   `[idx·2^level, (idx+1)·2^level)` (level 0: the leaf hashes). Written in
+//!   the ingest transaction, about two rows per event, never changed: the
+//!   purge deletes events, not their place in the tree, so proofs keep
+//!   verifying after it.
+//! - `audit_tree_heads (tenant_id, tree_size, root_hash, signed_at, key_id,
+//!   signature)`: the signed tree heads. The primary key makes one head per
+//!   tenant and size, so two signers racing cannot publish two heads for the
+//!   same size (the loser's insert does nothing).
+//!
+//! On PostgreSQL both are tenant tables (`FORCE ROW LEVEL SECURITY`, the
+//! `tenant_isolation` policy of migration 7) and, like `audit_events`,
+//! append-only for `auditlog_app`: SELECT and INSERT, never UPDATE or DELETE.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
+
+use crate::m20261203_000010_create_facet_counts::tenant_key;
+
+#[derive(DeriveMigrationName)]
+pub(crate) struct Migration;
+
+#[derive(DeriveIden, Clone, Copy)]
+enum AuditTreeNodes {
+    Table,
+    TenantId,
+    Level,
+    Idx,
+    Hash,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum AuditTreeHeads {
+    Table,
+    TenantId,
+    TreeSize,
+    RootHash,
+    SignedAt,
+    KeyId,
+    Signature,
+}
+
+const TABLES: [&str; 2] = ["audit_tree_nodes", "audit_tree_heads"];
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use AuditTreeHeads as H;
+        use AuditTreeNodes as N;
+        manager
+            .create_table(
+                Table::create()
+                    .table(N::Table)
+                    .if_not_exists()
+                    .col(ColumnDef::new(N::TenantId).uuid().not_null())
+                    .col(ColumnDef::new(N::Level).small_integer().not_null())
+                    .col(ColumnDef::new(N::Idx).big_integer().not_null())
+                    .col(ColumnDef::new(N::Hash).binary().not_null())
+                    .primary_key(Index::create().col(N::TenantId).col(N::Level).col(N::Idx))
+                    .foreign_key(&mut tenant_key("audit_tree_nodes_tenant_id_fkey", N::Table))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(H::Table)
+                    .if_not_exists()
+                    .col(ColumnDef::new(H::TenantId).uuid().not_null())
+                    .col(ColumnDef::new(H::TreeSize).big_integer().not_null())
+                    .col(ColumnDef::new(H::RootHash).binary().not_null())
+                    .col(ColumnDef::new(H::SignedAt).timestamp_with_time_zone().not_null())
+                    .col(ColumnDef::new(H::KeyId).text().not_null())
+                    .col(ColumnDef::new(H::Signature).binary().not_null())
+                    .primary_key(Index::create().col(H::TenantId).col(H::TreeSize))
+                    .foreign_key(&mut tenant_key("audit_tree_heads_tenant_id_fkey", H::Table))
+                    .to_owned(),
+            )
+            .await?;
+        if manager.get_database_backend() == DatabaseBackend::Postgres {
+            let tenant = "tenant_id = current_setting('app.tenant_id')::uuid";
+            let mut sql = String::new();
+            for table in TABLES {
+                sql.push_str(&format!(
+                    "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;\n\
+                     ALTER TABLE {table} FORCE ROW LEVEL SECURITY;\n\
+                     CREATE POLICY tenant_isolation ON {table} USING ({tenant}) WITH CHECK ({tenant});\n\
+                     GRANT SELECT, INSERT ON {table} TO auditlog_app;\n"
+                ));
+            }
+            manager.get_connection().execute_unprepared(&sql).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            AuditTreeHeads::Table.into_iden(),
+            AuditTreeNodes::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).if_exists().to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Both tables and their policies stand or fall together.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+}
