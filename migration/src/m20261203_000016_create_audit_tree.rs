@@ -72,7 +72,11 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(H::TenantId).uuid().not_null())
                     .col(ColumnDef::new(H::TreeSize).big_integer().not_null())
                     .col(ColumnDef::new(H::RootHash).binary().not_null())
-                    .col(ColumnDef::new(H::SignedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(H::SignedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(H::KeyId).text().not_null())
                     .col(ColumnDef::new(H::Signature).binary().not_null())
                     .primary_key(Index::create().col(H::TenantId).col(H::TreeSize))

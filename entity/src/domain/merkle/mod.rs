@@ -30,9 +30,7 @@ use std::ops::Range;
 use sha2::{Digest, Sha256};
 
 pub use append::completed_nodes;
-pub use proofs::{
-    consistency_ranges, inclusion_ranges, verify_consistency, verify_inclusion,
-};
+pub use proofs::{consistency_ranges, inclusion_ranges, verify_consistency, verify_inclusion};
 
 /// A SHA-256 digest: a leaf, node or root hash.
 pub type Hash = [u8; 32];

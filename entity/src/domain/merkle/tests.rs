@@ -134,11 +134,23 @@ fn inclusion_proofs_match_the_rfc_and_verify() {
             let other = all[((m + 1) % n) as usize];
             assert!(n == 1 || !verify_inclusion(m, n, &other, &proof, &root));
             if n > 1 {
-                assert!(!verify_inclusion((m + 1) % n, n, &all[m as usize], &proof, &root));
+                assert!(!verify_inclusion(
+                    (m + 1) % n,
+                    n,
+                    &all[m as usize],
+                    &proof,
+                    &root
+                ));
                 let mut changed = proof.clone();
                 changed[0][0] ^= 1;
                 assert!(!verify_inclusion(m, n, &all[m as usize], &changed, &root));
-                assert!(!verify_inclusion(m, n, &all[m as usize], &proof[1..], &root));
+                assert!(!verify_inclusion(
+                    m,
+                    n,
+                    &all[m as usize],
+                    &proof[1..],
+                    &root
+                ));
             }
         }
         assert!(inclusion_ranges(n, n).is_none());
@@ -160,7 +172,11 @@ fn consistency_proofs_match_the_rfc_and_verify() {
         for m in firsts {
             let first = mth(&all[..m as usize]);
             let proof = hashes(&consistency_ranges(m, n).unwrap(), &nodes);
-            assert_eq!(proof, subproof(m as usize, &all[..n as usize], true), "{m}→{n}");
+            assert_eq!(
+                proof,
+                subproof(m as usize, &all[..n as usize], true),
+                "{m}→{n}"
+            );
             assert!(verify_consistency(m, n, &first, &second, &proof), "{m}→{n}");
             if m < n {
                 let mut wrong = first;

@@ -144,7 +144,8 @@ impl TryFrom<audit_tree_heads::Model> for StoredHead {
     type Error = StoreError;
 
     fn try_from(row: audit_tree_heads::Model) -> Result<Self, StoreError> {
-        let corrupt = |what: &str| StoreError::Invalid(format!("a stored tree head has an invalid {what}"));
+        let corrupt =
+            |what: &str| StoreError::Invalid(format!("a stored tree head has an invalid {what}"));
         Ok(Self {
             tree_size: u64::try_from(row.tree_size).map_err(|_| corrupt("size"))?,
             root_hash: row.root_hash.try_into().map_err(|_| corrupt("root hash"))?,

@@ -46,7 +46,12 @@ pub async fn append_leaves(
     let found = fetch(txn, tenant_id, &wanted).await?;
     let mut edge = wanted
         .iter()
-        .map(|id| found.get(id).map(|hash| (*id, *hash)).ok_or_else(|| missing(*id)))
+        .map(|id| {
+            found
+                .get(id)
+                .map(|hash| (*id, *hash))
+                .ok_or_else(|| missing(*id))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let completed = completed_nodes(&mut edge, size, leaves);
     for chunk in completed.chunks(ROWS_PER_INSERT) {
@@ -136,7 +141,10 @@ fn compose_all(
     ranges: &[Range<u64>],
     nodes: &HashMap<NodeId, Hash>,
 ) -> Result<Vec<Hash>, StoreError> {
-    ranges.iter().map(|range| compose(range.clone(), nodes)).collect()
+    ranges
+        .iter()
+        .map(|range| compose(range.clone(), nodes))
+        .collect()
 }
 
 fn compose(range: Range<u64>, nodes: &HashMap<NodeId, Hash>) -> Result<Hash, StoreError> {
@@ -160,7 +168,10 @@ async fn fetch(
     }
     let mut by_level: HashMap<u8, Vec<i64>> = HashMap::new();
     for id in ids {
-        by_level.entry(id.level).or_default().push(to_i64(id.index)?);
+        by_level
+            .entry(id.level)
+            .or_default()
+            .push(to_i64(id.index)?);
     }
     let mut any = Condition::any();
     for (level, indices) in by_level {
