@@ -10,11 +10,12 @@ use clap::{Args, Parser, Subcommand};
 use entity::store::connection::{connect_with, redact_url};
 use entity::store::role_check::warn_if_bypassing;
 
-use crate::config::{PurgeConfig, RetentionConfig};
+use crate::config::{PurgeConfig, RetentionConfig, TreeHeadConfig};
 use crate::purge::{NotifyOtherProcesses, PassReport, PurgeScheduler, PurgeSettings, Purger};
 use crate::secret::DatabaseUrl;
 use crate::signals::shutdown_signal;
 use crate::telemetry;
+use crate::tree_heads::{TreeHeadScheduler, TreeHeadSigner};
 
 /// How long the worker's pool waits for a connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -23,7 +24,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 #[command(
     name = "auditlog-worker",
     version,
-    about = "Purges expired audit events on a schedule (retention worker of auditlog)"
+    about = "Purges expired audit events and signs tree heads on a schedule (worker of auditlog)"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -62,6 +63,8 @@ pub struct WorkerSettings {
     pub retention: RetentionConfig,
     #[command(flatten)]
     pub purge: PurgeConfig,
+    #[command(flatten)]
+    pub tree_heads: TreeHeadConfig,
 }
 
 /// Runs the command line (`auditlog-worker` and the test suite's copy of it).
@@ -132,12 +135,15 @@ pub async fn run_scheduled(settings: WorkerSettings) -> anyhow::Result<ExitCode>
         let bound = crate::metrics::serve(address).await?;
         println!("auditlog-worker metrics on http://{bound}/metrics");
     }
+    let signer = TreeHeadSigner::new(purger.db().clone(), settings.tree_heads.configured_key()?);
+    let heads = TreeHeadScheduler::start(signer, &settings.tree_heads.tree_head_schedule).await?;
     let scheduler = PurgeScheduler::start(purger, &settings.purge.purge_schedule).await?;
     println!(
         "auditlog-worker scheduled: {}",
         settings.purge.purge_schedule
     );
     shutdown_signal().await;
+    heads.stop().await;
     scheduler.stop().await;
     tracing::info!("auditlog-worker stopped");
     Ok(ExitCode::SUCCESS)

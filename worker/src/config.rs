@@ -87,6 +87,43 @@ impl Default for PurgeConfig {
     }
 }
 
+/// How tree heads are signed (in the service or in `auditlog-worker`).
+#[derive(Clone, Debug, Args)]
+pub struct TreeHeadConfig {
+    /// When signer passes start: a cron expression with seconds, UTC. Each
+    /// pass signs a head for every tenant whose tree grew.
+    #[arg(
+        long,
+        env = "AUDITLOG_TREE_HEAD_SCHEDULE",
+        default_value = "0 * * * * *"
+    )]
+    pub tree_head_schedule: String,
+    /// The Ed25519 key that signs tree heads, PKCS#8 PEM (`openssl genpkey
+    /// -algorithm ed25519`). Unset: a key generated once and kept in the
+    /// database. Changing it retires the old key, which stays published.
+    #[arg(long, env = "AUDITLOG_SIGNING_KEY", hide_env_values = true)]
+    pub signing_key: Option<crate::secret::Secret>,
+}
+
+impl Default for TreeHeadConfig {
+    fn default() -> Self {
+        defaults()
+    }
+}
+
+impl TreeHeadConfig {
+    /// The configured key, parsed; an error says what is wrong, never the value.
+    pub fn configured_key(&self) -> anyhow::Result<Option<crate::ed25519::SigningKey>> {
+        self.signing_key
+            .as_ref()
+            .map(|pem| {
+                crate::ed25519::SigningKey::from_pkcs8_pem(pem)
+                    .map_err(|error| anyhow::anyhow!("AUDITLOG_SIGNING_KEY: {error}"))
+            })
+            .transpose()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

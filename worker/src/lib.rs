@@ -24,8 +24,10 @@ use entity::{domain, store};
 
 pub mod cli;
 pub mod config;
+pub mod ed25519;
 pub mod metrics;
 pub mod purge;
 pub mod secret;
 pub mod signals;
 pub mod telemetry;
+pub mod tree_heads;

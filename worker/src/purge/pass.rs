@@ -112,6 +112,11 @@ impl Purger {
         }
     }
 
+    /// The database it purges (other jobs of the process share the pool).
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.inner.db
+    }
+
     pub fn settings(&self) -> &PurgeSettings {
         &self.inner.settings
     }

@@ -1,0 +1,142 @@
+//! [`TreeHeadSigner`]: one pass over every tenant, signing a head for each
+//! whose tree grew since its latest head. Per tenant it is one short
+//! transaction reading the counter, the latest head and the O(log n) nodes
+//! of the root, then one insert; it locks nothing, so ingest never waits.
+//! The keys load on the first pass (the schema may not be migrated when the
+//! process starts) and are kept after that.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use entity::domain::merkle::head::signed_bytes;
+use entity::store::tree::{self, NewHead, StoredHead};
+use entity::store::{registry, tenant_scope};
+use sea_orm::DatabaseConnection;
+use tokio::sync::{Mutex, OnceCell};
+use uuid::Uuid;
+
+use super::{TreeHeadError, TreeHeadKeys};
+use crate::domain::clock;
+use crate::ed25519::SigningKey;
+
+/// Tenants read per registry page.
+const TENANT_PAGE: u64 = 500;
+
+/// What one pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignPassReport {
+    pub tenants: u64,
+    pub heads_signed: u64,
+    pub tenants_failed: u64,
+    pub duration: Duration,
+}
+
+/// Cheap to clone; clones share the keys and the one-pass-at-a-time lock.
+#[derive(Clone)]
+pub struct TreeHeadSigner {
+    db: DatabaseConnection,
+    configured: Option<SigningKey>,
+    keys: Arc<OnceCell<TreeHeadKeys>>,
+    running: Arc<Mutex<()>>,
+}
+
+impl TreeHeadSigner {
+    pub fn new(db: DatabaseConnection, configured: Option<SigningKey>) -> Self {
+        Self {
+            db,
+            configured,
+            keys: Arc::new(OnceCell::new()),
+            running: Arc::new(Mutex::new(())),
+        }
+    }
+
+    /// The ring, loaded on first use.
+    pub async fn keys(&self) -> Result<&TreeHeadKeys, TreeHeadError> {
+        self.keys
+            .get_or_try_init(|| TreeHeadKeys::load(&self.db, self.configured.clone(), clock::now()))
+            .await
+    }
+
+    /// One pass, unless one is already running in this process (`None`).
+    pub async fn try_run_pass(&self) -> Option<Result<SignPassReport, TreeHeadError>> {
+        let _running = self.running.try_lock().ok()?;
+        Some(self.pass().await)
+    }
+
+    /// One pass, after any running one.
+    pub async fn run_pass(&self) -> Result<SignPassReport, TreeHeadError> {
+        let _running = self.running.lock().await;
+        self.pass().await
+    }
+
+    async fn pass(&self) -> Result<SignPassReport, TreeHeadError> {
+        let started = Instant::now();
+        let signer = self.keys().await?.signer().clone();
+        let mut report = SignPassReport::default();
+        let mut after = None;
+        loop {
+            let page = registry::tenant_ids_after(&self.db, after, TENANT_PAGE).await?;
+            let Some(last) = page.last().copied() else {
+                break;
+            };
+            for tenant_id in page {
+                report.tenants += 1;
+                match sign_if_grown(&self.db, &signer, tenant_id, clock::now()).await {
+                    Ok(Some(_)) => report.heads_signed += 1,
+                    Ok(None) => {}
+                    Err(error) => {
+                        report.tenants_failed += 1;
+                        tracing::error!(tenant_id = %tenant_id, error = %error, "cannot sign a tree head");
+                    }
+                }
+            }
+            after = Some(last);
+        }
+        report.duration = started.elapsed();
+        tracing::info!(
+            tenants = report.tenants,
+            signed = report.heads_signed,
+            failed = report.tenants_failed,
+            ms = report.duration.as_millis() as u64,
+            "tree-head pass"
+        );
+        Ok(report)
+    }
+
+    /// Signs the tenant's current tree now if it grew (the export's "a head
+    /// covering sequence S" when none does yet); the head stored for its size.
+    pub async fn sign_tenant(&self, tenant_id: Uuid) -> Result<Option<StoredHead>, TreeHeadError> {
+        let signer = self.keys().await?.signer().clone();
+        sign_if_grown(&self.db, &signer, tenant_id, clock::now()).await
+    }
+}
+
+/// Signs a head of the tenant's current size unless its latest head has it
+/// already (or the tree is empty).
+pub async fn sign_if_grown(
+    db: &DatabaseConnection,
+    signer: &SigningKey,
+    tenant_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<StoredHead>, TreeHeadError> {
+    let txn = tenant_scope::begin(db, tenant_id).await?;
+    let size = tree::heads::tree_size(&txn, tenant_id).await?;
+    let latest = tree::heads::latest(&txn, tenant_id).await?;
+    if size == 0 || latest.is_some_and(|head| head.tree_size >= size) {
+        txn.commit().await?;
+        return Ok(None);
+    }
+    let root_hash = tree::root(&txn, tenant_id, size).await?;
+    let message = signed_bytes(tenant_id, size, &root_hash, now).map_err(TreeHeadError::Keys)?;
+    let head = NewHead {
+        tree_size: size,
+        root_hash,
+        signed_at: now,
+        key_id: signer.kid().to_owned(),
+        signature: signer.sign(&message).to_vec(),
+    };
+    let stored = tree::heads::insert(&txn, tenant_id, head).await?;
+    txn.commit().await?;
+    Ok(Some(stored))
+}
