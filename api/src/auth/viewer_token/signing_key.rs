@@ -2,23 +2,21 @@
 //! key, parsed at the edge from PKCS#8 PEM or DER, or generated) and
 //! [`PublicKey`] (what is published and verifies), each named by its `kid`.
 //!
-//! The `kid` is the RFC 7638 JWK thumbprint of the public key (SHA-256 of
-//! `{"crv":"Ed25519","kty":"OKP","x":"…"}`, base64url), so it is derived, not
-//! chosen: the same key has the same `kid` on every replica and in every
-//! JWKS, and a stored `kid` can be checked against its key.
+//! The keys themselves are `auditlog_worker::ed25519`'s, which tree heads are
+//! signed with too: the `kid` is the RFC 7638 JWK thumbprint of the public key
+//! (SHA-256 of `{"crv":"Ed25519","kty":"OKP","x":"…"}`, base64url), so it is
+//! derived, not chosen: the same key has the same `kid` on every replica and
+//! in every JWKS, and a stored `kid` can be checked against its key. This
+//! module adds what viewer tokens need on top: `jsonwebtoken`'s key types and
+//! the ring's error type.
 //!
-//! Private key bytes never leave this module except as PKCS#8 DER for the
-//! database, and no `Debug` here prints them.
+//! Private key bytes never leave these types except as PKCS#8 DER for the
+//! database (and for `jsonwebtoken`), and no `Debug` prints them.
 
 use std::fmt;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
-use ed25519_dalek::{SigningKey, VerifyingKey};
+use auditlog_worker::ed25519;
 use jsonwebtoken::{DecodingKey, EncodingKey};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::KeyRingError;
@@ -26,56 +24,42 @@ use super::KeyRingError;
 /// An Ed25519 private key and its `kid`.
 #[derive(Clone)]
 pub(crate) struct ViewerSigningKey {
-    key: SigningKey,
+    key: ed25519::SigningKey,
     public: PublicKey,
 }
 
 impl fmt::Debug for ViewerSigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ViewerSigningKey")
-            .field("kid", &self.public.kid)
+            .field("kid", &self.kid())
             .finish_non_exhaustive()
     }
 }
 
 impl ViewerSigningKey {
-    /// A new key from the operating system's randomness (through `rand`'s
-    /// thread-local CSPRNG, which it seeds).
+    /// A new key from the operating system's randomness.
     pub(crate) fn generate() -> Self {
-        let mut seed = Zeroizing::new([0u8; 32]);
-        rand::rng().fill_bytes(seed.as_mut());
-        Self::from_signing_key(SigningKey::from_bytes(&seed))
+        Self::from(ed25519::SigningKey::generate())
     }
 
     /// `AUDITLOG_VIEWER_TOKEN_KEY`: a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`,
     /// what `openssl genpkey -algorithm ed25519` writes). The error says what
     /// is wrong, never what the value was.
     pub(crate) fn from_pkcs8_pem(pem: &str) -> Result<Self, KeyRingError> {
-        SigningKey::from_pkcs8_pem(pem.trim())
-            .map(Self::from_signing_key)
-            .map_err(|error| {
-                KeyRingError::InvalidKey(format!(
-                    "not an Ed25519 private key in PKCS#8 PEM ({error})"
-                ))
-            })
+        ed25519::SigningKey::from_pkcs8_pem(pem)
+            .map(Self::from)
+            .map_err(|error| KeyRingError::InvalidKey(error.to_string()))
     }
 
     /// A key as stored in the database (PKCS#8 DER).
     pub(crate) fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyRingError> {
-        SigningKey::from_pkcs8_der(der)
-            .map(Self::from_signing_key)
-            .map_err(|error| {
-                KeyRingError::InvalidKey(format!("not an Ed25519 PKCS#8 DER key ({error})"))
-            })
-    }
-
-    fn from_signing_key(key: SigningKey) -> Self {
-        let public = PublicKey::from_verifying_key(key.verifying_key());
-        Self { key, public }
+        ed25519::SigningKey::from_pkcs8_der(der)
+            .map(Self::from)
+            .map_err(|error| KeyRingError::InvalidKey(error.to_string()))
     }
 
     pub(crate) fn kid(&self) -> &str {
-        &self.public.kid
+        self.key.kid()
     }
 
     pub(crate) fn public_key(&self) -> &PublicKey {
@@ -84,10 +68,9 @@ impl ViewerSigningKey {
 
     /// PKCS#8 DER, wiped from memory when dropped.
     pub(crate) fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, KeyRingError> {
-        let document = self.key.to_pkcs8_der().map_err(|error| {
-            KeyRingError::InvalidKey(format!("cannot encode the key as PKCS#8 ({error})"))
-        })?;
-        Ok(Zeroizing::new(document.as_bytes().to_vec()))
+        self.key
+            .to_pkcs8_der()
+            .map_err(|error| KeyRingError::InvalidKey(error.to_string()))
     }
 
     /// The key as `jsonwebtoken` signs with it (it takes PKCS#8 DER).
@@ -96,64 +79,45 @@ impl ViewerSigningKey {
     }
 }
 
-/// An Ed25519 public key and its `kid`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct PublicKey {
-    bytes: [u8; 32],
-    kid: String,
+impl From<ed25519::SigningKey> for ViewerSigningKey {
+    fn from(key: ed25519::SigningKey) -> Self {
+        let public = PublicKey(key.public_key().clone());
+        Self { key, public }
+    }
 }
 
-impl PublicKey {
-    fn from_verifying_key(key: VerifyingKey) -> Self {
-        let bytes = key.to_bytes();
-        let kid = thumbprint(&URL_SAFE_NO_PAD.encode(bytes));
-        Self { bytes, kid }
-    }
+/// An Ed25519 public key and its `kid`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PublicKey(ed25519::PublicKey);
 
+impl PublicKey {
     /// A stored key: the JWK `x` (base64url of the 32 bytes), which must be a
     /// point on the curve.
     pub(crate) fn from_x(x: &str) -> Result<Self, KeyRingError> {
-        let invalid =
-            || KeyRingError::Corrupt("a public key is not base64url of an Ed25519 point".into());
-        let decoded = URL_SAFE_NO_PAD.decode(x).map_err(|_| invalid())?;
-        let bytes: [u8; 32] = decoded.try_into().map_err(|_| invalid())?;
-        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| invalid())?;
-        Ok(Self::from_verifying_key(key))
+        ed25519::PublicKey::from_x(x)
+            .map(Self)
+            .map_err(|error| KeyRingError::Corrupt(error.to_string()))
     }
 
     pub(crate) fn kid(&self) -> &str {
-        &self.kid
+        self.0.kid()
     }
 
     /// The JWK `x` parameter.
     pub(crate) fn x(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.bytes)
+        self.0.x()
     }
 
     /// The key as `jsonwebtoken` verifies with it. Despite its name,
     /// `from_ed_der` takes the raw 32 bytes for EdDSA.
     pub(crate) fn decoding_key(&self) -> DecodingKey {
-        DecodingKey::from_ed_der(&self.bytes)
+        DecodingKey::from_ed_der(&self.0.bytes())
     }
 
     /// The JWKS entry.
     pub(crate) fn jwk(&self) -> serde_json::Value {
-        serde_json::json!({
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "x": self.x(),
-            "kid": self.kid,
-            "use": "sig",
-            "alg": "EdDSA",
-        })
+        self.0.jwk()
     }
-}
-
-/// RFC 7638: the required members of an OKP key in lexicographic order, no
-/// whitespace (`x` is base64url, so it needs no JSON escaping).
-fn thumbprint(x: &str) -> String {
-    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
-    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
 #[cfg(test)]
