@@ -19,7 +19,7 @@ mod secrets;
 mod view_audit;
 mod viewer_tokens;
 pub use crate::store::connection::redact_url;
-pub use auditlog_worker::config::{PurgeConfig, RetentionConfig};
+pub use auditlog_worker::config::{PurgeConfig, RetentionConfig, TreeHeadConfig};
 pub use auditlog_worker::secret::{DatabaseUrl, Secret};
 pub use connections::ConnectionsConfig;
 pub use database_roles::DatabaseRolesConfig;
@@ -152,6 +152,16 @@ pub struct Settings {
 
     #[command(flatten)]
     pub purge: PurgeConfig,
+
+    /// Sign tree heads on their schedule inside this process. Safe with any
+    /// number of replicas and workers (one head per tenant and size); turn it
+    /// off when `auditlog-worker` runs as its own deployment.
+    #[arg(long, env = "AUDITLOG_IN_PROCESS_TREE_HEADS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub in_process_tree_heads: bool,
+
+    /// How tree heads are signed (`AUDITLOG_TREE_HEAD_SCHEDULE`, `AUDITLOG_SIGNING_KEY`).
+    #[command(flatten)]
+    pub tree_heads: TreeHeadConfig,
 
     /// Sign-in for people through an OpenID Provider (all optional).
     #[command(flatten)]

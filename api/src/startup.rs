@@ -27,6 +27,7 @@ use crate::service::view_audit::ViewAudit;
 use crate::{db, db_roles, shutdown, store};
 use auditlog_worker::purge::{PurgeScheduler, PurgeSettings, Purger};
 pub use auditlog_worker::signals::shutdown_signal;
+use auditlog_worker::tree_heads::{TreeHeadScheduler, TreeHeadSigner};
 use sea_orm::DbBackend;
 
 pub struct Application {
@@ -42,6 +43,9 @@ pub struct Application {
     /// The in-process retention purge (`AUDITLOG_IN_PROCESS_PURGE`), stopped
     /// after the server so a pass in flight finishes its batch.
     purge: Option<PurgeScheduler>,
+    /// In-process tree-head signing (`AUDITLOG_IN_PROCESS_TREE_HEADS`),
+    /// stopped at shutdown.
+    tree_heads: Option<TreeHeadScheduler>,
     /// `AUDITLOG_SHUTDOWN_GRACE_SECS`: how long shutdown waits for in-flight work.
     shutdown_grace: std::time::Duration,
 }
@@ -163,6 +167,12 @@ impl Application {
                 state.trusted_proxies.clone(),
             ),
         };
+        let tree_heads = if settings.in_process_tree_heads {
+            let signer = TreeHeadSigner::new(db.clone(), settings.tree_heads.configured_key()?);
+            Some(TreeHeadScheduler::start(signer, &settings.tree_heads.tree_head_schedule).await?)
+        } else {
+            None
+        };
         let purge = if settings.in_process_purge {
             let purge_settings =
                 PurgeSettings::from_config(&settings.retention, &settings.purge, "auditlog")?;
@@ -179,6 +189,7 @@ impl Application {
             live,
             websockets,
             purge,
+            tree_heads,
             shutdown_grace: std::time::Duration::from_secs(settings.shutdown_grace_secs),
         })
     }
@@ -210,6 +221,7 @@ impl Application {
             live,
             websockets,
             purge,
+            tree_heads,
             shutdown_grace: grace,
         } = self;
         let hub = live.clone();
@@ -249,6 +261,9 @@ impl Application {
         let websockets_closed = tokio::time::timeout_at(deadline, websockets.wait())
             .await
             .is_ok();
+        if let Some(tree_heads) = tree_heads {
+            tree_heads.stop().await;
+        }
         if let Some(purge) = purge {
             purge.stop().await;
         }

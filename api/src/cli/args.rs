@@ -56,6 +56,9 @@ pub enum Command {
     /// Exit 0 if the server on `AUDITLOG_LISTEN`'s port answers `GET /healthz`
     /// (the container image's HEALTHCHECK; needs no curl in the image).
     Healthcheck,
+    /// Verify an export and signed tree heads offline (exit 0: verified,
+    /// 1: a check failed); see docs/verifying.md.
+    Verify(super::verify::VerifyArgs),
     /// Manage tenants directly in the database.
     Tenant {
         #[command(subcommand)]

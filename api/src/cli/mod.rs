@@ -1,13 +1,16 @@
-//! The command line of the `auditlog` binary: `serve` (the default) and
-//! `tenant create`, which works on the database directly, without a server.
+//! The command line of the `auditlog` binary: `serve` (the default),
+//! `tenant create`, which works on the database directly, without a server,
+//! and `verify`, which needs neither.
 
 mod args;
+mod verify;
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 
 pub use args::{Cli, Command, PlanArg, TenantCommand};
+pub use verify::VerifyArgs;
 
 use crate::auth::AuditActor;
 use crate::config::Settings;
@@ -26,6 +29,11 @@ pub async fn run() -> ExitCode {
     let result = match cli.command {
         None | Some(Command::Serve) => serve(cli.settings).await,
         Some(Command::Healthcheck) => healthcheck(&cli.settings).await,
+        Some(Command::Verify(args)) => match verify::run(args).await {
+            Ok(true) => return ExitCode::SUCCESS,
+            Ok(false) => return ExitCode::FAILURE,
+            Err(error) => Err(error),
+        },
         Some(Command::Tenant {
             command:
                 TenantCommand::Create {

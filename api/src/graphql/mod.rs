@@ -14,6 +14,7 @@ mod error_codes;
 mod executor;
 mod guard;
 pub(crate) mod inputs;
+mod integrity;
 mod introspection;
 mod metrics;
 mod mutation;

@@ -23,7 +23,11 @@ pub(crate) const READERS: &[Role] = &[Role::Admin, Role::Auditor];
 /// The schema's `Query`: the tenant's and the platform's fields.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(TenantQuery, super::platform::PlatformQuery);
+pub struct QueryRoot(
+    TenantQuery,
+    super::platform::PlatformQuery,
+    super::integrity::IntegrityQuery,
+);
 
 #[derive(Default)]
 pub(super) struct TenantQuery;

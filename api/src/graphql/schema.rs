@@ -91,6 +91,9 @@ pub(crate) fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, Subscri
         "A page of audit events, newest first (a Relay connection): \
              `edges` with cursors, or just `nodes`, and `pageInfo` to page on.",
     )
+    .override_output_type_description::<super::integrity::SignedTreeHeadConnection>(
+        "A page of signed tree heads, newest (largest tree) first (a Relay connection).",
+    )
 }
 
 /// The schema run by the WebSocket (with the extensions) and the

@@ -23,6 +23,7 @@ fn corrupt(what: &str, value: &str) -> ApiError {
 /// One recorded audit event, immutable once stored. `id` is globally unique
 /// (a UUID), so clients may cache events by it.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub(crate) struct AuditEvent {
     /// The event's shareable permalink id (a UUID); see `Query.auditEvent`.
     pub id: ID,

@@ -1,7 +1,8 @@
 //! HTTP surface: routes, the GraphQL transport, the browser login
 //! (`/auth/login`, `/auth/callback`, `/auth/logout`), the export
 //! (`/export.ndjson`, `/export.csv`), health checks, the viewer-token keys
-//! (`/.well-known/jwks.json`).
+//! (`/.well-known/jwks.json`), the tree-head keys
+//! (`/.well-known/auditlog-keys.json`).
 //!
 //! Owns status codes and content types; delegates everything else to
 //! `graphql` (execution) and `auth` (who is calling).
@@ -60,6 +61,8 @@ pub(crate) fn router(state: AppState, cross_origins: &CrossOrigins) -> Router {
         .route("/auth/login", get(login::login))
         .route("/auth/callback", get(login::callback))
         .route("/auth/logout", post(login::logout))
+        // Read from the database: under the per-IP limit.
+        .route("/.well-known/auditlog-keys.json", get(jwks::tree_head_keys))
         // The routes above (not health checks and metrics): per-IP limit
         // first, then the whole-request timeout (not for the exports below).
         .route_layer(axum::middleware::from_fn_with_state(

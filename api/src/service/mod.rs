@@ -14,6 +14,7 @@ pub(crate) mod api_keys;
 pub(crate) mod events;
 pub(crate) mod export;
 pub(crate) mod group_commit;
+pub(crate) mod integrity;
 pub(crate) mod platform_keys;
 pub(crate) mod reads;
 pub(crate) mod retention;
