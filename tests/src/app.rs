@@ -92,6 +92,8 @@ fn test_settings(database: &TestDatabase, operator_token: &str) -> Settings {
     // No purge on a wall-clock schedule in tests: retention tests run passes
     // explicitly (or turn the in-process scheduler on with a schedule of their own).
     settings.in_process_purge = false;
+    // Likewise tree heads: the integrity tests sign them explicitly.
+    settings.in_process_tree_heads = false;
     // Every test talks from 127.0.0.1, most with one key, as fast as it can:
     // rate limits, quotas and WebSocket caps are off unless a test sets them
     // (`tests/api/limits/`). Timeouts keep their defaults.

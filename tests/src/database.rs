@@ -16,13 +16,14 @@ use auditlog_api::live::{Hub, HubSettings};
 use auditlog_worker::purge::pass::unique_holder;
 use auditlog_worker::purge::{PurgeSettings, Purger};
 use chrono::{DateTime, Utc};
-use entity::audit_events;
+use entity::domain::merkle::append::frontier;
 use entity::domain::new_event::RawEvent;
 use entity::domain::{ActorType, NewEvent, RetentionRules, clock};
 use entity::store;
+use entity::{audit_events, audit_tree_nodes};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect,
+    ActiveValue, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -183,7 +184,11 @@ pub fn purger(db: &DatabaseConnection, settings: PurgeSettings) -> Purger {
 pub const HIGH_SEQUENCE: i64 = (1 << 32) + 1000;
 
 /// Sets a tenant's event counter (the last sequence handed out) directly in
-/// the database, as a superuser: no API moves it.
+/// the database, as a superuser: no API moves it. The tenant's Merkle tree
+/// gets the frontier of a tree of `counter` leaves (its largest perfect
+/// subtrees, what the next append combines with), so ingest goes on; their
+/// hashes are placeholders, so proofs over the skipped sequences are
+/// meaningless.
 pub async fn set_event_counter(superuser_database_url: &str, tenant_id: Uuid, counter: i64) {
     let db = connect(superuser_database_url).await;
     let updated = entity::tenants::Entity::update_many()
@@ -196,6 +201,20 @@ pub async fn set_event_counter(superuser_database_url: &str, tenant_id: Uuid, co
         .await
         .unwrap_or_else(|e| panic!("cannot set the event counter: {e}"));
     assert_eq!(updated.rows_affected, 1, "one tenant row updated");
+    let size = u64::try_from(counter).unwrap_or_else(|_| panic!("counter {counter}"));
+    let frontier = frontier(size)
+        .into_iter()
+        .map(|node| audit_tree_nodes::ActiveModel {
+            tenant_id: ActiveValue::Set(tenant_id),
+            level: ActiveValue::Set(i16::from(node.level)),
+            idx: ActiveValue::Set(i64::try_from(node.index).unwrap_or(i64::MAX)),
+            hash: ActiveValue::Set(vec![0xab; 32]),
+        });
+    audit_tree_nodes::Entity::insert_many(frontier)
+        .on_conflict_do_nothing()
+        .exec(&db)
+        .await
+        .unwrap_or_else(|e| panic!("cannot store the tree's frontier: {e}"));
 }
 
 /// The tenant id of a `TenantHandle`.

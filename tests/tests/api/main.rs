@@ -23,6 +23,7 @@ mod group_commit;
 mod helpers;
 mod http;
 mod idempotency;
+mod integrity;
 mod isolation;
 mod limits;
 mod live;
