@@ -184,11 +184,8 @@ pub fn purger(db: &DatabaseConnection, settings: PurgeSettings) -> Purger {
 pub const HIGH_SEQUENCE: i64 = (1 << 32) + 1000;
 
 /// Sets a tenant's event counter (the last sequence handed out) directly in
-/// the database, as a superuser: no API moves it. The tenant's Merkle tree
-/// gets the frontier of a tree of `counter` leaves (its largest perfect
-/// subtrees, what the next append combines with), so ingest goes on; their
-/// hashes are placeholders, so proofs over the skipped sequences are
-/// meaningless.
+/// the database, as a superuser: no API moves it. The tree gets the frontier
+/// of its new size ([`store_tree_frontier`]), so ingest goes on.
 pub async fn set_event_counter(superuser_database_url: &str, tenant_id: Uuid, counter: i64) {
     let db = connect(superuser_database_url).await;
     let updated = entity::tenants::Entity::update_many()
@@ -202,17 +199,29 @@ pub async fn set_event_counter(superuser_database_url: &str, tenant_id: Uuid, co
         .unwrap_or_else(|e| panic!("cannot set the event counter: {e}"));
     assert_eq!(updated.rows_affected, 1, "one tenant row updated");
     let size = u64::try_from(counter).unwrap_or_else(|_| panic!("counter {counter}"));
-    let frontier = frontier(size)
-        .into_iter()
-        .map(|node| audit_tree_nodes::ActiveModel {
-            tenant_id: ActiveValue::Set(tenant_id),
-            level: ActiveValue::Set(i16::from(node.level)),
-            idx: ActiveValue::Set(i64::try_from(node.index).unwrap_or(i64::MAX)),
-            hash: ActiveValue::Set(vec![0xab; 32]),
-        });
-    audit_tree_nodes::Entity::insert_many(frontier)
+    store_tree_frontier(&db, tenant_id, size).await;
+}
+
+/// For a tenant whose events (or counter) were written around the event
+/// store, as seeding does: stores the frontier of a Merkle tree of `size`
+/// leaves (its largest perfect subtrees, what the next append combines
+/// with), so later appends (ingest, self-audit events, purge reports) work.
+/// The hashes are placeholders, so proofs over the seeded sequences are
+/// meaningless. Needs a role that may write any tenant's rows (a superuser).
+pub async fn store_tree_frontier(db: &impl sea_orm::ConnectionTrait, tenant_id: Uuid, size: u64) {
+    let nodes = frontier(size);
+    if nodes.is_empty() {
+        return;
+    }
+    let rows = nodes.into_iter().map(|node| audit_tree_nodes::ActiveModel {
+        tenant_id: ActiveValue::Set(tenant_id),
+        level: ActiveValue::Set(i16::from(node.level)),
+        idx: ActiveValue::Set(i64::try_from(node.index).unwrap_or(i64::MAX)),
+        hash: ActiveValue::Set(vec![0xab; 32]),
+    });
+    audit_tree_nodes::Entity::insert_many(rows)
         .on_conflict_do_nothing()
-        .exec(&db)
+        .exec_without_returning(db)
         .await
         .unwrap_or_else(|e| panic!("cannot store the tree's frontier: {e}"));
 }

@@ -73,12 +73,7 @@ pub(crate) async fn seed(bench: &Bench) -> Tenant {
                 count,
             ));
         }
-        sqlx::query("UPDATE tenants SET event_counter = $2 WHERE id = $1")
-            .bind(tenant.id)
-            .bind(counter + count as i64)
-            .execute(&bench.pool)
-            .await
-            .expect("store the counter");
+        super::set_counter(&bench.pool, tenant.id, counter + count as i64).await;
     }
     let chunks = Arc::new(chunks);
     let pool = bench.pool.clone();

@@ -223,12 +223,7 @@ pub(crate) async fn fill(pool: &PgPool, tenant: Uuid, count: usize, age: &str) {
         .expect("fill");
         done += rows;
     }
-    sqlx::query("UPDATE tenants SET event_counter = $2 WHERE id = $1")
-        .bind(tenant)
-        .bind(first + count as i64)
-        .execute(pool)
-        .await
-        .expect("counter update");
+    super::set_counter(pool, tenant, first + count as i64).await;
 }
 
 /// Runs the writers until `until()` resolves; one run of their latencies.

@@ -739,12 +739,7 @@ async fn seed_postgres(bench: &Bench) -> (Tenant, DateTime<Utc>) {
                 count,
             ));
         }
-        sqlx::query("UPDATE tenants SET event_counter = $2 WHERE id = $1")
-            .bind(tenant.id)
-            .bind(counter + count as i64)
-            .execute(pool)
-            .await
-            .expect("store the counter");
+        super::set_counter(pool, tenant.id, counter + count as i64).await;
     }
     let started = std::time::Instant::now();
     let chunks = Arc::new(chunks);

@@ -143,6 +143,7 @@ async fn fill(db: &DatabaseConnection, tenant: Uuid, first: u64, count: u64, age
     ))
     .await
     .unwrap();
+    database::store_tree_frontier(db, tenant, first + count).await;
 }
 
 /// Runs `writers` clients recording batches of 10 events until `until()` resolves;
