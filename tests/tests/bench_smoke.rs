@@ -29,6 +29,8 @@ fn the_benchmark_runs_at_tiny_sizes_and_prints_its_tables() {
         "| live at scale |",
         "| purge |",
         "| embedded |",
+        "| integrity | inclusion proof",
+        "| integrity | consistency proof (GraphQL)",
         "| export | GET /export.ndjson",
         "| export | GET /export.csv",
         "## Reads at scale",

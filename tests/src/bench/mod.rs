@@ -19,6 +19,7 @@ pub(crate) mod events;
 pub(crate) mod export;
 pub(crate) mod idle;
 pub(crate) mod ingest;
+pub(crate) mod integrity;
 pub(crate) mod live;
 pub(crate) mod pages;
 pub(crate) mod postgraphile;
@@ -79,6 +80,11 @@ pub(crate) struct Scale {
     pub reads_tenants: usize,
     pub reads_requests: usize,
     pub reads_sqlite_big: usize,
+    /// Integrity: leaves of the big tree, proofs per run and client pool,
+    /// and tenants whose heads one signer pass signs.
+    pub integrity_tree: usize,
+    pub integrity_proofs: usize,
+    pub integrity_tenants: usize,
 }
 
 impl Scale {
@@ -108,6 +114,9 @@ impl Scale {
             reads_tenants: 3,
             reads_requests: 4,
             reads_sqlite_big: 2_000,
+            integrity_tree: 10_000,
+            integrity_proofs: 50,
+            integrity_tenants: 20,
         };
         match name {
             "tiny" => Some(tiny),
@@ -135,6 +144,9 @@ impl Scale {
                 reads_tenants: 20,
                 reads_requests: 100,
                 reads_sqlite_big: 100_000,
+                integrity_tree: 1_000_000,
+                integrity_proofs: 500,
+                integrity_tenants: 200,
                 ..tiny
             }),
             "default" => Some(Scale {
@@ -161,6 +173,9 @@ impl Scale {
                 reads_tenants: 100,
                 reads_requests: 200,
                 reads_sqlite_big: 1_000_000,
+                integrity_tree: 10_000_000,
+                integrity_proofs: 1_000,
+                integrity_tenants: 1_000,
                 ..tiny
             }),
             _ => None,

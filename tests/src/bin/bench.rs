@@ -5,7 +5,7 @@
 //! database.
 //!
 //! `cargo run --release -p auditlog-tests --bin bench -- [--scale tiny|small|default]
-//! [--only ingest,single,documents,page,deep,live,idle,purge,embedded,export,reads] [--no-postgraphile] [--out FILE]`
+//! [--only ingest,single,documents,page,deep,live,idle,purge,embedded,integrity,export,reads] [--no-postgraphile] [--out FILE]`
 //!
 //! Prints the results table and the goals' statuses, and writes them with the
 //! machine description to `--out` (default: `BENCHMARKS.md` at the workspace
@@ -30,7 +30,7 @@ use auditlog_tests::{Backend, spawn_app_with};
 use bench::report::{Goal, Row, goals_table, table};
 use bench::{Bench, Scale};
 
-const SCENARIOS: [&str; 11] = [
+const SCENARIOS: [&str; 12] = [
     "ingest",
     "single",
     "documents",
@@ -40,6 +40,7 @@ const SCENARIOS: [&str; 11] = [
     "idle",
     "purge",
     "embedded",
+    "integrity",
     "export",
     "reads",
 ];
@@ -150,6 +151,10 @@ async fn main() {
     if wants("embedded") {
         eprintln!("bench: embedded");
         bench::embedded::embedded(&options.scale, &mut rows, &mut goals).await;
+    }
+    if wants("integrity") {
+        eprintln!("bench: integrity");
+        bench::integrity::integrity(&bench, &mut rows, &mut goals).await;
     }
     if wants("export") {
         eprintln!("bench: export");
