@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use entity::domain::merkle::head::signed_bytes;
+use entity::store::StoreError;
 use entity::store::tree::{self, NewHead, StoredHead};
 use entity::store::{registry, tenant_scope};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::sync::{Mutex, OnceCell};
 use uuid::Uuid;
 
@@ -104,11 +105,40 @@ impl TreeHeadSigner {
         Ok(report)
     }
 
-    /// Signs the tenant's current tree now if it grew (the export's "a head
-    /// covering sequence S" when none does yet); the head stored for its size.
+    /// Signs the tenant's current tree now if it grew; the head stored for
+    /// its size.
     pub async fn sign_tenant(&self, tenant_id: Uuid) -> Result<Option<StoredHead>, TreeHeadError> {
         let signer = self.keys().await?.signer().clone();
         sign_if_grown(&self.db, &signer, tenant_id, clock::now()).await
+    }
+
+    /// The head of exactly `size` leaves (what an export up to sequence
+    /// `size` names in its manifest): the stored one, or one signed now
+    /// (any size up to the tree's: its root is composed from stored nodes).
+    /// `None` for the empty tree.
+    pub async fn head_of_size(
+        &self,
+        tenant_id: Uuid,
+        size: u64,
+    ) -> Result<Option<StoredHead>, TreeHeadError> {
+        if size == 0 {
+            return Ok(None);
+        }
+        let signer = self.keys().await?.signer().clone();
+        let txn = tenant_scope::begin(&self.db, tenant_id).await?;
+        if let Some(head) = tree::heads::at_size(&txn, tenant_id, size).await? {
+            txn.commit().await?;
+            return Ok(Some(head));
+        }
+        let current = tree::heads::tree_size(&txn, tenant_id).await?;
+        if size > current {
+            return Err(TreeHeadError::Store(StoreError::Invalid(format!(
+                "no head of size {size}: the tree has {current} leaves"
+            ))));
+        }
+        let stored = sign(&txn, &signer, tenant_id, size, clock::now()).await?;
+        txn.commit().await?;
+        Ok(Some(stored))
     }
 }
 
@@ -127,7 +157,21 @@ pub async fn sign_if_grown(
         txn.commit().await?;
         return Ok(None);
     }
-    let root_hash = tree::root(&txn, tenant_id, size).await?;
+    let stored = sign(&txn, signer, tenant_id, size, now).await?;
+    txn.commit().await?;
+    Ok(Some(stored))
+}
+
+/// Signs and stores the head of `size` (at most the tree's size) in `txn`;
+/// the head stored for that size (another signer's if it won the race).
+async fn sign(
+    txn: &impl ConnectionTrait,
+    signer: &SigningKey,
+    tenant_id: Uuid,
+    size: u64,
+    now: DateTime<Utc>,
+) -> Result<StoredHead, TreeHeadError> {
+    let root_hash = tree::root(txn, tenant_id, size).await?;
     let message = signed_bytes(tenant_id, size, &root_hash, now).map_err(TreeHeadError::Keys)?;
     let head = NewHead {
         tree_size: size,
@@ -136,7 +180,5 @@ pub async fn sign_if_grown(
         key_id: signer.kid().to_owned(),
         signature: signer.sign(&message).to_vec(),
     };
-    let stored = tree::heads::insert(&txn, tenant_id, head).await?;
-    txn.commit().await?;
-    Ok(Some(stored))
+    Ok(tree::heads::insert(txn, tenant_id, head).await?)
 }
