@@ -114,7 +114,10 @@ impl Application {
             .filter(|key| !key.is_empty())
             .map_or_else(|| cursor_key.clone(), str::to_owned);
         let (people, browser) = sign_in(&settings, &cross_origins, &db, &login_cookie_key)?;
+        let tree_head_signer =
+            TreeHeadSigner::new(db.clone(), settings.tree_heads.configured_key()?);
         let state = AppState {
+            tree_heads: tree_head_signer.clone(),
             schema,
             executor,
             authenticator: Authenticator::new(
@@ -168,8 +171,8 @@ impl Application {
             ),
         };
         let tree_heads = if settings.in_process_tree_heads {
-            let signer = TreeHeadSigner::new(db.clone(), settings.tree_heads.configured_key()?);
-            Some(TreeHeadScheduler::start(signer, &settings.tree_heads.tree_head_schedule).await?)
+            let schedule = &settings.tree_heads.tree_head_schedule;
+            Some(TreeHeadScheduler::start(tree_head_signer, schedule).await?)
         } else {
             None
         };

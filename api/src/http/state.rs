@@ -16,6 +16,7 @@ use crate::limits::RequestLimits;
 use crate::live::Hub;
 use crate::replica::ReadPool;
 use crate::service::group_commit::GroupCommit;
+use auditlog_worker::tree_heads::TreeHeadSigner;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -59,4 +60,7 @@ pub struct AppState {
     pub metrics_token: Option<Arc<str>>,
     /// `/readyz`: database round trip and migration state.
     pub readiness: crate::readiness::Readiness,
+    /// Signs tree heads: the one an export's manifest names (and, with
+    /// `AUDITLOG_IN_PROCESS_TREE_HEADS`, the scheduled ones).
+    pub(crate) tree_heads: TreeHeadSigner,
 }

@@ -14,6 +14,8 @@
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use auditlog_worker::tree_heads::{TreeHeadError, TreeHeadSigner};
+
 use crate::error::{ApiError, ApiResult};
 use crate::store::read_scope;
 use crate::store::tree::{self, InclusionProof, StoredHead};
@@ -100,4 +102,22 @@ pub(crate) async fn inclusion_proof(
     let proof = tree::inclusion_proof(&txn, tenant_id, leaf_index, size).await?;
     txn.commit().await?;
     Ok(Some(proof))
+}
+
+/// The signed head of exactly `until` leaves, signed now if there is none
+/// (an export's manifest names it); `None` for an empty log.
+pub(crate) async fn head_of_size(
+    signer: &TreeHeadSigner,
+    tenant_id: Uuid,
+    until: i64,
+) -> ApiResult<Option<StoredHead>> {
+    let size = u64::try_from(until)
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("export bound {until}")))?;
+    signer
+        .head_of_size(tenant_id, size)
+        .await
+        .map_err(|error| match error {
+            TreeHeadError::Store(error) => error.into(),
+            TreeHeadError::Keys(message) => ApiError::Internal(anyhow::anyhow!(message)),
+        })
 }

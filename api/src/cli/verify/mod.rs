@@ -34,8 +34,9 @@ pub struct VerifyArgs {
     /// `{"manifest":{...}}` line, or a JSON array of events.
     pub export: Option<PathBuf>,
     /// The signed tree head (JSON, as `auditLogTreeHead` returns it).
+    /// Default: the export manifest's `treeHead`.
     #[arg(long)]
-    pub head: PathBuf,
+    pub head: Option<PathBuf>,
     /// The public keys (`/.well-known/auditlog-keys.json`).
     #[arg(long)]
     pub keys: PathBuf,
@@ -100,7 +101,16 @@ pub(super) async fn run(args: VerifyArgs) -> anyhow::Result<bool> {
             .context("the manifest's tenantId is not a UUID")?,
         _ => anyhow::bail!("--tenant-id is needed (the export names no tenantId)"),
     };
-    let head = read_head(&args.head)?;
+    let head = match (
+        &args.head,
+        manifest.as_ref().and_then(|m| m.get("treeHead")),
+    ) {
+        (Some(path), _) => read_head(path)?,
+        (None, Some(head)) if !head.is_null() => {
+            parse_head(head).context("the manifest's treeHead")?
+        }
+        _ => anyhow::bail!("--head is needed (the export's manifest names no treeHead)"),
+    };
     let mut report = Report { failed: 0 };
     check_signature(&mut report, &keys, tenant_id, &head, "head");
     if args.export.is_some() {
@@ -243,10 +253,12 @@ fn read_keys(path: &Path) -> anyhow::Result<Vec<PublicKey>> {
 fn read_head(path: &Path) -> anyhow::Result<Head> {
     let value = read_json(path)?;
     let head = value.pointer("/data/auditLogTreeHead").unwrap_or(&value);
-    let field = |name: &str| {
-        head.get(name)
-            .with_context(|| format!("{}: no {name}", path.display()))
-    };
+    parse_head(head).with_context(|| format!("{}", path.display()))
+}
+
+/// A head as the API returns it (`auditLogTreeHead`, a manifest's `treeHead`).
+fn parse_head(head: &Value) -> anyhow::Result<Head> {
+    let field = |name: &str| head.get(name).with_context(|| format!("no {name}"));
     let signature = field("signature")?
         .as_str()
         .context("signature is not a string")?;

@@ -15,7 +15,7 @@ use entity::audit_events;
 use futures::{Stream, StreamExt};
 use sea_orm::DatabaseConnection;
 
-use super::encode::{Encoder, Manifest};
+use super::encode::{Encoder, Manifest, TreeHead};
 use crate::auth::TenantCaller;
 use crate::error::{ApiError, ApiResult};
 use crate::limits::ExportSlot;
@@ -120,6 +120,7 @@ pub(super) fn stream(
     mut run: ExportRun,
     batches: impl Stream<Item = ApiResult<Vec<audit_events::Model>>> + Send + 'static,
     mut encoder: Encoder,
+    tree_head: Option<TreeHead>,
 ) -> impl Stream<Item = Result<Bytes, ExportAborted>> + Send + 'static {
     async_stream::stream! {
         let mut batches = pin!(batches);
@@ -158,6 +159,8 @@ pub(super) fn stream(
             until_sequence: run.report.snapshot.until,
             filter: &run.report.filter,
             last_sequence,
+            tenant_id: run.caller.tenant_id.to_string(),
+            tree_head: tree_head.as_ref(),
         };
         let manifest = match encoder.manifest(&manifest) {
             Ok(manifest) => manifest,

@@ -6,7 +6,10 @@
 //! per-credential rate), for ADMIN and AUDITOR; one tenant runs at most
 //! `AUDITLOG_EXPORT_MAX_CONCURRENT_PER_TENANT` exports at once (429
 //! `EXPORT_IN_PROGRESS` beyond). The snapshot bound is fixed and sent in the
-//! response headers before the first byte of body.
+//! response headers before the first byte of body. The manifest names the
+//! signed tree head of exactly `untilSequence` leaves (signed when the export
+//! starts if there is none), so `auditlog verify` can check a complete export
+//! against it (docs/verifying.md).
 
 mod body;
 mod encode;
@@ -18,13 +21,14 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
 use self::body::ExportRun;
-use self::encode::{Encoder, Format};
+use self::encode::{Encoder, Format, TreeHead};
 use self::params::ExportParams;
 use super::error::HttpError;
 use super::state::AppState;
 use crate::auth::Principal;
 use crate::graphql::READERS;
 use crate::service::export::{self, ExportReport};
+use crate::service::integrity;
 
 /// The export's exclusive lower bound, as given (0 by default).
 pub(super) const AFTER_SEQUENCE: HeaderName =
@@ -69,6 +73,9 @@ async fn start(
             state.limits.exports.max_per_key(),
         ))?;
     let snapshot = export::snapshot(&state.reads, &caller, params.after, params.until).await?;
+    let tree_head = integrity::head_of_size(&state.tree_heads, caller.tenant_id, snapshot.until)
+        .await?
+        .map(|head| TreeHead::of(&head));
     let report = ExportReport {
         format: format.name(),
         filter: params.filter_json,
@@ -92,7 +99,7 @@ async fn start(
         format.name()
     );
     let run = ExportRun::new(slot, state.db.clone(), state.live.clone(), caller, report);
-    let stream = body::stream(run, batches, Encoder::new(format));
+    let stream = body::stream(run, batches, Encoder::new(format), tree_head);
     let mut response = Response::new(Body::from_stream(stream));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
