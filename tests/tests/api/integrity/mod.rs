@@ -9,6 +9,8 @@
 //! - [`tampering`]: edits to an export and to the database detected;
 //! - [`purge`]: heads and proofs survive the retention purge and key rotation;
 //! - [`concurrency`]: eight writers, heads signed meanwhile, all consistent;
+//! - [`export`]: an export's manifest names the head of its bound, and
+//!   `auditlog verify` checks the export against it;
 //! - [`isolation`]: one tenant never gets another's heads or proofs.
 //!
 //! The helpers below sign heads with the worker's signer in the test process
@@ -16,6 +18,7 @@
 //! through the API.
 
 mod concurrency;
+mod export;
 mod isolation;
 mod proofs;
 mod purge;
@@ -199,6 +202,11 @@ impl TempDir {
             std::env::temp_dir().join(format!("auditlog-integrity-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&path).unwrap();
         Self(path)
+    }
+
+    /// The path of `name` in the directory.
+    fn file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
     }
 
     /// Writes `value` as JSON into `name`.
