@@ -121,3 +121,23 @@ pub(crate) async fn head_of_size(
             TreeHeadError::Keys(message) => ApiError::Internal(anyhow::anyhow!(message)),
         })
 }
+
+/// The inclusion proofs of the events at `sequences` (each at most
+/// `tree_size`) in the tree of `tree_size`, in one read-only transaction:
+/// an export's `proofs=true` batch.
+pub(crate) async fn inclusion_proofs(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    sequences: &[i64],
+    tree_size: u64,
+) -> ApiResult<Vec<InclusionProof>> {
+    let txn = read_scope::begin_read(db, tenant_id).await?;
+    let mut proofs = Vec::with_capacity(sequences.len());
+    for &sequence in sequences {
+        let leaf_index = u64::try_from(sequence - 1)
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("sequence {sequence}")))?;
+        proofs.push(tree::inclusion_proof(&txn, tenant_id, leaf_index, tree_size).await?);
+    }
+    txn.commit().await?;
+    Ok(proofs)
+}

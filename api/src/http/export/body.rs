@@ -14,6 +14,7 @@ use axum::body::Bytes;
 use entity::audit_events;
 use futures::{Stream, StreamExt};
 use sea_orm::DatabaseConnection;
+use uuid::Uuid;
 
 use super::encode::{Encoder, Manifest, TreeHead};
 use crate::auth::TenantCaller;
@@ -21,6 +22,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::limits::ExportSlot;
 use crate::live::Hub;
 use crate::service::export::{self, ExportReport};
+use crate::service::integrity;
+use crate::store::tree::InclusionProof;
 
 /// Why a body ended early, for hyper (which aborts the response); the cause
 /// is logged and recorded, never sent.
@@ -115,12 +118,28 @@ impl Drop for ExportRun {
     }
 }
 
+/// Where `proofs=true` gets each event's inclusion proof: the tree of the
+/// manifest's head, on the primary (where heads are signed).
+pub(super) struct ProofSource {
+    pub db: DatabaseConnection,
+    pub tenant_id: Uuid,
+    pub tree_size: u64,
+}
+
+impl ProofSource {
+    async fn proofs(&self, rows: &[audit_events::Model]) -> ApiResult<Vec<InclusionProof>> {
+        let sequences: Vec<i64> = rows.iter().map(|row| row.sequence).collect();
+        integrity::inclusion_proofs(&self.db, self.tenant_id, &sequences, self.tree_size).await
+    }
+}
+
 /// The body of `run`: `encoder`'s start, each batch, then the manifest.
 pub(super) fn stream(
     mut run: ExportRun,
     batches: impl Stream<Item = ApiResult<Vec<audit_events::Model>>> + Send + 'static,
     mut encoder: Encoder,
     tree_head: Option<TreeHead>,
+    proofs: Option<ProofSource>,
 ) -> impl Stream<Item = Result<Bytes, ExportAborted>> + Send + 'static {
     async_stream::stream! {
         let mut batches = pin!(batches);
@@ -138,7 +157,11 @@ pub(super) fn stream(
         }
         let mut last_sequence = None;
         while let Some(batch) = batches.next().await {
-            match batch.and_then(|rows| encoder.batch(rows)) {
+            let batch = match (batch, &proofs) {
+                (Ok(rows), Some(source)) => source.proofs(&rows).await.map(|proofs| (rows, Some(proofs))),
+                (batch, _) => batch.map(|rows| (rows, None)),
+            };
+            match batch.and_then(|(rows, proofs)| encoder.batch(rows, proofs)) {
                 Ok(chunk) => {
                     run.wrote(&chunk.bytes, chunk.events);
                     last_sequence = chunk.last_sequence.or(last_sequence);

@@ -27,7 +27,7 @@ use serde_json::Value;
 use crate::domain::merkle::leaf::timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::types::AuditEvent;
-use crate::store::tree::StoredHead;
+use crate::store::tree::{InclusionProof, StoredHead};
 
 /// The CSV header row, in order. The manifest record puts [`MANIFEST_ID`] in
 /// `id` and the manifest's JSON in `payload`, and leaves every other cell empty.
@@ -156,8 +156,13 @@ impl Encoder {
         }
     }
 
-    /// The batch's events, in its order.
-    pub(crate) fn batch(&mut self, rows: Vec<audit_events::Model>) -> ApiResult<Chunk> {
+    /// The batch's events, in its order, each with its inclusion proof when
+    /// `proofs` holds them (one per row, NDJSON only).
+    pub(crate) fn batch(
+        &mut self,
+        rows: Vec<audit_events::Model>,
+        proofs: Option<Vec<InclusionProof>>,
+    ) -> ApiResult<Chunk> {
         let events = rows.len() as u64;
         let last_sequence = rows.last().map(|row| row.sequence);
         let events_of = |rows: Vec<audit_events::Model>| {
@@ -169,9 +174,12 @@ impl Encoder {
         let bytes = match self.format {
             Format::Ndjson => {
                 let mut ndjson = Vec::new();
+                let mut proofs = proofs.map(Vec::into_iter);
                 for event in &events_read {
-                    serde_json::to_writer(&mut ndjson, &EventLine::of(event))
-                        .map_err(json_failed)?;
+                    let mut line = EventLine::of(event);
+                    line.inclusion_proof =
+                        proofs.as_mut().and_then(Iterator::next).map(ProofLine::of);
+                    serde_json::to_writer(&mut ndjson, &line).map_err(json_failed)?;
                     ndjson.push(b'\n');
                 }
                 Bytes::from(ndjson)
@@ -273,6 +281,30 @@ struct EventLine<'a> {
     outcome: String,
     context: ContextLine<'a>,
     payload: Option<&'a Value>,
+    /// With `proofs=true`: as `AuditEvent.inclusionProof` returns it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inclusion_proof: Option<ProofLine>,
+}
+
+/// An inclusion proof as GraphQL's `InclusionProof` (hex hashes).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProofLine {
+    leaf_index: u64,
+    tree_size: u64,
+    leaf_hash: String,
+    audit_path: Vec<String>,
+}
+
+impl ProofLine {
+    fn of(proof: InclusionProof) -> Self {
+        Self {
+            leaf_index: proof.leaf_index,
+            tree_size: proof.tree_size,
+            leaf_hash: hex::encode(proof.leaf_hash),
+            audit_path: proof.audit_path.iter().map(hex::encode).collect(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -328,6 +360,7 @@ impl<'a> EventLine<'a> {
                 request_id: event.context.request_id.as_deref(),
             },
             payload: event.payload.as_ref().map(|json| &json.0),
+            inclusion_proof: None,
         }
     }
 

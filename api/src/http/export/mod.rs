@@ -20,7 +20,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use self::body::ExportRun;
+use self::body::{ExportRun, ProofSource};
 use self::encode::{Encoder, Format, TreeHead};
 use self::params::ExportParams;
 use super::error::HttpError;
@@ -65,6 +65,11 @@ async fn start(
     }
     let caller = principal.tenant(READERS)?.clone();
     let params = ExportParams::parse(query.as_deref().unwrap_or_default())?;
+    if params.proofs && format == Format::Csv {
+        return Err(HttpError::BadUserInput(
+            "proofs: only an NDJSON export carries inclusion proofs".to_owned(),
+        ));
+    }
     let slot = state
         .limits
         .exports
@@ -73,9 +78,17 @@ async fn start(
             state.limits.exports.max_per_key(),
         ))?;
     let snapshot = export::snapshot(&state.reads, &caller, params.after, params.until).await?;
-    let tree_head = integrity::head_of_size(&state.tree_heads, caller.tenant_id, snapshot.until)
-        .await?
-        .map(|head| TreeHead::of(&head));
+    let stored_head =
+        integrity::head_of_size(&state.tree_heads, caller.tenant_id, snapshot.until).await?;
+    let proofs = stored_head
+        .as_ref()
+        .filter(|_| params.proofs)
+        .map(|head| ProofSource {
+            db: state.db.clone(),
+            tenant_id: caller.tenant_id,
+            tree_size: head.tree_size,
+        });
+    let tree_head = stored_head.as_ref().map(TreeHead::of);
     let report = ExportReport {
         format: format.name(),
         filter: params.filter_json,
@@ -99,7 +112,7 @@ async fn start(
         format.name()
     );
     let run = ExportRun::new(slot, state.db.clone(), state.live.clone(), caller, report);
-    let stream = body::stream(run, batches, Encoder::new(format), tree_head);
+    let stream = body::stream(run, batches, Encoder::new(format), tree_head, proofs);
     let mut response = Response::new(Body::from_stream(stream));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();

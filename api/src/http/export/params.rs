@@ -1,7 +1,8 @@
 //! The export's query parameters: `filter` (an `AuditEventFilter` as JSON,
 //! read by the GraphQL input type itself, so both mean the same),
 //! `afterSequence` (exclusive) and `untilSequence` (inclusive), each written as
-//! a GraphQL `Sequence`. Anything else, an unknown parameter included, is a
+//! a GraphQL `Sequence`, and `proofs` (`true` or `false`: each event's
+//! inclusion proof against the manifest's tree head). Anything else, an unknown parameter included, is a
 //! 400 `BAD_USER_INPUT`: a misspelt `afterSequence` must not silently export
 //! the whole log.
 
@@ -23,6 +24,8 @@ pub(super) struct ExportParams {
     pub after: i64,
     /// Inclusive; `None`: the tenant's last sequence when the export starts.
     pub until: Option<i64>,
+    /// Each event with its inclusion proof (NDJSON only).
+    pub proofs: bool,
 }
 
 impl ExportParams {
@@ -35,11 +38,12 @@ impl ExportParams {
             after_sequence: Option<String>,
             #[serde(rename = "untilSequence")]
             until_sequence: Option<String>,
+            proofs: Option<String>,
         }
         let raw: Raw = serde_urlencoded::from_str(query).map_err(|error| {
             bad(format!(
                 "the query string: {error} (the parameters are `filter`, \
-                 `afterSequence` and `untilSequence`)"
+                 `afterSequence`, `untilSequence` and `proofs`)"
             ))
         })?;
         let (filter, filter_json) = match raw.filter.filter(|text| !text.is_empty()) {
@@ -58,6 +62,11 @@ impl ExportParams {
                 .until_sequence
                 .map(|text| parse_sequence("untilSequence", text))
                 .transpose()?,
+            proofs: match raw.proofs.as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(_) => return Err(bad("proofs: `true` or `false`".to_owned())),
+            },
         })
     }
 }
