@@ -2,6 +2,8 @@
 //! `untilSequence` leaves (signed when the export starts if none is stored):
 //! `auditlog verify` checks a complete export against it with nothing but the
 //! export file and the published keys, and refuses it once a line is edited.
+//! With `proofs=true` each event carries its inclusion proof against that
+//! head, so a partial export (from a later sequence) verifies too.
 
 use std::process::Command;
 
@@ -9,7 +11,7 @@ use auditlog_tests::{Backend, backend_tests, spawn_app};
 use serde_json::{Value, json};
 
 use super::{SERVER, TempDir, all_heads, grow_to, published_keys, size_of};
-use crate::export::{NDJSON, export, ndjson, ok};
+use crate::export::{CSV, NDJSON, export, ndjson, ok};
 
 /// `auditlog verify --keys <keys> <export>`: the head and the tenant from
 /// the manifest.
@@ -80,4 +82,73 @@ async fn an_export_names_the_head_of_its_bound(backend: Backend) {
     assert!(!verified, "{backend}: an edited export passed:\n{report}");
 }
 
-backend_tests!(an_export_names_the_head_of_its_bound);
+async fn a_partial_export_with_proofs_verifies(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tenant = app.create_tenant("acme", "ENTERPRISE").await;
+    let key = &tenant.admin_key;
+    grow_to(&app, &tenant, 40).await;
+    let dir = TempDir::new();
+    let file = dir.file("partial.ndjson");
+    let partial = |proofs: &'static str| {
+        let app = &app;
+        async move {
+            let params = [("afterSequence", "12"), ("proofs", proofs)];
+            ok(export(&app.api, NDJSON, &params, Some(key)).await).body
+        }
+    };
+
+    let with_proofs = partial("true").await;
+    // The export signed the first head, so the keys are published now.
+    let keys = dir.json("keys.json", &published_keys(&app).await);
+    let (lines, manifest) = ndjson(&with_proofs);
+    assert_eq!(lines.len(), 28);
+    let size = size_of(&manifest.expect("complete")["treeHead"]);
+    assert!(
+        lines
+            .iter()
+            .all(|line| line["inclusionProof"]["treeSize"] == json!(size))
+    );
+    std::fs::write(&file, &with_proofs).unwrap();
+    let (verified, report) = verify_with_manifest(&keys, &file);
+    assert!(verified, "{backend}: {report}");
+    assert!(
+        report.contains("event 13 is in the head's tree (inclusion proof)"),
+        "{report}"
+    );
+
+    let mut edited = lines.clone();
+    edited[4]["payload"] = json!({ "rewritten": true });
+    let mut text: Vec<String> = edited.iter().map(Value::to_string).collect();
+    text.push(json!({ "manifest": ndjson(&with_proofs).1 }).to_string());
+    std::fs::write(&file, text.join("\n") + "\n").unwrap();
+    let (verified, report) = verify_with_manifest(&keys, &file);
+    assert!(
+        !verified && report.contains("FAIL  event 17"),
+        "{backend}: {report}"
+    );
+
+    let without = partial("false").await;
+    assert!(
+        ndjson(&without)
+            .0
+            .iter()
+            .all(|line| line.get("inclusionProof").is_none())
+    );
+    std::fs::write(&file, &without).unwrap();
+    let (verified, report) = verify_with_manifest(&keys, &file);
+    assert!(
+        !verified && report.contains("inclusion proof missing"),
+        "{backend}: {report}"
+    );
+
+    for (path, proofs) in [(CSV, "true"), (NDJSON, "yes")] {
+        let refused = export(&app.api, path, &[("proofs", proofs)], Some(key)).await;
+        assert_eq!(refused.status, 400, "{path} proofs={proofs}");
+        assert_eq!(refused.code(), "BAD_USER_INPUT");
+    }
+}
+
+backend_tests!(
+    an_export_names_the_head_of_its_bound,
+    a_partial_export_with_proofs_verifies
+);
