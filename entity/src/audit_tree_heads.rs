@@ -10,6 +10,8 @@ pub struct Model {
     pub tenant_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub tree_size: i64,
+    /// The tenant's `tree_origin` when it was signed (signed with it when not 0).
+    pub tree_origin: i64,
     /// 32 bytes of SHA-256.
     pub root_hash: Vec<u8>,
     pub signed_at: DateTimeUtc,

@@ -14,6 +14,10 @@
 //! recorded in it and `ingest_previous_window_events` those of the minute
 //! before; the event store reads and advances them with `event_counter`
 //! (`store::events::ingest_window`).
+//!
+//! Merkle tree: `tree_origin` is the last sequence that predates the tenant's
+//! tree (`domain::merkle::origin`): its `event_counter` when the tree's
+//! migration ran, 0 for a tenant created after it. It never changes.
 
 use sea_orm::entity::prelude::*;
 
@@ -36,6 +40,7 @@ pub struct Model {
     pub ingest_window_start: Option<DateTimeUtc>,
     pub ingest_window_events: i64,
     pub ingest_previous_window_events: i64,
+    pub tree_origin: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

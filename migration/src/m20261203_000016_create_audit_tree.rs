@@ -6,14 +6,27 @@
 //!   the ingest transaction, about two rows per event, never changed: the
 //!   purge deletes events, not their place in the tree, so proofs keep
 //!   verifying after it.
-//! - `audit_tree_heads (tenant_id, tree_size, root_hash, signed_at, key_id,
-//!   signature)`: the signed tree heads. The primary key makes one head per
-//!   tenant and size, so two signers racing cannot publish two heads for the
-//!   same size (the loser's insert does nothing).
+//! - `audit_tree_heads (tenant_id, tree_size, tree_origin, root_hash,
+//!   signed_at, key_id, signature)`: the signed tree heads. The primary key
+//!   makes one head per tenant and size, so two signers racing cannot publish
+//!   two heads for the same size (the loser's insert does nothing).
+//! - `tenants.tree_origin`: the tree's *origin*, the last sequence that
+//!   predates the tree (its leaf 0 is the event with sequence `origin + 1`).
+//!   A tenant that already has events when this migration runs (an upgrade)
+//!   gets its `event_counter` as origin: its earlier events stay outside the
+//!   tree, and its next event is leaf 0. That is one row update per tenant,
+//!   with no read of the log (hashing every retained event here would make
+//!   the migration as long as the largest log, and purged events could not
+//!   be hashed at all). Tenants created later have origin 0. Nothing changes
+//!   it after this migration; it is signed into the heads of every tenant
+//!   whose origin is not 0 (`entity::domain::merkle::origin`).
 //!
 //! On PostgreSQL both are tenant tables (`FORCE ROW LEVEL SECURITY`, the
 //! `tenant_isolation` policy of migration 7) and, like `audit_events`,
 //! append-only for `auditlog_app`: SELECT and INSERT, never UPDATE or DELETE.
+//! The owner records the origins with `FORCE ROW LEVEL SECURITY` lifted from
+//! `tenants` inside this migration's transaction (the policy of
+//! `migration::lib`), so it reaches every tenant.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
@@ -37,11 +50,22 @@ enum AuditTreeHeads {
     Table,
     TenantId,
     TreeSize,
+    TreeOrigin,
     RootHash,
     SignedAt,
     KeyId,
     Signature,
 }
+
+#[derive(DeriveIden, Clone, Copy)]
+enum OriginTenants {
+    #[sea_orm(iden = "tenants")]
+    Table,
+    TreeOrigin,
+}
+
+/// Every existing tenant's events predate its tree.
+const RECORD_ORIGINS: &str = "UPDATE tenants SET tree_origin = event_counter";
 
 const TABLES: [&str; 2] = ["audit_tree_nodes", "audit_tree_heads"];
 
@@ -71,6 +95,7 @@ impl MigrationTrait for Migration {
                     .if_not_exists()
                     .col(ColumnDef::new(H::TenantId).uuid().not_null())
                     .col(ColumnDef::new(H::TreeSize).big_integer().not_null())
+                    .col(ColumnDef::new(H::TreeOrigin).big_integer().not_null())
                     .col(ColumnDef::new(H::RootHash).binary().not_null())
                     .col(
                         ColumnDef::new(H::SignedAt)
@@ -84,19 +109,41 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        if manager.get_database_backend() == DatabaseBackend::Postgres {
-            let tenant = "tenant_id = current_setting('app.tenant_id')::uuid";
-            let mut sql = String::new();
-            for table in TABLES {
-                sql.push_str(&format!(
-                    "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;\n\
-                     ALTER TABLE {table} FORCE ROW LEVEL SECURITY;\n\
-                     CREATE POLICY tenant_isolation ON {table} USING ({tenant}) WITH CHECK ({tenant});\n\
-                     GRANT SELECT, INSERT ON {table} TO auditlog_app;\n"
-                ));
-            }
-            manager.get_connection().execute_unprepared(&sql).await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(OriginTenants::Table)
+                    .add_column(
+                        ColumnDef::new(OriginTenants::TreeOrigin)
+                            .big_integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        let db = manager.get_connection();
+        if manager.get_database_backend() != DatabaseBackend::Postgres {
+            db.execute_unprepared(RECORD_ORIGINS).await?;
+            return Ok(());
         }
+        let tenant = "tenant_id = current_setting('app.tenant_id')::uuid";
+        let mut sql = String::new();
+        for table in TABLES {
+            sql.push_str(&format!(
+                "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;\n\
+                 ALTER TABLE {table} FORCE ROW LEVEL SECURITY;\n\
+                 CREATE POLICY tenant_isolation ON {table} USING ({tenant}) WITH CHECK ({tenant});\n\
+                 GRANT SELECT, INSERT ON {table} TO auditlog_app;\n"
+            ));
+        }
+        // The owner reaches every tenant's row only without `FORCE`.
+        sql.push_str(&format!(
+            "ALTER TABLE tenants NO FORCE ROW LEVEL SECURITY;\n\
+             {RECORD_ORIGINS};\n\
+             ALTER TABLE tenants FORCE ROW LEVEL SECURITY;\n"
+        ));
+        db.execute_unprepared(&sql).await?;
         Ok(())
     }
 
@@ -109,10 +156,18 @@ impl MigrationTrait for Migration {
                 .drop_table(Table::drop().table(table).if_exists().to_owned())
                 .await?;
         }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(OriginTenants::Table)
+                    .drop_column(OriginTenants::TreeOrigin)
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
-    /// Both tables and their policies stand or fall together.
+    /// Both tables, their policies and the origins stand or fall together.
     fn use_transaction(&self) -> Option<bool> {
         Some(true)
     }

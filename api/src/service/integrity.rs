@@ -6,7 +6,10 @@
 //! the tree math: a consistency proof needs `0 < fromSize ≤ toSize ≤` the
 //! tree's size; an inclusion proof is against a size from 1 to the tree's
 //! (default: the latest signed head), and `null` if that tree predates the
-//! event, so one `treeSize` can be asked of a whole page. The proofs are tree data, not
+//! event, so one `treeSize` can be asked of a whole page. An event that
+//! predates the tree itself (sequence ≤ the tenant's tree origin, recorded
+//! before an upgrade brought the tree) has no proof in any tree: `null`
+//! too. The proofs are tree data, not
 //! event data: they reveal hashes and sizes only, so they need no retention
 //! cut-off of their own; the event they are for was read through
 //! `TenantReads` first.
@@ -16,6 +19,7 @@ use uuid::Uuid;
 
 use auditlog_worker::tree_heads::{TreeHeadError, TreeHeadSigner};
 
+use crate::domain::merkle::TreeOrigin;
 use crate::error::{ApiError, ApiResult};
 use crate::store::read_scope;
 use crate::store::tree::{self, InclusionProof, StoredHead};
@@ -68,7 +72,8 @@ pub(crate) async fn consistency_proof(
 
 /// The inclusion proof of the event at `sequence` against the tree of
 /// `tree_size` (default: the latest signed head's size). `None` when that
-/// tree predates the event (or no head is signed yet).
+/// tree predates the event (or no head is signed yet), or the event
+/// predates the tree (sequence ≤ its origin).
 pub(crate) async fn inclusion_proof(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -76,11 +81,10 @@ pub(crate) async fn inclusion_proof(
     tree_size: Option<i64>,
 ) -> ApiResult<Option<InclusionProof>> {
     let txn = read_scope::begin_read(db, tenant_id).await?;
-    let leaf_index = u64::try_from(sequence - 1)
-        .map_err(|_| ApiError::Internal(anyhow::anyhow!("sequence {sequence}")))?;
+    let extent = tree::heads::extent(&txn, tenant_id).await?;
     let size = match tree_size {
         Some(requested) => {
-            let current = tree::heads::tree_size(&txn, tenant_id).await?;
+            let current = extent.size;
             match u64::try_from(requested) {
                 Ok(size) if 0 < size && size <= current => size,
                 _ => {
@@ -95,26 +99,34 @@ pub(crate) async fn inclusion_proof(
             None => return Ok(None),
         },
     };
-    if leaf_index >= size {
-        // The event is newer than that tree: it has no proof there.
+    let Some(leaf_index) = leaf_index(extent.origin, sequence)?.filter(|leaf| *leaf < size) else {
+        // The event predates the tree, or is newer than that tree.
         return Ok(None);
-    }
+    };
     let proof = tree::inclusion_proof(&txn, tenant_id, leaf_index, size).await?;
     txn.commit().await?;
     Ok(Some(proof))
 }
 
-/// The signed head of exactly `until` leaves, signed now if there is none
-/// (an export's manifest names it); `None` for an empty log.
-pub(crate) async fn head_of_size(
+/// The leaf of the event at `sequence`; `None` if it predates the tree.
+fn leaf_index(origin: TreeOrigin, sequence: i64) -> ApiResult<Option<u64>> {
+    let sequence = u64::try_from(sequence)
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("sequence {sequence}")))?;
+    Ok(origin.leaf_index(sequence))
+}
+
+/// The signed head of the tree whose last leaf is the event at `until`,
+/// signed now if there is none (an export's manifest names it); `None` for
+/// an empty log, or when every event up to `until` predates the tree.
+pub(crate) async fn head_through(
     signer: &TreeHeadSigner,
     tenant_id: Uuid,
     until: i64,
 ) -> ApiResult<Option<StoredHead>> {
-    let size = u64::try_from(until)
+    let until = u64::try_from(until)
         .map_err(|_| ApiError::Internal(anyhow::anyhow!("export bound {until}")))?;
     signer
-        .head_of_size(tenant_id, size)
+        .head_through(tenant_id, until)
         .await
         .map_err(|error| match error {
             TreeHeadError::Store(error) => error.into(),
@@ -122,21 +134,24 @@ pub(crate) async fn head_of_size(
         })
 }
 
-/// The inclusion proofs of the events at `sequences` (each at most
-/// `tree_size`) in the tree of `tree_size`, in one read-only transaction:
-/// an export's `proofs=true` batch.
+/// The inclusion proofs of the events at `sequences` (none past the tree
+/// of `tree_size`) in that tree, in one read-only transaction: an export's
+/// `proofs=true` batch. `None` for an event that predates the tree.
 pub(crate) async fn inclusion_proofs(
     db: &DatabaseConnection,
     tenant_id: Uuid,
     sequences: &[i64],
     tree_size: u64,
-) -> ApiResult<Vec<InclusionProof>> {
+) -> ApiResult<Vec<Option<InclusionProof>>> {
     let txn = read_scope::begin_read(db, tenant_id).await?;
+    let origin = tree::heads::extent(&txn, tenant_id).await?.origin;
     let mut proofs = Vec::with_capacity(sequences.len());
     for &sequence in sequences {
-        let leaf_index = u64::try_from(sequence - 1)
-            .map_err(|_| ApiError::Internal(anyhow::anyhow!("sequence {sequence}")))?;
-        proofs.push(tree::inclusion_proof(&txn, tenant_id, leaf_index, tree_size).await?);
+        let proof = match leaf_index(origin, sequence)? {
+            Some(leaf) => Some(tree::inclusion_proof(&txn, tenant_id, leaf, tree_size).await?),
+            None => None,
+        };
+        proofs.push(proof);
     }
     txn.commit().await?;
     Ok(proofs)

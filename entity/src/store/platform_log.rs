@@ -56,6 +56,7 @@ pub async fn ensure(
         ingest_window_start: ActiveValue::Set(None),
         ingest_window_events: ActiveValue::Set(0),
         ingest_previous_window_events: ActiveValue::Set(0),
+        tree_origin: ActiveValue::Set(0),
     };
     match row.insert(&txn).await {
         Ok(_) => Ok(txn.commit().await?),

@@ -42,6 +42,7 @@ pub async fn create(
         ingest_window_start: ActiveValue::Set(None),
         ingest_window_events: ActiveValue::Set(0),
         ingest_previous_window_events: ActiveValue::Set(0),
+        tree_origin: ActiveValue::Set(0),
     };
     // A concurrent create of the same slug loses on the unique index; report it
     // the same way as the check above.

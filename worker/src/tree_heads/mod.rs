@@ -7,7 +7,8 @@
 //! What is signed (`entity::domain::merkle::head::signed_bytes`, documented in `docs/verifying.md`): the
 //! RFC 8785 (JCS) bytes of `{"rootHash": <64 lower-case hex>, "tenantId":
 //! <lower-case UUID>, "timestamp": <RFC 3339 UTC, 6 fractional digits, Z>,
-//! "treeSize": <number>}`, with Ed25519 (RFC 8032, pure).
+//! "treeSize": <number>}`, plus `"treeOrigin": <number>` for a tenant whose
+//! tree starts after sequence 0 (an upgrade), with Ed25519 (RFC 8032, pure).
 //!
 //! Two signers never publish two heads of one size: heads are unique per
 //! `(tenant, tree_size)` and inserted if absent. Heads of different sizes

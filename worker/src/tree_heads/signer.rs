@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use entity::domain::merkle::TreeOrigin;
 use entity::domain::merkle::head::signed_bytes;
 use entity::store::StoreError;
 use entity::store::tree::{self, NewHead, StoredHead};
@@ -112,31 +113,35 @@ impl TreeHeadSigner {
         sign_if_grown(&self.db, &signer, tenant_id, clock::now()).await
     }
 
-    /// The head of exactly `size` leaves (what an export up to sequence
-    /// `size` names in its manifest): the stored one, or one signed now
-    /// (any size up to the tree's: its root is composed from stored nodes).
-    /// `None` for the empty tree.
-    pub async fn head_of_size(
+    /// The head of the tree whose last leaf is the event at `sequence` (what
+    /// an export up to `sequence` names in its manifest): the stored one, or
+    /// one signed now (any size up to the tree's: its root is composed from
+    /// stored nodes). `None` when no leaf is that old: an empty log, or
+    /// events that all predate the tree (sequence ≤ its origin).
+    pub async fn head_through(
         &self,
         tenant_id: Uuid,
-        size: u64,
+        sequence: u64,
     ) -> Result<Option<StoredHead>, TreeHeadError> {
-        if size == 0 {
-            return Ok(None);
-        }
         let signer = self.keys().await?.signer().clone();
         let txn = tenant_scope::begin(&self.db, tenant_id).await?;
+        let extent = tree::heads::extent(&txn, tenant_id).await?;
+        let size = extent.origin.size_through(sequence);
+        if size == 0 {
+            txn.commit().await?;
+            return Ok(None);
+        }
         if let Some(head) = tree::heads::at_size(&txn, tenant_id, size).await? {
             txn.commit().await?;
             return Ok(Some(head));
         }
-        let current = tree::heads::tree_size(&txn, tenant_id).await?;
-        if size > current {
+        if size > extent.size {
             return Err(TreeHeadError::Store(StoreError::Invalid(format!(
-                "no head of size {size}: the tree has {current} leaves"
+                "no head of size {size}: the tree has {} leaves",
+                extent.size
             ))));
         }
-        let stored = sign(&txn, &signer, tenant_id, size, clock::now()).await?;
+        let stored = sign(&txn, &signer, tenant_id, extent.origin, size, clock::now()).await?;
         txn.commit().await?;
         Ok(Some(stored))
     }
@@ -151,30 +156,34 @@ pub async fn sign_if_grown(
     now: DateTime<Utc>,
 ) -> Result<Option<StoredHead>, TreeHeadError> {
     let txn = tenant_scope::begin(db, tenant_id).await?;
-    let size = tree::heads::tree_size(&txn, tenant_id).await?;
+    let extent = tree::heads::extent(&txn, tenant_id).await?;
     let latest = tree::heads::latest(&txn, tenant_id).await?;
-    if size == 0 || latest.is_some_and(|head| head.tree_size >= size) {
+    if extent.size == 0 || latest.is_some_and(|head| head.tree_size >= extent.size) {
         txn.commit().await?;
         return Ok(None);
     }
-    let stored = sign(&txn, signer, tenant_id, size, now).await?;
+    let stored = sign(&txn, signer, tenant_id, extent.origin, extent.size, now).await?;
     txn.commit().await?;
     Ok(Some(stored))
 }
 
-/// Signs and stores the head of `size` (at most the tree's size) in `txn`;
-/// the head stored for that size (another signer's if it won the race).
+/// Signs and stores the head of `size` (at most the tree's size) of the
+/// tree of `origin` in `txn`; the head stored for that size (another
+/// signer's if it won the race).
 async fn sign(
     txn: &impl ConnectionTrait,
     signer: &SigningKey,
     tenant_id: Uuid,
+    origin: TreeOrigin,
     size: u64,
     now: DateTime<Utc>,
 ) -> Result<StoredHead, TreeHeadError> {
     let root_hash = tree::root(txn, tenant_id, size).await?;
-    let message = signed_bytes(tenant_id, size, &root_hash, now).map_err(TreeHeadError::Keys)?;
+    let message =
+        signed_bytes(tenant_id, origin, size, &root_hash, now).map_err(TreeHeadError::Keys)?;
     let head = NewHead {
         tree_size: size,
+        tree_origin: origin,
         root_hash,
         signed_at: now,
         key_id: signer.kid().to_owned(),

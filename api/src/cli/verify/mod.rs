@@ -5,11 +5,17 @@
 //! In order: the head's Ed25519 signature with the key its `keyId` names in
 //! the JWKS file; every event's leaf, recomputed from its fields
 //! ([`export_leaf`]); then either the root itself (an export of every event
-//! from sequence 1 to the head's size, in order) or each event's
+//! of the head's tree, in order) or each event's
 //! `inclusionProof` against the head; and, given an older head and a
 //! consistency proof, that both heads are signed and the older tree is a
 //! prefix of the newer. Every check prints one line; the exit status is 0 if
 //! all passed, 1 if any failed.
+//!
+//! A head's `treeOrigin` (0 unless the tenant had events before an upgrade
+//! brought the tree) says which sequence is which leaf: `origin + 1` is leaf
+//! 0. Exported events with sequence ≤ origin predate the tree: no head covers
+//! them, so they are reported as not covered (a `note`), not verified, and
+//! do not fail the run.
 
 mod export_leaf;
 
@@ -25,7 +31,7 @@ use uuid::Uuid;
 use auditlog_worker::ed25519::PublicKey;
 use auditlog_worker::tree_heads::verify_head;
 
-use crate::domain::merkle::{self, Hash, head::signed_bytes};
+use crate::domain::merkle::{self, Hash, TreeOrigin, head::signed_bytes};
 
 /// The files `auditlog verify` reads.
 #[derive(Clone, Debug, clap::Args)]
@@ -77,6 +83,7 @@ impl Report {
 /// A head as the API returns it.
 struct Head {
     tree_size: u64,
+    tree_origin: TreeOrigin,
     root: Hash,
     timestamp: DateTime<Utc>,
     key_id: String,
@@ -113,12 +120,20 @@ pub(super) async fn run(args: VerifyArgs) -> anyhow::Result<bool> {
     };
     let mut report = Report { failed: 0 };
     check_signature(&mut report, &keys, tenant_id, &head, "head");
+    let mut uncovered = 0;
     if args.export.is_some() {
-        check_events(&mut report, &events, &head, args.allow_gaps);
+        uncovered = check_events(&mut report, &events, &head, args.allow_gaps);
     }
     if let (Some(old), Some(proof)) = (&args.old_head, &args.consistency) {
         let old = read_head(old)?;
         check_signature(&mut report, &keys, tenant_id, &old, "old head");
+        report.check(
+            old.tree_origin == head.tree_origin,
+            format!(
+                "both heads are of the tree of origin {} (old head: {})",
+                head.tree_origin.0, old.tree_origin.0
+            ),
+        );
         let proof = read_json(proof)?;
         let path = hashes(proof.get("path")).context("the consistency proof's path")?;
         let sizes_match = proof.get("fromSize").and_then(Value::as_u64) == Some(old.tree_size)
@@ -135,12 +150,16 @@ pub(super) async fn run(args: VerifyArgs) -> anyhow::Result<bool> {
             ),
         );
     }
+    let not_covered = match uncovered {
+        0 => String::new(),
+        n => format!(" ({n} event(s) predate the tree and are not covered)"),
+    };
     println!(
         "{}",
         if report.failed == 0 {
-            "verified".to_owned()
+            format!("verified{not_covered}")
         } else {
-            format!("{} check(s) failed", report.failed)
+            format!("{} check(s) failed{not_covered}", report.failed)
         }
     );
     Ok(report.failed == 0)
@@ -153,23 +172,45 @@ fn check_signature(
     head: &Head,
     name: &str,
 ) {
-    let signed =
-        signed_bytes(tenant_id, head.tree_size, &head.root, head.timestamp).unwrap_or_default();
+    let signed = signed_bytes(
+        tenant_id,
+        head.tree_origin,
+        head.tree_size,
+        &head.root,
+        head.timestamp,
+    )
+    .unwrap_or_default();
+    let origin = match head.tree_origin.0 {
+        0 => String::new(),
+        origin => format!(", origin {origin}"),
+    };
     report.check(
         verify_head(keys, &head.key_id, &signed, &head.signature),
         format!(
-            "{name} (size {}) is signed by key {} for tenant {tenant_id}",
+            "{name} (size {}{origin}) is signed by key {} for tenant {tenant_id}",
             head.tree_size, head.key_id
         ),
     );
 }
 
-fn check_events(report: &mut Report, events: &[Value], head: &Head, allow_gaps: bool) {
+/// Checks the events against `head`; how many predate its tree (not covered).
+fn check_events(report: &mut Report, events: &[Value], head: &Head, allow_gaps: bool) -> usize {
+    let origin = head.tree_origin;
+    let mut uncovered = 0;
+    let mut readable = true;
     let mut leaves = Vec::with_capacity(events.len());
     let mut previous: Option<u64> = None;
     let mut in_order = true;
     for (line, event) in events.iter().enumerate() {
-        let sequence = export_leaf::sequence(event).unwrap_or(0);
+        // An unreadable sequence fails: it must not pass for one before the tree.
+        let sequence = match export_leaf::sequence(event) {
+            Ok(sequence) => sequence,
+            Err(reason) => {
+                readable = false;
+                report.check(false, format!("event {} is readable ({reason})", line + 1));
+                continue;
+            }
+        };
         if let Some(previous) = previous.filter(|p| sequence != p + 1) {
             in_order = false;
             let what = format!(
@@ -186,34 +227,43 @@ fn check_events(report: &mut Report, events: &[Value], head: &Head, allow_gaps: 
             }
         }
         previous = Some(sequence);
+        let Some(leaf_index) = origin.leaf_index(sequence) else {
+            uncovered += 1;
+            continue;
+        };
         match export_leaf::leaf_bytes(event) {
-            Ok(bytes) => leaves.push((sequence, merkle::leaf_hash(&bytes), event)),
+            Ok(bytes) => leaves.push((sequence, leaf_index, merkle::leaf_hash(&bytes), event)),
             Err(reason) => {
+                readable = false;
                 report.check(false, format!("event {} is readable ({reason})", line + 1))
             }
         }
     }
+    if uncovered > 0 {
+        println!(
+            "note  {uncovered} event(s) with sequence ≤ {} predate the tree: no head covers them, \
+             they are not verified",
+            origin.0
+        );
+    }
     let complete = in_order
-        && leaves.len() == events.len()
-        && leaves
-            .first()
-            .is_some_and(|(sequence, _, _)| *sequence == 1)
+        && readable
+        && leaves.first().is_some_and(|(_, leaf, _, _)| *leaf == 0)
         && leaves.len() as u64 == head.tree_size;
     if complete {
-        let hashes: Vec<Hash> = leaves.iter().map(|(_, hash, _)| *hash).collect();
+        let hashes: Vec<Hash> = leaves.iter().map(|(_, _, hash, _)| *hash).collect();
         report.check(
             merkle::root_of_leaves(&hashes) == head.root,
             format!("the {} events recompute the head's root", leaves.len()),
         );
-        return;
+        return uncovered;
     }
-    for (sequence, leaf, event) in &leaves {
+    for (sequence, leaf_index, leaf, event) in &leaves {
         let proof = event.get("inclusionProof").filter(|p| !p.is_null());
         let verified = proof.is_some_and(|proof| {
             let path = hashes(proof.get("auditPath")).unwrap_or_default();
             proof.get("treeSize").and_then(Value::as_u64) == Some(head.tree_size)
-                && *sequence >= 1
-                && merkle::verify_inclusion(sequence - 1, head.tree_size, leaf, &path, &head.root)
+                && merkle::verify_inclusion(*leaf_index, head.tree_size, leaf, &path, &head.root)
         });
         report.check(
             verified,
@@ -223,6 +273,7 @@ fn check_events(report: &mut Report, events: &[Value], head: &Head, allow_gaps: 
             ),
         );
     }
+    uncovered
 }
 
 fn read_keys(path: &Path) -> anyhow::Result<Vec<PublicKey>> {
@@ -262,10 +313,16 @@ fn parse_head(head: &Value) -> anyhow::Result<Head> {
     let signature = field("signature")?
         .as_str()
         .context("signature is not a string")?;
+    // Absent: a head of a tree from sequence 1 (origin 0).
+    let tree_origin = match head.get("treeOrigin") {
+        None | Some(Value::Null) => 0,
+        Some(origin) => origin.as_u64().context("treeOrigin is not a number")?,
+    };
     Ok(Head {
         tree_size: field("treeSize")?
             .as_u64()
             .context("treeSize is not a number")?,
+        tree_origin: TreeOrigin(tree_origin),
         root: hash(field("rootHash")?).context("rootHash")?,
         timestamp: DateTime::parse_from_rfc3339(field("timestamp")?.as_str().context("timestamp")?)
             .context("timestamp is not RFC 3339")?

@@ -127,7 +127,8 @@ pub(super) struct ProofSource {
 }
 
 impl ProofSource {
-    async fn proofs(&self, rows: &[audit_events::Model]) -> ApiResult<Vec<InclusionProof>> {
+    /// One per row; `None` for an event that predates the tree.
+    async fn proofs(&self, rows: &[audit_events::Model]) -> ApiResult<Vec<Option<InclusionProof>>> {
         let sequences: Vec<i64> = rows.iter().map(|row| row.sequence).collect();
         integrity::inclusion_proofs(&self.db, self.tenant_id, &sequences, self.tree_size).await
     }

@@ -98,7 +98,9 @@ pub(crate) struct Manifest<'a> {
     pub last_sequence: Option<i64>,
     /// The tenant (bound into every tree head's signature).
     pub tenant_id: String,
-    /// The signed tree head of `untilSequence` leaves (`null` for an empty log).
+    /// The signed tree head whose last leaf is the event at `untilSequence`
+    /// (`null` for an empty log, or when every event up to it predates the
+    /// tree).
     pub tree_head: Option<&'a TreeHead>,
 }
 
@@ -108,6 +110,7 @@ pub(crate) struct Manifest<'a> {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct TreeHead {
     tree_size: u64,
+    tree_origin: u64,
     root_hash: String,
     timestamp: String,
     key_id: String,
@@ -118,6 +121,7 @@ impl TreeHead {
     pub(crate) fn of(head: &StoredHead) -> Self {
         Self {
             tree_size: head.tree_size,
+            tree_origin: head.tree_origin.0,
             root_hash: hex::encode(head.root_hash),
             timestamp: timestamp(head.signed_at),
             key_id: head.key_id.clone(),
@@ -157,11 +161,12 @@ impl Encoder {
     }
 
     /// The batch's events, in its order, each with its inclusion proof when
-    /// `proofs` holds them (one per row, NDJSON only).
+    /// `proofs` holds them (one per row, `None` for an event that predates
+    /// the tree; NDJSON only).
     pub(crate) fn batch(
         &mut self,
         rows: Vec<audit_events::Model>,
-        proofs: Option<Vec<InclusionProof>>,
+        proofs: Option<Vec<Option<InclusionProof>>>,
     ) -> ApiResult<Chunk> {
         let events = rows.len() as u64;
         let last_sequence = rows.last().map(|row| row.sequence);
@@ -177,8 +182,11 @@ impl Encoder {
                 let mut proofs = proofs.map(Vec::into_iter);
                 for event in &events_read {
                     let mut line = EventLine::of(event);
-                    line.inclusion_proof =
-                        proofs.as_mut().and_then(Iterator::next).map(ProofLine::of);
+                    line.inclusion_proof = proofs
+                        .as_mut()
+                        .and_then(Iterator::next)
+                        .flatten()
+                        .map(ProofLine::of);
                     serde_json::to_writer(&mut ndjson, &line).map_err(json_failed)?;
                     ndjson.push(b'\n');
                 }

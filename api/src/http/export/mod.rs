@@ -7,9 +7,9 @@
 //! `AUDITLOG_EXPORT_MAX_CONCURRENT_PER_TENANT` exports at once (429
 //! `EXPORT_IN_PROGRESS` beyond). The snapshot bound is fixed and sent in the
 //! response headers before the first byte of body. The manifest names the
-//! signed tree head of exactly `untilSequence` leaves (signed when the export
-//! starts if there is none), so `auditlog verify` can check a complete export
-//! against it (docs/verifying.md).
+//! signed tree head whose last leaf is the event at `untilSequence` (signed
+//! when the export starts if there is none), so `auditlog verify` can check a
+//! complete export against it (docs/verifying.md).
 
 mod body;
 mod encode;
@@ -79,7 +79,7 @@ async fn start(
         ))?;
     let snapshot = export::snapshot(&state.reads, &caller, params.after, params.until).await?;
     let stored_head =
-        integrity::head_of_size(&state.tree_heads, caller.tenant_id, snapshot.until).await?;
+        integrity::head_through(&state.tree_heads, caller.tenant_id, snapshot.until).await?;
     let proofs = stored_head
         .as_ref()
         .filter(|_| params.proofs)

@@ -2,7 +2,8 @@
 //! no database, no clock (issue 19).
 //!
 //! A tenant's events in `sequence` order are the leaves: sequence `s` is leaf
-//! index `s − 1`. The tree of size `n` is `MTH(D[0:n])` exactly as the RFC
+//! index `s − 1 − origin`, where the tenant's [`origin::TreeOrigin`] is 0
+//! unless it had events before the tree existed (an upgrade). The tree of size `n` is `MTH(D[0:n])` exactly as the RFC
 //! defines it (leaf hash `SHA-256(0x00 ‖ leaf)`, node hash
 //! `SHA-256(0x01 ‖ left ‖ right)`, split at the largest power of two below `n`).
 //!
@@ -13,6 +14,7 @@
 //! so a root or a proof needs O(log² n) stored hashes at most, never the log.
 //!
 //! - [`leaf`]: the canonical bytes of one event (RFC 8785 JCS);
+//! - [`origin`]: which sequence is which leaf;
 //! - [`append`]: the nodes a batch of new leaves completes;
 //! - [`proofs`]: inclusion and consistency proofs (§2.1.3.1, §2.1.4.1) as the
 //!   ranges whose hashes they list, and their verification (§2.1.3.2, §2.1.4.2).
@@ -20,6 +22,7 @@
 pub mod append;
 pub mod head;
 pub mod leaf;
+pub mod origin;
 pub mod proofs;
 #[cfg(test)]
 mod tests;
@@ -30,6 +33,7 @@ use std::ops::Range;
 use sha2::{Digest, Sha256};
 
 pub use append::completed_nodes;
+pub use origin::TreeOrigin;
 pub use proofs::{consistency_ranges, inclusion_ranges, verify_consistency, verify_inclusion};
 
 /// A SHA-256 digest: a leaf, node or root hash.

@@ -11,8 +11,8 @@
 //!
 //! Tree: the same transaction adds the new events to the tenant's Merkle
 //! tree ([`crate::store::tree::append_leaves`]) while the counter row is
-//! locked, so the tree grows in sequence order and always has as many leaves
-//! as the counter says.
+//! locked (the lock also returns the tree's origin), so the tree grows in
+//! sequence order and always has a leaf for every sequence after its origin.
 //!
 //! Ingest quota: the same two statements carry the tenant's per-minute window
 //! ([`super::ingest_window`]): the lock returns it, the counter's store writes
@@ -32,6 +32,7 @@ use uuid::Uuid;
 
 use super::ingest_window::{IngestWindow, QuotaRefusal};
 use crate::domain::NewEvent;
+use crate::domain::merkle::TreeOrigin;
 use crate::store::StoreError;
 
 /// One caller's batch and its tenant's ingest quota.
@@ -67,7 +68,7 @@ pub async fn append(
     if !fresh.is_empty() {
         counter.sequence += fresh.len() as i64;
         super::bulk_insert::insert_rows(txn, &fresh).await?;
-        crate::store::tree::append_leaves(txn, tenant_id, &fresh).await?;
+        crate::store::tree::append_leaves(txn, tenant_id, counter.tree_origin, &fresh).await?;
         store_counter(txn, tenant_id, &counter).await?;
     }
     Ok(rows)
@@ -114,7 +115,7 @@ pub async fn append_metered(
     }
     if !fresh.is_empty() {
         super::bulk_insert::insert_rows(txn, &fresh).await?;
-        crate::store::tree::append_leaves(txn, tenant_id, &fresh).await?;
+        crate::store::tree::append_leaves(txn, tenant_id, counter.tree_origin, &fresh).await?;
         store_counter(txn, tenant_id, &counter).await?;
     }
     Ok(results)
@@ -156,10 +157,12 @@ fn resolve(
     Ok((rows, fresh))
 }
 
-/// The tenant's counter row, locked: the last sequence and the ingest window.
+/// The tenant's counter row, locked: the last sequence, the ingest window
+/// and the tree's origin (never written here).
 struct Counter {
     sequence: i64,
     window: IngestWindow,
+    tree_origin: TreeOrigin,
 }
 
 async fn lock_counter(txn: &impl ConnectionTrait, tenant_id: Uuid) -> Result<Counter, StoreError> {
@@ -175,6 +178,7 @@ async fn lock_counter(txn: &impl ConnectionTrait, tenant_id: Uuid) -> Result<Cou
             tenants::Column::IngestWindowStart,
             tenants::Column::IngestWindowEvents,
             tenants::Column::IngestPreviousWindowEvents,
+            tenants::Column::TreeOrigin,
         ]))
         .to_owned();
     let row = txn
@@ -188,6 +192,10 @@ async fn lock_counter(txn: &impl ConnectionTrait, tenant_id: Uuid) -> Result<Cou
             events: row.try_get_by_index::<i64>(2)?,
             previous_events: row.try_get_by_index::<i64>(3)?,
         },
+        tree_origin: TreeOrigin(
+            u64::try_from(row.try_get_by_index::<i64>(4)?)
+                .map_err(|_| StoreError::Invalid("a negative tree origin".to_owned()))?,
+        ),
     })
 }
 

@@ -12,13 +12,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::domain::merkle::Hash;
+use crate::domain::merkle::{Hash, TreeOrigin};
 use crate::store::StoreError;
 
 /// A head to store, signed by the caller.
 #[derive(Clone, Debug)]
 pub struct NewHead {
     pub tree_size: u64,
+    pub tree_origin: TreeOrigin,
     pub root_hash: Hash,
     pub signed_at: DateTime<Utc>,
     pub key_id: String,
@@ -29,6 +30,7 @@ pub struct NewHead {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredHead {
     pub tree_size: u64,
+    pub tree_origin: TreeOrigin,
     pub root_hash: Hash,
     pub signed_at: DateTime<Utc>,
     pub key_id: String,
@@ -46,6 +48,7 @@ pub async fn insert(
     let row = audit_tree_heads::ActiveModel {
         tenant_id: ActiveValue::Set(tenant_id),
         tree_size: ActiveValue::Set(tree_size),
+        tree_origin: ActiveValue::Set(to_i64(head.tree_origin.0)?),
         root_hash: ActiveValue::Set(head.root_hash.to_vec()),
         signed_at: ActiveValue::Set(head.signed_at),
         key_id: ActiveValue::Set(head.key_id),
@@ -91,22 +94,6 @@ pub async fn at_size(
     row.map(StoredHead::try_from).transpose()
 }
 
-/// The smallest head whose tree contains `sequence` (what an export up to
-/// `sequence` names in its manifest), if one was signed yet.
-pub async fn covering(
-    db: &impl ConnectionTrait,
-    tenant_id: Uuid,
-    sequence: u64,
-) -> Result<Option<StoredHead>, StoreError> {
-    let row = audit_tree_heads::Entity::find()
-        .filter(Column::TenantId.eq(tenant_id))
-        .filter(Column::TreeSize.gte(to_i64(sequence)?))
-        .order_by_asc(Column::TreeSize)
-        .one(db)
-        .await?;
-    row.map(StoredHead::try_from).transpose()
-}
-
 /// Up to `limit` heads, newest first, of trees smaller than `before` (all
 /// when `None`): a keyset page.
 pub async fn page(
@@ -127,17 +114,44 @@ pub async fn page(
     rows.into_iter().map(StoredHead::try_from).collect()
 }
 
-/// The tenant's tree size: its event counter (one leaf per sequence).
-pub async fn tree_size(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<u64, StoreError> {
-    let counter: Option<i64> = tenants::Entity::find_by_id(tenant_id)
+/// A tenant's tree now: its origin and its size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TreeExtent {
+    pub origin: TreeOrigin,
+    /// One leaf per sequence after the origin, up to the event counter.
+    pub size: u64,
+}
+
+/// The tenant's tree now, from its counter row (one query).
+pub async fn extent(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<TreeExtent, StoreError> {
+    let row: Option<(i64, i64)> = tenants::Entity::find_by_id(tenant_id)
         .select_only()
-        .column(tenants::Column::EventCounter)
+        .columns([tenants::Column::EventCounter, tenants::Column::TreeOrigin])
         .into_tuple()
         .one(db)
         .await?;
-    let counter =
-        counter.ok_or_else(|| sea_orm::DbErr::RecordNotFound(format!("tenant {tenant_id}")))?;
-    u64::try_from(counter).map_err(|_| StoreError::Invalid(format!("event counter {counter}")))
+    let (counter, origin) =
+        row.ok_or_else(|| sea_orm::DbErr::RecordNotFound(format!("tenant {tenant_id}")))?;
+    extent_of(counter, origin)
+}
+
+/// The extent of a tree from a counter row's `event_counter` and
+/// `tree_origin` (which the counter never falls below).
+fn extent_of(counter: i64, origin: i64) -> Result<TreeExtent, StoreError> {
+    match (u64::try_from(counter), u64::try_from(origin)) {
+        (Ok(counter), Ok(origin)) if origin <= counter => Ok(TreeExtent {
+            origin: TreeOrigin(origin),
+            size: counter - origin,
+        }),
+        _ => Err(StoreError::Invalid(format!(
+            "event counter {counter} and tree origin {origin}"
+        ))),
+    }
+}
+
+/// The tenant's tree size: its event counter minus its origin.
+pub async fn tree_size(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<u64, StoreError> {
+    Ok(extent(db, tenant_id).await?.size)
 }
 
 impl TryFrom<audit_tree_heads::Model> for StoredHead {
@@ -148,6 +162,7 @@ impl TryFrom<audit_tree_heads::Model> for StoredHead {
             |what: &str| StoreError::Invalid(format!("a stored tree head has an invalid {what}"));
         Ok(Self {
             tree_size: u64::try_from(row.tree_size).map_err(|_| corrupt("size"))?,
+            tree_origin: TreeOrigin(u64::try_from(row.tree_origin).map_err(|_| corrupt("origin"))?),
             root_hash: row.root_hash.try_into().map_err(|_| corrupt("root hash"))?,
             signed_at: row.signed_at,
             key_id: row.key_id,

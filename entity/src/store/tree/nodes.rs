@@ -17,8 +17,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use uuid::Uuid;
 
 use crate::domain::merkle::{
-    self, Hash, NodeId, append::frontier, completed_nodes, leaf::event_leaf_hash, range_hash,
-    range_nodes,
+    self, Hash, NodeId, TreeOrigin, append::frontier, completed_nodes, leaf::event_leaf_hash,
+    range_hash, range_nodes,
 };
 use crate::store::StoreError;
 
@@ -26,17 +26,19 @@ use crate::store::StoreError;
 const ROWS_PER_INSERT: usize = 2_000;
 
 /// Adds `rows` (new events with consecutive sequences, the first one just
-/// after the tree's current size) to the tenant's tree. Runs in the ingest
-/// transaction, after the counter row is locked, so appends are serial.
+/// after the tree's current last leaf) to the tenant's tree, whose origin is
+/// `origin`. Runs in the ingest transaction, after the counter row is
+/// locked, so appends are serial.
 pub async fn append_leaves(
     txn: &impl ConnectionTrait,
     tenant_id: Uuid,
+    origin: TreeOrigin,
     rows: &[audit_events::Model],
 ) -> Result<(), StoreError> {
     let Some(first) = rows.first() else {
         return Ok(());
     };
-    let size = leaf_index(first.sequence)?;
+    let size = leaf_index(origin, first.sequence)?;
     let leaves = rows
         .iter()
         .map(event_leaf_hash)
@@ -201,9 +203,17 @@ async fn fetch(
         .collect()
 }
 
-/// The leaf index of `sequence` (sequences start at 1).
-fn leaf_index(sequence: i64) -> Result<u64, StoreError> {
-    u64::try_from(sequence - 1).map_err(|_| StoreError::Invalid(format!("sequence {sequence}")))
+/// The leaf index of a new event's `sequence`, which is after the origin.
+fn leaf_index(origin: TreeOrigin, sequence: i64) -> Result<u64, StoreError> {
+    u64::try_from(sequence)
+        .ok()
+        .and_then(|sequence| origin.leaf_index(sequence))
+        .ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "sequence {sequence} predates the tree (origin {})",
+                origin.0
+            ))
+        })
 }
 
 fn to_i64(index: u64) -> Result<i64, StoreError> {
