@@ -27,11 +27,16 @@ const MAX_HEADS: usize = 100;
 
 /// A signed statement of the tenant's Merkle tree (RFC 9162 §2.1) at one size:
 /// the signature covers the JCS bytes of `{rootHash, tenantId, timestamp,
-/// treeSize}` (see docs/verifying.md).
+/// treeSize}`, and `treeOrigin` too when it is not 0 (see docs/verifying.md).
 #[derive(SimpleObject, Clone, Debug)]
 pub(crate) struct SignedTreeHead {
-    /// Leaves in the tree: the events with sequence 1 to `treeSize`.
+    /// Leaves in the tree: the events with sequence `treeOrigin + 1` to
+    /// `treeOrigin + treeSize`.
     tree_size: i64,
+    /// The last sequence that predates the tenant's tree: 0, unless the
+    /// tenant had events before an upgrade brought the tree. Events with
+    /// sequence ≤ `treeOrigin` are not covered by any head or proof.
+    tree_origin: i64,
     /// The tree's root, 64 lower-case hex digits.
     root_hash: String,
     /// When it was signed (signed as RFC 3339 UTC with six fractional digits).
@@ -47,6 +52,7 @@ impl From<StoredHead> for SignedTreeHead {
     fn from(head: StoredHead) -> Self {
         Self {
             tree_size: size(head.tree_size),
+            tree_origin: size(head.tree_origin.0),
             root_hash: hex::encode(head.root_hash),
             timestamp: Timestamp(head.signed_at),
             key_id: head.key_id,
@@ -59,7 +65,7 @@ impl From<StoredHead> for SignedTreeHead {
 /// root of the tree of `treeSize`.
 #[derive(SimpleObject, Clone, Debug)]
 pub(crate) struct InclusionProof {
-    /// The event's sequence minus one.
+    /// The event's sequence minus one minus the head's `treeOrigin`.
     leaf_index: i64,
     /// The size of the tree the path leads to the root of.
     tree_size: i64,
@@ -91,7 +97,7 @@ pub(crate) struct ConsistencyProof {
     path: Vec<String>,
 }
 
-/// Sizes and indices come from `BIGINT` columns, so they fit.
+/// Sizes, origins and indices come from `BIGINT` columns, so they fit.
 fn size(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
@@ -172,7 +178,8 @@ impl IntegrityQuery {
 #[ComplexObject]
 impl AuditEvent {
     /// The event's inclusion proof against the tree of `treeSize` (default:
-    /// the latest signed head's); null if that tree predates the event.
+    /// the latest signed head's); null if that tree predates the event, or
+    /// the event predates the tree (its sequence is at most `treeOrigin`).
     async fn inclusion_proof(
         &self,
         ctx: &Context<'_>,
