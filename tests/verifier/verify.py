@@ -11,9 +11,16 @@ Input: one JSON file (argv[1]) holding
 An event may carry, besides its `inclusionProof`, more proofs in `proofs`.
 Every head's signature, every event's leaf and inclusion proofs (against the
 head of the proof's treeSize), every consistency proof (between two heads),
-and, when the events are every sequence from 1 on, each head's root
-recomputed from the leaves are checked. With "complete": true, the events
-must be every sequence from 1 to the newest head's size. Exit status 0 if every check passed, 1 otherwise.
+and, when the events are every sequence of the tree from its first on, each
+head's root recomputed from the leaves are checked. With "complete": true,
+the events must be every sequence of the newest head's tree. Exit status 0
+if every check passed, 1 otherwise.
+
+A head's treeOrigin (absent or 0 for most tenants) is the last sequence that
+predates the tenant's tree: sequence s is leaf s - 1 - treeOrigin, and the
+signed object holds "treeOrigin" when it is not 0. Every head of a tenant has
+the same origin. Events with sequence <= treeOrigin are reported as not
+covered ("note"), and fail nothing.
 
 The JCS (RFC 8785) below handles what the tests send: objects, arrays,
 strings, booleans, null and integers (no floats); keys are sorted by UTF-16
@@ -164,9 +171,15 @@ def main(path):
     keys = {k["kid"]: Ed25519PublicKey.from_public_bytes(b64url(k["x"]))
             for k in bundle["keys"]["keys"] if k["kty"] == "OKP" and k["crv"] == "Ed25519"}
     heads = {}
+    origins = set()
     for head in bundle["heads"]:
-        signed = jcs({"rootHash": head["rootHash"], "tenantId": bundle["tenantId"],
-                      "timestamp": micros(head["timestamp"]), "treeSize": head["treeSize"]})
+        statement = {"rootHash": head["rootHash"], "tenantId": bundle["tenantId"],
+                     "timestamp": micros(head["timestamp"]), "treeSize": head["treeSize"]}
+        origin = head.get("treeOrigin") or 0
+        if origin:
+            statement["treeOrigin"] = origin
+        origins.add(origin)
+        signed = jcs(statement)
         key = keys.get(head["keyId"])
         try:
             ok = key is not None and key.verify(b64url(head["signature"]), signed.encode()) is None
@@ -175,16 +188,27 @@ def main(path):
         check(ok, f"head {head['treeSize']} signature")
         heads[head["treeSize"]] = bytes.fromhex(head["rootHash"])
 
+    check(len(origins) <= 1, f"every head has the same treeOrigin ({sorted(origins)})")
+    origin = min(origins, default=0)
+
     leaves = {}
+    uncovered = 0
     for event in bundle["events"]:
+        sequence = int(event["sequence"])
+        if sequence <= origin:
+            uncovered += 1
+            continue
         leaf = leaf_hash(leaf_of(event))
-        leaves[int(event["sequence"])] = leaf
+        leaves[sequence] = leaf
         for proof in event.get("proofs", []) + ([event["inclusionProof"]] if event.get("inclusionProof") else []):
             size = proof["treeSize"]
             ok = (bytes.fromhex(proof["leafHash"]) == leaf and size in heads
-                  and verify_inclusion(int(event["sequence"]) - 1, size, leaf,
+                  and proof["leafIndex"] == sequence - 1 - origin
+                  and verify_inclusion(sequence - 1 - origin, size, leaf,
                                        [bytes.fromhex(h) for h in proof["auditPath"]], heads[size]))
-            check(ok, f"event {event['sequence']} in tree {size}")
+            check(ok, f"event {sequence} in tree {size}")
+    if uncovered:
+        print(f"note  {uncovered} event(s) with sequence <= {origin} predate the tree: not covered")
 
     for proof in bundle.get("consistency", []):
         m, n = proof["fromSize"], proof["toSize"]
@@ -192,13 +216,15 @@ def main(path):
             m, n, heads[m], heads[n], [bytes.fromhex(h) for h in proof["path"]])
         check(ok, f"consistency {m} -> {n}")
 
-    contiguous = bool(leaves) and sorted(leaves) == list(range(1, len(leaves) + 1))
+    first = origin + 1
+    contiguous = bool(leaves) and sorted(leaves) == list(range(first, first + len(leaves)))
     if bundle.get("complete"):
-        check(contiguous, f"the {len(leaves)} events are every sequence from 1 on")
+        check(contiguous, f"the {len(leaves)} events are every sequence from {first} on")
     if contiguous:
         for size, root in heads.items():
             if size <= len(leaves):
-                check(mth([leaves[s] for s in range(1, size + 1)]) == root, f"root of {size} recomputed")
+                check(mth([leaves[s] for s in range(first, first + size)]) == root,
+                      f"root of {size} recomputed")
             elif bundle.get("complete"):
                 check(False, f"root of {size} recomputed (only {len(leaves)} events)")
 

@@ -34,7 +34,7 @@ use serde_json::{Value, json};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_auditlog-server-for-tests");
 const VERIFIER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/verifier/verify.py");
-const HEAD_FIELDS: &str = "treeSize rootHash timestamp keyId signature";
+const HEAD_FIELDS: &str = "treeSize treeOrigin rootHash timestamp keyId signature";
 const PROOF_FIELDS: &str = "leafIndex treeSize leafHash auditPath";
 /// `recordAuditEvents`' largest batch.
 const MAX_BATCH: u64 = 1000;

@@ -108,6 +108,7 @@ async fn proofs_verify_independently(backend: Backend) {
     let expected = heads.len() // signatures
         + events.len() + sampled // inclusion proofs
         + proofs.len() // consistency proofs
+        + 1 // one tree origin
         + 1 + heads.len(); // contiguous, roots recomputed
     assert_eq!(passed, expected, "{report}");
 
