@@ -41,6 +41,13 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     spawn_on(backend, database, None, configure).await
 }
 
+/// Starts the application on `database`, made (and perhaps partly migrated
+/// and filled) by the test itself, as an upgrade finds it: the application
+/// migrates the rest.
+pub async fn spawn_app_on(backend: Backend, database: TestDatabase) -> TestApp {
+    spawn_on(backend, database, None, |_| {}).await
+}
+
 /// [`spawn_app_with`] on a PostgreSQL primary of the test's own with a hot
 /// standby, which is `AUDITLOG_READ_DATABASE_URL` (as the service's role);
 /// [`TestApp::replication`] pauses, resumes, stops and starts it.

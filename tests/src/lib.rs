@@ -61,7 +61,7 @@ pub mod schemathesis;
 pub mod worker;
 pub mod ws;
 
-pub use app::{Replica, TestApp, spawn_app, spawn_app_with, spawn_app_with_standby};
+pub use app::{Replica, TestApp, spawn_app, spawn_app_on, spawn_app_with, spawn_app_with_standby};
 pub use backend::Backend;
 pub use client::{Client, CreatedKey, Page, TenantHandle, str_field};
 pub use response::GqlResponse;

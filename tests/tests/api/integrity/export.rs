@@ -15,7 +15,10 @@ use crate::export::{CSV, NDJSON, export, ndjson, ok};
 
 /// `auditlog verify --keys <keys> <export>`: the head and the tenant from
 /// the manifest.
-fn verify_with_manifest(keys: &std::path::Path, export: &std::path::Path) -> (bool, String) {
+pub(super) fn verify_with_manifest(
+    keys: &std::path::Path,
+    export: &std::path::Path,
+) -> (bool, String) {
     let output = Command::new(SERVER)
         .arg("verify")
         .arg("--keys")

@@ -11,7 +11,10 @@
 //! - [`concurrency`]: eight writers, heads signed meanwhile, all consistent;
 //! - [`export`]: an export's manifest names the head of its bound, and
 //!   `auditlog verify` checks the export against it;
-//! - [`isolation`]: one tenant never gets another's heads or proofs.
+//! - [`isolation`]: one tenant never gets another's heads or proofs;
+//! - [`upgrade`]: a tenant with events from before the tree (an upgrade)
+//!   gets a tree from its next event on, and the older events are reported
+//!   as not covered.
 //!
 //! The helpers below sign heads with the worker's signer in the test process
 //! (the harness turns the scheduled signer off) and read everything else
@@ -23,6 +26,7 @@ mod isolation;
 mod proofs;
 mod purge;
 mod tampering;
+mod upgrade;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
