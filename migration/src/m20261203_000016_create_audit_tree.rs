@@ -18,8 +18,11 @@
 //!   with no read of the log (hashing every retained event here would make
 //!   the migration as long as the largest log, and purged events could not
 //!   be hashed at all). Tenants created later have origin 0. Nothing changes
-//!   it after this migration; it is signed into the heads of every tenant
-//!   whose origin is not 0 (`entity::domain::merkle::origin`).
+//!   it after this migration (on PostgreSQL the trigger
+//!   `tenants_tree_origin_is_fixed` refuses any change, the service's role
+//!   included, which may update the other columns of `tenants`); it is signed
+//!   into the heads of every tenant whose origin is not 0
+//!   (`entity::domain::merkle::origin`).
 //!
 //! On PostgreSQL both are tenant tables (`FORCE ROW LEVEL SECURITY`, the
 //! `tenant_isolation` policy of migration 7) and, like `audit_events`,
@@ -66,6 +69,24 @@ enum OriginTenants {
 
 /// Every existing tenant's events predate its tree.
 const RECORD_ORIGINS: &str = "UPDATE tenants SET tree_origin = event_counter";
+
+/// PostgreSQL: a recorded origin never changes, whoever updates the row.
+const FIXED_ORIGIN: &str = r#"
+CREATE FUNCTION auditlog_tree_origin_is_fixed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.tree_origin IS DISTINCT FROM OLD.tree_origin THEN
+    RAISE EXCEPTION 'tenants.tree_origin never changes' USING ERRCODE = '42501';
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER tenants_tree_origin_is_fixed BEFORE UPDATE OF tree_origin ON tenants
+  FOR EACH ROW EXECUTE FUNCTION auditlog_tree_origin_is_fixed();
+"#;
+
+const DROP_FIXED_ORIGIN: &str = "DROP TRIGGER IF EXISTS tenants_tree_origin_is_fixed ON tenants;\n\
+     DROP FUNCTION IF EXISTS auditlog_tree_origin_is_fixed();";
 
 const TABLES: [&str; 2] = ["audit_tree_nodes", "audit_tree_heads"];
 
@@ -143,6 +164,7 @@ impl MigrationTrait for Migration {
              {RECORD_ORIGINS};\n\
              ALTER TABLE tenants FORCE ROW LEVEL SECURITY;\n"
         ));
+        sql.push_str(FIXED_ORIGIN);
         db.execute_unprepared(&sql).await?;
         Ok(())
     }
@@ -154,6 +176,12 @@ impl MigrationTrait for Migration {
         ] {
             manager
                 .drop_table(Table::drop().table(table).if_exists().to_owned())
+                .await?;
+        }
+        if manager.get_database_backend() == DatabaseBackend::Postgres {
+            manager
+                .get_connection()
+                .execute_unprepared(DROP_FIXED_ORIGIN)
                 .await?;
         }
         manager

@@ -12,9 +12,13 @@
 use auditlog_tests::database;
 use auditlog_tests::{Backend, TenantHandle, TestApp, backend_tests, spawn_app_on};
 use chrono::{DateTime, Duration, Utc};
+use entity::store::tenant_scope;
 use entity::{audit_events, tenants};
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ActiveValue, DatabaseConnection, EntityTrait, IntoActiveModel};
+use sea_orm::{
+    ActiveValue, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel,
+    Statement,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -23,6 +27,7 @@ use super::{
     TempDir, Verify, consistency, export, grow_to, inclusion_proof, latest_head, published_keys,
     python_verify, sign_heads, size_of,
 };
+use crate::append_only::sqlstate;
 use crate::export::{NDJSON, export as export_file, ndjson, ok};
 
 /// The migration that brings the tree.
@@ -298,3 +303,47 @@ async fn an_upgraded_tenant_gets_a_tree_from_its_next_event(backend: Backend) {
 }
 
 backend_tests!(an_upgraded_tenant_gets_a_tree_from_its_next_event);
+
+/// PostgreSQL: the service's role may update a tenant row (its counter, its
+/// retention), but never its tree origin: a trigger of the tree's migration
+/// refuses the change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_role_cannot_move_a_tree_origin() {
+    let (database, tenant_id) = legacy_database(Backend::Postgres).await;
+    let app = spawn_app_on(Backend::Postgres, database).await;
+    let db = database::connect(app.database_url()).await;
+    for (statement, allowed) in [
+        ("UPDATE tenants SET name = 'Renamed' WHERE id = $1", true),
+        ("UPDATE tenants SET tree_origin = 0 WHERE id = $1", false),
+        (
+            "UPDATE tenants SET tree_origin = tree_origin + 1, name = 'x' WHERE id = $1",
+            false,
+        ),
+    ] {
+        let txn = tenant_scope::begin(&db, tenant_id).await.unwrap();
+        let outcome = txn
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                statement,
+                [tenant_id.into()],
+            ))
+            .await;
+        match outcome {
+            Ok(done) => {
+                assert!(allowed, "{statement} passed");
+                assert_eq!(done.rows_affected(), 1, "{statement}");
+                txn.commit().await.unwrap();
+            }
+            Err(error) => {
+                assert!(!allowed, "{statement}: {error}");
+                assert_eq!(sqlstate(&error).as_deref(), Some("42501"), "{error}");
+                txn.rollback().await.unwrap();
+            }
+        }
+    }
+    let txn = tenant_scope::begin(&db, tenant_id).await.unwrap();
+    let extent = entity::store::tree::heads::extent(&txn, tenant_id)
+        .await
+        .unwrap();
+    assert_eq!(extent.origin.0, LEGACY);
+}
