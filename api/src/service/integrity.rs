@@ -9,10 +9,9 @@
 //! event, so one `treeSize` can be asked of a whole page. An event that
 //! predates the tree itself (sequence ≤ the tenant's tree origin, recorded
 //! before an upgrade brought the tree) has no proof in any tree: `null`
-//! too. The proofs are tree data, not
-//! event data: they reveal hashes and sizes only, so they need no retention
-//! cut-off of their own; the event they are for was read through
-//! `TenantReads` first.
+//! too. The proofs are tree data, not event data: they reveal hashes and
+//! sizes only, so they need no retention cut-off of their own; the event
+//! they are for was read through `TenantReads` first.
 
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
