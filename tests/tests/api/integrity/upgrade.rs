@@ -295,6 +295,17 @@ async fn an_upgraded_tenant_gets_a_tree_from_its_next_event(backend: Backend) {
         verified && report.contains("2 event(s) with sequence ≤ 12"),
         "{backend}: {report}"
     );
+    // From later in the tree: each event verified by its inclusion proof.
+    let params = [("afterSequence", "20"), ("proofs", "true")];
+    let body = ok(export_file(&app.api, NDJSON, &params, Some(key)).await).body;
+    std::fs::write(&file, &body).unwrap();
+    let (verified, report) = verify_with_manifest(&keys, &file);
+    assert!(
+        verified
+            && report.contains("ok    event 21 is in the head's tree (inclusion proof)")
+            && !report.contains("predate the tree"),
+        "{backend}: {report}"
+    );
     // Up to a bound before the tree, no head covers anything.
     let body = ok(export_file(&app.api, NDJSON, &[("untilSequence", "12")], Some(key)).await).body;
     let (lines, manifest) = ndjson(&body);
