@@ -18,11 +18,19 @@
 //!   with no read of the log (hashing every retained event here would make
 //!   the migration as long as the largest log, and purged events could not
 //!   be hashed at all). Tenants created later have origin 0. Nothing changes
-//!   it after this migration (on PostgreSQL the trigger
-//!   `tenants_tree_origin_is_fixed` refuses any change, the service's role
-//!   included, which may update the other columns of `tenants`); it is signed
-//!   into the heads of every tenant whose origin is not 0
-//!   (`entity::domain::merkle::origin`).
+//!   it after this migration (the trigger below refuses any change, the
+//!   service's role included, which may update the other columns of
+//!   `tenants`); it is signed into the heads of every tenant whose origin is
+//!   not 0 (`entity::domain::merkle::origin`).
+//!
+//! A trigger on `tenants` (`tenants_tree_guard`, both backends) refuses any
+//! change of `tree_origin`, and refuses to advance `event_counter` past the
+//! origin unless the tree has the leaf of the new last sequence: a writer that does not maintain the tree
+//! (a service of the earlier release still running during an upgrade, a
+//! bulk load around the event store) fails instead of leaving sequences
+//! without leaves, which would stop the tenant's ingest for good. The event
+//! store writes the leaves before the counter; the check is one primary-key
+//! lookup per ingest transaction.
 //!
 //! On PostgreSQL both are tenant tables (`FORCE ROW LEVEL SECURITY`, the
 //! `tenant_isolation` policy of migration 7) and, like `audit_events`,
@@ -70,23 +78,43 @@ enum OriginTenants {
 /// Every existing tenant's events predate its tree.
 const RECORD_ORIGINS: &str = "UPDATE tenants SET tree_origin = event_counter";
 
-/// PostgreSQL: a recorded origin never changes, whoever updates the row.
-const FIXED_ORIGIN: &str = r#"
-CREATE FUNCTION auditlog_tree_origin_is_fixed() RETURNS trigger
+/// PostgreSQL: the tree's guard on `tenants` (see the header). It runs as
+/// the writer, whose transaction's tenant is the row's, so row-level
+/// security lets it see the leaf.
+const TREE_GUARD_POSTGRES: &str = r#"
+CREATE FUNCTION auditlog_tenant_tree_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.tree_origin IS DISTINCT FROM OLD.tree_origin THEN
     RAISE EXCEPTION 'tenants.tree_origin never changes' USING ERRCODE = '42501';
   END IF;
+  IF NEW.event_counter > OLD.event_counter AND NEW.event_counter > NEW.tree_origin
+     AND NOT EXISTS (SELECT 1 FROM audit_tree_nodes
+                     WHERE tenant_id = NEW.id AND level = 0
+                       AND idx = NEW.event_counter - NEW.tree_origin - 1) THEN
+    RAISE EXCEPTION 'sequence % of tenant % has no leaf in the Merkle tree: only the event store may record events', NEW.event_counter, NEW.id
+      USING ERRCODE = '23514';
+  END IF;
   RETURN NEW;
 END
 $$;
-CREATE TRIGGER tenants_tree_origin_is_fixed BEFORE UPDATE OF tree_origin ON tenants
-  FOR EACH ROW EXECUTE FUNCTION auditlog_tree_origin_is_fixed();
+CREATE TRIGGER tenants_tree_guard BEFORE UPDATE OF event_counter, tree_origin ON tenants
+  FOR EACH ROW EXECUTE FUNCTION auditlog_tenant_tree_guard();
 "#;
 
-const DROP_FIXED_ORIGIN: &str = "DROP TRIGGER IF EXISTS tenants_tree_origin_is_fixed ON tenants;\n\
-     DROP FUNCTION IF EXISTS auditlog_tree_origin_is_fixed();";
+/// SQLite: the same guard.
+const TREE_GUARD_SQLITE: &str = "CREATE TRIGGER IF NOT EXISTS tenants_tree_guard \
+     BEFORE UPDATE OF event_counter, tree_origin ON tenants BEGIN \
+       SELECT RAISE(ABORT, 'tenants.tree_origin never changes') \
+         WHERE NEW.tree_origin IS NOT OLD.tree_origin; \
+       SELECT RAISE(ABORT, 'a sequence without a leaf in the Merkle tree: only the event store may record events') \
+         WHERE NEW.event_counter > OLD.event_counter AND NEW.event_counter > NEW.tree_origin \
+           AND NOT EXISTS (SELECT 1 FROM audit_tree_nodes WHERE tenant_id = NEW.id AND level = 0 \
+                           AND idx = NEW.event_counter - NEW.tree_origin - 1); \
+     END";
+
+const DROP_TREE_GUARD_POSTGRES: &str = "DROP TRIGGER IF EXISTS tenants_tree_guard ON tenants;\n\
+     DROP FUNCTION IF EXISTS auditlog_tenant_tree_guard();";
 
 const TABLES: [&str; 2] = ["audit_tree_nodes", "audit_tree_heads"];
 
@@ -146,6 +174,7 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         if manager.get_database_backend() != DatabaseBackend::Postgres {
             db.execute_unprepared(RECORD_ORIGINS).await?;
+            db.execute_unprepared(TREE_GUARD_SQLITE).await?;
             return Ok(());
         }
         let tenant = "tenant_id = current_setting('app.tenant_id')::uuid";
@@ -164,24 +193,25 @@ impl MigrationTrait for Migration {
              {RECORD_ORIGINS};\n\
              ALTER TABLE tenants FORCE ROW LEVEL SECURITY;\n"
         ));
-        sql.push_str(FIXED_ORIGIN);
+        sql.push_str(TREE_GUARD_POSTGRES);
         db.execute_unprepared(&sql).await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        if manager.get_database_backend() == DatabaseBackend::Postgres {
+            db.execute_unprepared(DROP_TREE_GUARD_POSTGRES).await?;
+        } else {
+            db.execute_unprepared("DROP TRIGGER IF EXISTS tenants_tree_guard")
+                .await?;
+        }
         for table in [
             AuditTreeHeads::Table.into_iden(),
             AuditTreeNodes::Table.into_iden(),
         ] {
             manager
                 .drop_table(Table::drop().table(table).if_exists().to_owned())
-                .await?;
-        }
-        if manager.get_database_backend() == DatabaseBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(DROP_FIXED_ORIGIN)
                 .await?;
         }
         manager

@@ -16,6 +16,7 @@ use auditlog_api::live::{Hub, HubSettings};
 use auditlog_worker::purge::pass::unique_holder;
 use auditlog_worker::purge::{PurgeSettings, Purger};
 use chrono::{DateTime, Utc};
+use entity::domain::merkle::NodeId;
 use entity::domain::merkle::append::frontier;
 use entity::domain::new_event::RawEvent;
 use entity::domain::{ActorType, NewEvent, RetentionRules, clock};
@@ -184,10 +185,13 @@ pub fn purger(db: &DatabaseConnection, settings: PurgeSettings) -> Purger {
 pub const HIGH_SEQUENCE: i64 = (1 << 32) + 1000;
 
 /// Sets a tenant's event counter (the last sequence handed out) directly in
-/// the database, as a superuser: no API moves it. The tree gets the frontier
-/// of its new size ([`store_tree_frontier`]), so ingest goes on.
+/// the database, as a superuser: no API moves it. The tree first gets the
+/// frontier of its new size ([`store_tree_frontier`]), so the database lets
+/// the counter move and ingest goes on.
 pub async fn set_event_counter(superuser_database_url: &str, tenant_id: Uuid, counter: i64) {
     let db = connect(superuser_database_url).await;
+    let size = u64::try_from(counter).unwrap_or_else(|_| panic!("counter {counter}"));
+    store_tree_frontier(&db, tenant_id, size).await;
     let updated = entity::tenants::Entity::update_many()
         .col_expr(
             entity::tenants::Column::EventCounter,
@@ -198,20 +202,24 @@ pub async fn set_event_counter(superuser_database_url: &str, tenant_id: Uuid, co
         .await
         .unwrap_or_else(|e| panic!("cannot set the event counter: {e}"));
     assert_eq!(updated.rows_affected, 1, "one tenant row updated");
-    let size = u64::try_from(counter).unwrap_or_else(|_| panic!("counter {counter}"));
-    store_tree_frontier(&db, tenant_id, size).await;
 }
 
-/// For a tenant whose events (or counter) were written around the event
+/// For a tenant whose events (or counter) are written around the event
 /// store, as seeding does: stores the frontier of a Merkle tree of `size`
 /// leaves (its largest perfect subtrees, what the next append combines
-/// with), so later appends (ingest, self-audit events, purge reports) work.
-/// The hashes are placeholders, so proofs over the seeded sequences are
-/// meaningless. Needs a role that may write any tenant's rows (a superuser).
+/// with) and its last leaf, which the database checks before the counter
+/// may become `size` (`tenants_tree_guard`). Call it before
+/// moving the counter; later appends (ingest, self-audit events, purge
+/// reports) then work. The hashes are placeholders, so proofs over the
+/// seeded sequences are meaningless. Needs a role that may write any
+/// tenant's rows (a superuser).
 pub async fn store_tree_frontier(db: &impl sea_orm::ConnectionTrait, tenant_id: Uuid, size: u64) {
-    let nodes = frontier(size);
-    if nodes.is_empty() {
+    let Some(last) = size.checked_sub(1) else {
         return;
+    };
+    let mut nodes = frontier(size);
+    if nodes.last() != Some(&NodeId::new(0, last)) {
+        nodes.push(NodeId::new(0, last));
     }
     let rows = nodes.into_iter().map(|node| audit_tree_nodes::ActiveModel {
         tenant_id: ActiveValue::Set(tenant_id),

@@ -266,19 +266,19 @@ pub(crate) fn body(query: &str, variables: Value) -> Vec<u8> {
         .into_bytes()
 }
 
-/// Sets a seeded tenant's counter to `counter` (its last sequence) and gives
-/// its Merkle tree the frontier of that size, as seeding writes events
-/// around the event store (`database::store_tree_frontier`).
+/// Gives a seeded tenant's Merkle tree the frontier of `counter` leaves,
+/// then sets its counter to `counter` (its last sequence), as seeding writes
+/// events around the event store (`database::store_tree_frontier`).
 pub(crate) async fn set_counter(pool: &PgPool, tenant: Uuid, counter: i64) {
+    let db = sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool.clone());
+    let size = u64::try_from(counter).expect("a counter");
+    auditlog_tests::database::store_tree_frontier(&db, tenant, size).await;
     sea_orm::sqlx::query("UPDATE tenants SET event_counter = $2 WHERE id = $1")
         .bind(tenant)
         .bind(counter)
         .execute(pool)
         .await
         .expect("store the counter");
-    let db = sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool.clone());
-    let size = u64::try_from(counter).expect("a counter");
-    auditlog_tests::database::store_tree_frontier(&db, tenant, size).await;
 }
 
 /// Streams COPY text lines into `audit_events` over one pooled connection.

@@ -863,6 +863,9 @@ async fn seed_sqlite(app: &TestApp, tenant: &Tenant, count: usize) -> DateTime<U
         }
         txn.commit().await.expect("commit");
     }
+    let db = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool.clone());
+    let size = u64::try_from(counter + count as i64).expect("a counter");
+    auditlog_tests::database::store_tree_frontier(&db, tenant.id, size).await;
     sqlx::query("UPDATE tenants SET event_counter = ? WHERE id = ?")
         .bind(counter + count as i64)
         .bind(tenant.id)

@@ -137,13 +137,13 @@ async fn fill(db: &DatabaseConnection, tenant: Uuid, first: u64, count: u64, age
         .unwrap();
         done += rows;
     }
+    database::store_tree_frontier(db, tenant, first + count).await;
     db.execute_unprepared(&format!(
         "UPDATE tenants SET event_counter = GREATEST(event_counter, {}) WHERE id = '{tenant}'",
         first + count
     ))
     .await
     .unwrap();
-    database::store_tree_frontier(db, tenant, first + count).await;
 }
 
 /// Runs `writers` clients recording batches of 10 events until `until()` resolves;

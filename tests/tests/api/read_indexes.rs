@@ -95,6 +95,8 @@ async fn postgres_plans_for_search_and_ip_use_indexes() {
     let (tenant_id, other_id) = (tenant_uuid(&tenant.id), tenant_uuid(&other.id));
     let superuser = connect(app.superuser_database_url()).await;
     for (id, count) in [(tenant_id, SEEDED), (other_id, SEEDED / 4)] {
+        let counter = u64::try_from(1000 + count).unwrap();
+        auditlog_tests::database::store_tree_frontier(&superuser, id, counter).await;
         superuser
             .execute_unprepared(&seed_sql(id, count))
             .await
