@@ -7,7 +7,9 @@
 //! origin, inclusion and consistency proofs verify with `auditlog verify`
 //! and the independent verifier, and the older events are reported as not
 //! covered (their `inclusionProof` is null), before and after the purge
-//! deletes some of them.
+//! deletes some of them. A writer of the earlier release still running after
+//! the migration is refused (the database checks that the counter's last
+//! sequence has a leaf).
 
 use auditlog_tests::database;
 use auditlog_tests::{Backend, TenantHandle, TestApp, backend_tests, spawn_app_on};
@@ -15,9 +17,9 @@ use chrono::{DateTime, Duration, Utc};
 use entity::store::tenant_scope;
 use entity::{audit_events, tenants};
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel,
-    Statement,
+    ActiveValue, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -27,7 +29,6 @@ use super::{
     TempDir, Verify, consistency, export, grow_to, inclusion_proof, latest_head, published_keys,
     python_verify, sign_heads, size_of,
 };
-use crate::append_only::sqlstate;
 use crate::export::{NDJSON, export as export_file, ndjson, ok};
 
 /// The migration that brings the tree.
@@ -79,10 +80,7 @@ async fn legacy_database(backend: Backend) -> (auditlog_tests::backend::TestData
         } else {
             now - Duration::hours(1)
         };
-        let mut event = legacy_event(tenant_id, sequence, occurred_at).into_active_model();
-        // Not bound at all: PostgreSQL's `inet` takes no text NULL.
-        event.ip_address = ActiveValue::NotSet;
-        event
+        legacy_event(tenant_id, sequence, occurred_at)
     });
     audit_events::Entity::insert_many(events)
         .exec_without_returning(&db)
@@ -92,8 +90,13 @@ async fn legacy_database(backend: Backend) -> (auditlog_tests::backend::TestData
     (database, tenant_id)
 }
 
-fn legacy_event(tenant_id: Uuid, sequence: u64, occurred_at: DateTime<Utc>) -> audit_events::Model {
-    audit_events::Model {
+/// An event row as the release before the tree wrote it.
+fn legacy_event(
+    tenant_id: Uuid,
+    sequence: u64,
+    occurred_at: DateTime<Utc>,
+) -> audit_events::ActiveModel {
+    let mut row = audit_events::Model {
         tenant_id,
         id: Uuid::now_v7(),
         sequence: sequence as i64,
@@ -115,6 +118,26 @@ fn legacy_event(tenant_id: Uuid, sequence: u64, occurred_at: DateTime<Utc>) -> a
         idempotency_key: None,
         request_hash: None,
     }
+    .into_active_model();
+    // Not bound at all: PostgreSQL's `inet` takes no text NULL.
+    row.ip_address = ActiveValue::NotSet;
+    row
+}
+
+/// How the release before the tree recorded an event: the row and the
+/// counter, in the tenant's transaction, with no leaf.
+async fn record_without_a_leaf(app: &TestApp, tenant_id: Uuid, sequence: u64) -> Result<(), DbErr> {
+    let db = database::connect(app.database_url()).await;
+    let txn = tenant_scope::begin(&db, tenant_id).await?;
+    audit_events::Entity::insert(legacy_event(tenant_id, sequence, Utc::now()))
+        .exec_without_returning(&txn)
+        .await?;
+    tenants::Entity::update_many()
+        .col_expr(tenants::Column::EventCounter, Expr::value(sequence as i64))
+        .filter(tenants::Column::Id.eq(tenant_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await
 }
 
 /// An ADMIN key of the legacy tenant, made through a platform key (the
@@ -165,6 +188,15 @@ async fn an_upgraded_tenant_gets_a_tree_from_its_next_event(backend: Backend) {
     let first = latest_head(&app, key).await;
     assert_eq!(first["treeOrigin"], json!(LEGACY), "{first}");
     assert_eq!(size_of(&first), 20);
+    // A service of the earlier release still recording after the migration
+    // is refused: its event would have no leaf and stop the tenant's ingest.
+    let refused = record_without_a_leaf(&app, tenant_id, LEGACY + 21)
+        .await
+        .expect_err("an event without a leaf was recorded");
+    assert!(
+        refused.to_string().contains("leaf in the Merkle tree"),
+        "{backend}: {refused}"
+    );
 
     // The expired events are past the tenant's retention: no read returns them.
     let events = export(&app, key, None).await;
@@ -313,41 +345,36 @@ async fn an_upgraded_tenant_gets_a_tree_from_its_next_event(backend: Backend) {
     assert!(manifest.expect("complete")["treeHead"].is_null());
 }
 
-backend_tests!(an_upgraded_tenant_gets_a_tree_from_its_next_event);
-
-/// PostgreSQL: the service's role may update a tenant row (its counter, its
-/// retention), but never its tree origin: a trigger of the tree's migration
-/// refuses the change.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_service_role_cannot_move_a_tree_origin() {
-    let (database, tenant_id) = legacy_database(Backend::Postgres).await;
-    let app = spawn_app_on(Backend::Postgres, database).await;
+/// The service's role may update a tenant row (its counter, its retention),
+/// but never its tree origin: the tree's trigger refuses the change.
+async fn the_service_role_cannot_move_a_tree_origin(backend: Backend) {
+    let (database, tenant_id) = legacy_database(backend).await;
+    let app = spawn_app_on(backend, database).await;
     let db = database::connect(app.database_url()).await;
-    for (statement, allowed) in [
-        ("UPDATE tenants SET name = 'Renamed' WHERE id = $1", true),
-        ("UPDATE tenants SET tree_origin = 0 WHERE id = $1", false),
-        (
-            "UPDATE tenants SET tree_origin = tree_origin + 1, name = 'x' WHERE id = $1",
-            false,
-        ),
-    ] {
+    let rename =
+        tenants::Entity::update_many().col_expr(tenants::Column::Name, Expr::value("Renamed"));
+    let zero = tenants::Entity::update_many().col_expr(tenants::Column::TreeOrigin, Expr::value(0));
+    let both = tenants::Entity::update_many()
+        .col_expr(tenants::Column::Name, Expr::value("x"))
+        .col_expr(tenants::Column::TreeOrigin, Expr::value(LEGACY as i64 + 1));
+    for (update, allowed) in [(rename, true), (zero, false), (both, false)] {
         let txn = tenant_scope::begin(&db, tenant_id).await.unwrap();
-        let outcome = txn
-            .execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                statement,
-                [tenant_id.into()],
-            ))
+        let outcome = update
+            .filter(tenants::Column::Id.eq(tenant_id))
+            .exec(&txn)
             .await;
         match outcome {
             Ok(done) => {
-                assert!(allowed, "{statement} passed");
-                assert_eq!(done.rows_affected(), 1, "{statement}");
+                assert!(allowed, "{backend}: the origin moved");
+                assert_eq!(done.rows_affected, 1);
                 txn.commit().await.unwrap();
             }
             Err(error) => {
-                assert!(!allowed, "{statement}: {error}");
-                assert_eq!(sqlstate(&error).as_deref(), Some("42501"), "{error}");
+                assert!(!allowed, "{backend}: {error}");
+                assert!(
+                    error.to_string().contains("tree_origin never changes"),
+                    "{error}"
+                );
                 txn.rollback().await.unwrap();
             }
         }
@@ -358,3 +385,8 @@ async fn the_service_role_cannot_move_a_tree_origin() {
         .unwrap();
     assert_eq!(extent.origin.0, LEGACY);
 }
+
+backend_tests!(
+    an_upgraded_tenant_gets_a_tree_from_its_next_event,
+    the_service_role_cannot_move_a_tree_origin
+);
