@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::helpers::events;
 
-pub(crate) fn sqlstate(error: &DbErr) -> Option<String> {
+fn sqlstate(error: &DbErr) -> Option<String> {
     let (DbErr::Exec(RuntimeErr::SqlxError(sqlx)) | DbErr::Query(RuntimeErr::SqlxError(sqlx))) =
         error
     else {
