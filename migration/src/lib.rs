@@ -40,8 +40,8 @@ mod m20261203_000012_create_platform_keys;
 mod m20261203_000013_index_actor_type_and_outcome;
 mod m20261203_000014_add_ingest_window;
 mod m20261203_000015_create_audit_view_marks;
-mod m20261203_000016_create_audit_tree;
 mod m20261204_000017_bound_search_candidates;
+mod m20261204_000018_create_audit_tree;
 
 pub struct Migrator;
 
@@ -64,8 +64,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_index_actor_type_and_outcome::Migration),
             Box::new(m20261203_000014_add_ingest_window::Migration),
             Box::new(m20261203_000015_create_audit_view_marks::Migration),
-            Box::new(m20261203_000016_create_audit_tree::Migration),
             Box::new(m20261204_000017_bound_search_candidates::Migration),
+            Box::new(m20261204_000018_create_audit_tree::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
 //! Where a tenant's tree starts in its log.
 //!
 //! A tenant that already had events when the tree was introduced (an
-//! upgrade: migration `m20261203_000016`) keeps them outside its tree: its
+//! upgrade: migration `m20261204_000018`) keeps them outside its tree: its
 //! *origin* is its last sequence at that moment, and the tree's leaf 0 is the
 //! event with sequence `origin + 1`. A tenant created later has origin 0, so
 //! its sequence `s` is leaf `s − 1`. Events with sequence ≤ origin are not

@@ -1,5 +1,5 @@
 //! An upgrade from a release without the tree: a tenant that already has
-//! events when migration `m20261203_000016_create_audit_tree` runs gets its
+//! events when migration `m20261204_000018_create_audit_tree` runs gets its
 //! last sequence then as its tree origin. The database is migrated up to the
 //! migration before the tree and filled as that release did (a tenant row,
 //! events with their counter); then the service starts and migrates the
@@ -32,7 +32,7 @@ use super::{
 use crate::export::{NDJSON, export as export_file, ndjson, ok};
 
 /// The migration that brings the tree.
-const TREE_MIGRATION: &str = "m20261203_000016_create_audit_tree";
+const TREE_MIGRATION: &str = "m20261204_000018_create_audit_tree";
 /// Events recorded before the upgrade (sequences 1 to `LEGACY`)...
 const LEGACY: u64 = 12;
 /// ...of which the first `EXPIRED` are past the tenant's retention period.
