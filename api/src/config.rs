@@ -9,6 +9,7 @@ use clap::Args;
 
 mod connections;
 mod database_roles;
+mod frame_ancestors;
 mod limits;
 mod metrics;
 mod oidc;
@@ -23,6 +24,7 @@ pub use auditlog_worker::config::{PurgeConfig, RetentionConfig, TreeHeadConfig};
 pub use auditlog_worker::secret::{DatabaseUrl, Secret};
 pub use connections::ConnectionsConfig;
 pub use database_roles::DatabaseRolesConfig;
+pub use frame_ancestors::{FrameAncestors, FrameAncestorsConfig};
 pub use limits::LimitsConfig;
 pub use metrics::{MetricsConfig, MetricsListen};
 pub use oidc::OidcConfig;
@@ -171,6 +173,10 @@ pub struct Settings {
     /// cookies, WebSockets).
     #[command(flatten)]
     pub origins: OriginsConfig,
+
+    /// Pages that may show the built-in viewer in a frame.
+    #[command(flatten)]
+    pub frame_ancestors: FrameAncestorsConfig,
 
     /// Rate limits, ingest quotas, timeouts and WebSocket caps.
     #[command(flatten)]

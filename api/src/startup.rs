@@ -60,6 +60,7 @@ impl Application {
         let retention = settings.retention.rules()?;
         // One list for CORS, the WebSocket `Origin` check and the CSRF check.
         let cross_origins = settings.origins.cross_origins()?;
+        let frame_ancestors = settings.frame_ancestors.frame_ancestors()?;
         let db = db::connect(&settings).await?;
         crate::durability::check(&db, &settings).await?;
         if settings.auto_migrate {
@@ -116,6 +117,12 @@ impl Application {
         let (people, browser) = sign_in(&settings, &cross_origins, &db, &login_cookie_key)?;
         let tree_head_signer =
             TreeHeadSigner::new(db.clone(), settings.tree_heads.configured_key()?);
+        let viewer = Arc::new(crate::http::ViewerSettings {
+            development: settings.is_development(),
+            browser_login: browser.is_some(),
+            public_origin: settings.oidc.public_origin()?,
+            frame_ancestors,
+        });
         let state = AppState {
             tree_heads: tree_head_signer.clone(),
             schema,
@@ -145,6 +152,7 @@ impl Application {
             readiness: crate::readiness::Readiness::new(db.clone())
                 .with_standby(reads.standby_health()),
             max_response_bytes: schema_limits.max_response_bytes,
+            viewer,
         };
         let listener = TcpListener::bind(settings.listen)
             .await

@@ -243,6 +243,16 @@ impl OidcConfig {
         }))
     }
 
+    /// The public URL's origin (`scheme://host[:port]`), when one is set.
+    pub fn public_origin(&self) -> anyhow::Result<Option<String>> {
+        let Some(public) = non_empty(&self.public_url) else {
+            return Ok(None);
+        };
+        let url = Url::parse(public)
+            .map_err(|e| anyhow::anyhow!("AUDITLOG_PUBLIC_URL is not a URL: {e}"))?;
+        Ok(Some(origin_of(&url)?))
+    }
+
     /// The origins browsers may open WebSockets from: the public URL's origin
     /// (when set) and `cross_origins`. Empty: no `Origin` is checked.
     pub fn websocket_origins(&self, cross_origins: &CrossOrigins) -> anyhow::Result<Vec<String>> {

@@ -79,7 +79,7 @@ impl OriginsConfig {
 }
 
 /// `entry` as `Origin` would carry it, or why it is not an exact origin.
-fn exact_origin(entry: &str) -> Result<String, String> {
+pub(super) fn exact_origin(entry: &str) -> Result<String, String> {
     if entry.contains('*') {
         return Err("has a wildcard; list each origin instead".into());
     }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::context::ContextExt;
 use super::inputs::AuditEventFilter;
 use super::pagination::{AuditEventConnection, PageArgs};
-use super::types::{ApiKey, AuditEvent, AuditEventFacets, Tenant};
+use super::types::{ApiKey, AuditEvent, AuditEventFacets, Caller, Tenant};
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::service::reads::TenantReads;
@@ -119,6 +119,13 @@ impl TenantQuery {
             .facets(filter)
             .await?;
         Ok(AuditEventFacets::from_store(facets))
+    }
+
+    /// Who is calling (ADMIN, AUDITOR): the role, and the actor the caller's
+    /// own changes are recorded as; a frontend shows the pages the role may use.
+    async fn caller(&self, ctx: &Context<'_>) -> Result<Caller> {
+        let caller = ctx.principal().tenant(READERS)?;
+        Ok(Caller::of(caller))
     }
 
     /// The caller's tenant (ADMIN, AUDITOR).

@@ -77,6 +77,36 @@ impl Actor {
     }
 }
 
+/// The authenticated caller of a tenant (`Query.caller`).
+#[derive(SimpleObject, Clone, Debug)]
+pub(crate) struct Caller {
+    /// What the caller may do in its tenant.
+    pub role: GqlRole,
+    /// Who the caller's own changes are recorded as (the `actor` of their
+    /// self-audit events): a person, an API key, or a viewer token's subject.
+    pub actor: Actor,
+    /// When the credential stops working (a session, an identity provider's
+    /// token, a viewer token); null for keys, which work until revoked.
+    pub expires_at: Option<Timestamp>,
+}
+
+impl Caller {
+    pub(crate) fn of(caller: &crate::auth::TenantCaller) -> Self {
+        use crate::auth::ActorOfCaller;
+        let actor = crate::domain::AuditActor::of_caller(caller);
+        Self {
+            role: caller.role.into(),
+            actor: Actor {
+                actor_type: actor.actor_type.into(),
+                actor_id: actor.id,
+                name: actor.name,
+                email: actor.email,
+            },
+            expires_at: caller.expires_at().map(Timestamp::from),
+        }
+    }
+}
+
 /// What it was done to, as recorded with the event: a snapshot, not an
 /// entity (see `Actor`).
 #[derive(SimpleObject, Clone, Debug)]

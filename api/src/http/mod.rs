@@ -2,7 +2,8 @@
 //! (`/auth/login`, `/auth/callback`, `/auth/logout`), the export
 //! (`/export.ndjson`, `/export.csv`), health checks, the viewer-token keys
 //! (`/.well-known/jwks.json`), the tree-head keys
-//! (`/.well-known/auditlog-keys.json`).
+//! (`/.well-known/auditlog-keys.json`), and the built-in viewer (`/`,
+//! `/assets/*`).
 //!
 //! Owns status codes and content types; delegates everything else to
 //! `graphql` (execution) and `auth` (who is calling).
@@ -26,6 +27,7 @@ mod response_cap;
 pub(crate) mod serve;
 mod state;
 mod timeout;
+mod viewer;
 mod websocket;
 mod ws_credential;
 mod ws_origin;
@@ -41,6 +43,7 @@ use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use crate::config::CrossOrigins;
 
 pub(crate) use state::AppState;
+pub(crate) use viewer::ViewerSettings;
 
 /// Largest accepted request body; larger ones get HTTP 413.
 pub(crate) const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -92,6 +95,11 @@ pub(crate) fn router(state: AppState, cross_origins: &CrossOrigins) -> Router {
         // outside the per-IP limit.
         .route("/.well-known/jwks.json", get(jwks::viewer_token_keys))
         .merge(metrics_route)
+        // The built-in viewer: static files and their client-side routes,
+        // after every endpoint above (it never shadows one), outside the
+        // per-IP limit like the health checks (they cost a memory copy).
+        .merge(viewer::routes())
+        .fallback(viewer::fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(metrics::track))
         // Spans carry the method, the path (never the query string: GET

@@ -58,6 +58,8 @@ pub struct AppState {
     pub max_response_bytes: usize,
     /// `AUDITLOG_METRICS_TOKEN`: unlocks `/metrics` on the main port (`None`: no route).
     pub metrics_token: Option<Arc<str>>,
+    /// The built-in viewer's mode, sign-in and framing (`http::viewer`).
+    pub(crate) viewer: Arc<super::ViewerSettings>,
     /// `/readyz`: database round trip and migration state.
     pub readiness: crate::readiness::Readiness,
     /// Signs tree heads: the one an export's manifest names (and, with

@@ -1,0 +1,69 @@
+// The GraphQL documents of the viewer, and the shapes they return.
+
+export interface Actor { type: string; actorId: string; name: string | null; email: string | null }
+export interface Target { type: string; targetId: string | null; name: string | null }
+export interface EventRow {
+  id: string;
+  sequence: number;
+  action: string;
+  actor: Actor;
+  target: Target | null;
+  outcome: 'SUCCESS' | 'FAILURE';
+  occurredAt: string;
+}
+export interface EventDetails extends EventRow {
+  receivedAt: string;
+  context: { ipAddress: string | null; userAgent: string | null; requestId: string | null };
+  payload: unknown;
+}
+export interface Caller { role: 'ADMIN' | 'AUDITOR' | 'PUBLISHER'; actor: Actor; expiresAt: string | null }
+export interface Retention {
+  days: number; planDefault: number; minDays: number; maxDays: number;
+  legalHold: boolean; legalHoldReason: string | null; updatedAt: string; retainedSince: string | null;
+}
+export interface Tenant { id: string; slug: string; name: string; plan: 'TEAM' | 'ENTERPRISE'; retention: Retention }
+export interface ApiKey { id: string; name: string; role: string; prefix: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null }
+
+const ROW = `id sequence action outcome occurredAt
+  actor { type actorId name email }
+  target { type targetId name }`;
+
+export const CALLER = `query Caller { caller { role expiresAt actor { type actorId name email } } tenant { slug name } }`;
+
+export const EVENTS = `query Events($first: Int!, $after: String, $filter: AuditEventFilter) {
+  auditEvents(first: $first, after: $after, filter: $filter) {
+    pageInfo { hasNextPage endCursor }
+    nodes { ${ROW} }
+  }
+}`;
+
+export const EVENT = `query Event($id: ID!) {
+  auditEvent(id: $id) {
+    ${ROW} receivedAt payload
+    context { ipAddress userAgent requestId }
+  }
+}`;
+
+export const FACETS = `query Facets {
+  auditEventFacets { actions { value count } actors { actorId name count } }
+}`;
+
+export const LIVE = `subscription Live($filter: AuditEventFilter, $afterSequence: Sequence) {
+  auditEventRecorded(filter: $filter, afterSequence: $afterSequence) { ${ROW} }
+}`;
+
+const RETENTION = `days planDefault minDays maxDays legalHold legalHoldReason updatedAt retainedSince`;
+
+export const SETTINGS = `query Settings {
+  tenant { id slug name plan retention { ${RETENTION} } }
+  apiKeys { id name role prefix createdAt lastUsedAt revokedAt }
+}`;
+
+export const SET_RETENTION = `mutation SetRetention($days: Int!) { setRetentionPolicy(days: $days) { ${RETENTION} } }`;
+export const SET_LEGAL_HOLD = `mutation SetLegalHold($enabled: Boolean!, $reason: String) {
+  setLegalHold(enabled: $enabled, reason: $reason) { ${RETENTION} }
+}`;
+export const CREATE_KEY = `mutation CreateKey($name: String!, $role: Role!) {
+  createApiKey(name: $name, role: $role) { secret apiKey { id name role prefix createdAt lastUsedAt revokedAt } }
+}`;
+export const REVOKE_KEY = `mutation RevokeKey($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }`;
