@@ -17,7 +17,8 @@ export function JsonView({ value, depth = 0 }: { value: unknown; depth?: number 
     : Object.entries(value as Record<string, unknown>);
   const [open, close] = isArray ? ['[', ']'] : ['{', '}'];
   if (entries.length === 0) return <span>{open + close}</span>;
-  const label = isArray ? `${entries.length} items` : `${entries.length} keys`;
+  const n = entries.length;
+  const label = isArray ? `${n} item${n === 1 ? '' : 's'}` : `${n} key${n === 1 ? '' : 's'}`;
   return (
     <details class="json" open={depth < 3}>
       <summary>
