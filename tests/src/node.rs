@@ -1,6 +1,7 @@
 //! The Node.js tools of `tests/node` (the graphql-ws reference client, the
-//! graphql-http audit suite): their locked npm packages are installed with
-//! `npm ci` on first use, once per test process, when any dependency that
+//! graphql-http audit suite) and `tests/browser` (the viewer's Playwright
+//! tests): their locked npm packages are installed with `npm ci` on first
+//! use, once per folder and test process, when any dependency that
 //! `package.json` names is missing (so adding one reinstalls).
 
 use std::path::{Path, PathBuf};
@@ -12,27 +13,39 @@ pub fn node_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("node")
 }
 
+/// `tests/browser`.
+pub fn browser_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser")
+}
+
 /// Runs `npm ci` in `tests/node` unless every dependency is installed.
 pub fn ensure_node_modules() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
-        let dir = node_dir();
-        if missing_dependencies(&dir).is_empty() {
-            return;
-        }
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .status()
-            .unwrap_or_else(|e| panic!("cannot run npm (install Node.js 20 and npm): {e}"));
-        assert!(status.success(), "npm ci failed in {}", dir.display());
-        let missing = missing_dependencies(&dir);
-        assert!(
-            missing.is_empty(),
-            "npm ci did not install {missing:?} in {}",
-            dir.display()
-        );
-    });
+    INSTALLED.get_or_init(|| install(&node_dir()));
+}
+
+/// Runs `npm ci` in `tests/browser` unless every dependency is installed.
+pub fn ensure_browser_modules() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| install(&browser_dir()));
+}
+
+fn install(dir: &Path) {
+    if missing_dependencies(dir).is_empty() {
+        return;
+    }
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run npm (install Node.js 20 and npm): {e}"));
+    assert!(status.success(), "npm ci failed in {}", dir.display());
+    let missing = missing_dependencies(dir);
+    assert!(
+        missing.is_empty(),
+        "npm ci did not install {missing:?} in {}",
+        dir.display()
+    );
 }
 
 /// The dependencies of `dir/package.json` without a `node_modules/<name>/package.json`.

@@ -8,6 +8,7 @@
 
 mod viewer_token;
 
+use std::path::Path;
 use std::time::Duration;
 
 use auditlog_tests::database::{HIGH_SEQUENCE as HIGH, set_event_counter, tenant_uuid};
@@ -74,17 +75,22 @@ async fn run_node_tests(backend: Backend, file: &str) -> NodeReport {
 /// exited successfully.
 pub(super) async fn run_node(file: &str, env: &[(&str, String)]) -> NodeReport {
     ensure_node_modules();
+    run_node_in(&node_dir(), file, env).await
+}
+
+/// [`run_node`] in `dir`, whose packages the caller installed.
+pub(super) async fn run_node_in(dir: &Path, file: &str, env: &[(&str, String)]) -> NodeReport {
     let mut command = tokio::process::Command::new("node");
     command
         .args(["--test", "--test-reporter=tap", file])
-        .current_dir(node_dir())
+        .current_dir(dir)
         .kill_on_drop(true);
     for (name, value) in env {
         command.env(name, value);
     }
-    let output = tokio::time::timeout(Duration::from_secs(180), command.output())
+    let output = tokio::time::timeout(Duration::from_secs(300), command.output())
         .await
-        .unwrap_or_else(|_| panic!("node --test {file} did not finish within 3 minutes"))
+        .unwrap_or_else(|_| panic!("node --test {file} did not finish within 5 minutes"))
         .unwrap_or_else(|e| panic!("cannot run node (install Node.js 20): {e}"));
     let report = NodeReport {
         output: format!(

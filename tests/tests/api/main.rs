@@ -48,5 +48,6 @@ mod tenants;
 mod topology;
 mod unknown_slugs;
 mod view_audit;
+mod viewer;
 mod viewer_token_keys;
 mod viewer_tokens;
