@@ -101,6 +101,8 @@ test('a viewer token in the URL fragment, removed from the URL', async () => {
   await alone.waitForTimeout(500);
   assert.equal(await alone.locator('table.events').count(), 0);
   await alone.getByRole('heading', { name: 'Sign in' }).waitFor();
+  // Production mode: no API key may be pasted.
+  assert.equal(await alone.getByLabel('API key (development mode)').count(), 0);
   await axe(alone, 'the sign-in page without a way in');
   await p.context().close();
   await alone.context().close();
@@ -140,6 +142,21 @@ test('live: new events at the top, once each, also after the connection drops', 
   assert.equal(new Set(ids).size, ids.length, 'no row twice');
   assert.ok(ids.length >= before + 5);
   await axe(p, 'the live list');
+  await p.context().close();
+});
+
+test('an unreachable service shows the error with Retry', async () => {
+  const p = await page();
+  await p.goto(`${relay.origin}/#token=${encodeURIComponent(token)}`);
+  await p.locator(`tr[data-event-id="${hostileId}"]`).waitFor();
+  relay.hold(true);
+  relay.cut();
+  await p.getByLabel('Outcome', { exact: true }).selectOption('SUCCESS');
+  await p.getByRole('alert').getByText('The audit log is unavailable right now.').waitFor();
+  await screenshot(p, `${backend}-unavailable`);
+  relay.hold(false);
+  await p.getByRole('button', { name: 'Retry' }).click();
+  await p.locator(`tr[data-event-id="${hostileId}"]`).waitFor();
   await p.context().close();
 });
 

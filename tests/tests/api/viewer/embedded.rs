@@ -87,7 +87,7 @@ async fn a_saas_page_embeds_the_viewer(backend: Backend) {
         ],
     )
     .await
-    .assert_counts(5, 0);
+    .assert_counts(6, 0);
 }
 
 backend_tests!(a_saas_page_embeds_the_viewer);

@@ -3,13 +3,16 @@
 //! driven by Playwright from `tests/browser`) against the real service:
 //! people signed in through the real OpenID Provider ([`sign_in`]), and a
 //! SaaS page on another origin embedding it with a viewer token, live
-//! events across a dropped connection and hostile event data ([`embedded`]).
+//! events across a dropped connection, an unreachable service and hostile
+//! event data ([`embedded`]), and development mode's pasted API key
+//! ([`development`]).
 //!
 //! Each browser test seeds its tenants through the API here, then runs one
 //! `node --test` file of `tests/browser` with the URLs, keys and what the
 //! seed must show in environment variables; the file's tests are the
 //! assertions, and their counts are checked here.
 
+mod development;
 mod embedded;
 mod serving;
 mod sign_in;

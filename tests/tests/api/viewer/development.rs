@@ -1,0 +1,37 @@
+//! Development mode's extra way in: an API key pasted into the viewer
+//! (`dev-key.test.mjs`), which production mode does not offer
+//! (`embedded.test.mjs` checks that).
+
+use auditlog_tests::{Backend, spawn_app_with};
+use serde_json::json;
+
+use super::run_browser;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pasted_key_in_development_mode() {
+    let app = spawn_app_with(Backend::Sqlite, |settings| settings.dev = true).await;
+    let tenant = app.create_tenant("acme", "TEAM").await;
+    let auditor = app
+        .create_api_key(&tenant.admin_key, "viewer", "AUDITOR")
+        .await;
+    let recorded = app
+        .record_ok(
+            &tenant.admin_key,
+            json!([{ "action": "entry.create", "actor": { "type": "USER", "id": "u-1", "name": "Ann" } }]),
+        )
+        .await;
+    run_browser(
+        "dev-key.test.mjs",
+        &[
+            ("AUDITLOG_URL", app.address.clone()),
+            ("AUDITLOG_AUDITOR_KEY", auditor.secret.clone()),
+            (
+                "AUDITLOG_EVENT_ID",
+                recorded[0]["id"].as_str().unwrap().to_owned(),
+            ),
+            ("AUDITLOG_BACKEND", "sqlite".to_owned()),
+        ],
+    )
+    .await
+    .assert_counts(2, 0);
+}
