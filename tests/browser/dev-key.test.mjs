@@ -5,7 +5,9 @@
 //
 // Environment: AUDITLOG_URL (the service, in development mode),
 // AUDITLOG_AUDITOR_KEY (an AUDITOR key of a tenant with one seeded event),
-// AUDITLOG_EVENT_ID (that event), AUDITLOG_BACKEND.
+// AUDITLOG_EVENT_ID (that event, the oldest), AUDITLOG_TOTAL (how many events the
+// tenant has: that one, 60 entry.update about targets "article"/"page"
+// `a-<i>` named "Launch <i>", every tenth a FAILURE, and its own), AUDITLOG_BACKEND.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -14,7 +16,10 @@ import { axe, launch, screenshot, strictPage } from './lib.mjs';
 const url = process.env.AUDITLOG_URL;
 const key = process.env.AUDITLOG_AUDITOR_KEY;
 const eventId = process.env.AUDITLOG_EVENT_ID;
+const total = Number(process.env.AUDITLOG_TOTAL);
 const backend = process.env.AUDITLOG_BACKEND ?? 'backend';
+
+const rows = (page, n) => page.waitForFunction((count) => document.querySelectorAll('table.events tbody tr').length === count, n);
 
 let browser;
 const problems = [];
@@ -35,12 +40,12 @@ test('a pasted API key signs in for this tab only, until sign-out', async () => 
   await screenshot(page, `${backend}-dev-sign-in`);
   await page.getByLabel('API key (development mode)').fill(key);
   await page.getByRole('button', { name: 'Use key' }).click();
-  await page.locator(`tr[data-event-id="${eventId}"]`).waitFor();
+  await page.locator('table.events tbody tr').first().waitFor();
   // An AUDITOR key: no settings.
   assert.equal(await page.getByRole('link', { name: 'Settings' }).count(), 0);
 
   await page.reload();
-  await page.locator(`tr[data-event-id="${eventId}"]`).waitFor();
+  await page.locator('table.events tbody tr').first().waitFor();
   const other = await strictPage(context, problems);
   await other.goto(`${url}/`);
   await other.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -61,5 +66,44 @@ test('a key that stops working shows the signed-out state', async () => {
   await page.getByRole('button', { name: 'Use key' }).click();
   await page.getByRole('heading', { name: 'Signed out' }).waitFor();
   await page.getByLabel('API key (development mode)').waitFor();
+  await context.close();
+});
+
+test('paging and the target, outcome and search filters', async () => {
+  const context = await browser.newContext();
+  const page = await strictPage(context, problems);
+  await page.goto(`${url}/`);
+  await page.getByLabel('API key (development mode)').fill(key);
+  await page.getByRole('button', { name: 'Use key' }).click();
+  await rows(page, 50);
+  await page.getByRole('button', { name: 'Load more' }).click();
+  await rows(page, total);
+  assert.equal(await page.getByRole('button', { name: 'Load more' }).count(), 0);
+  await page.locator(`tr[data-event-id="${eventId}"]`).waitFor();
+
+  const targetType = page.getByLabel('Target type', { exact: true });
+  await targetType.fill('page');
+  await targetType.press('Enter');
+  await rows(page, 30);
+  await page.getByLabel('Outcome', { exact: true }).selectOption('FAILURE');
+  await page.getByText('No events match these filters.').waitFor();
+  await axe(page, 'the empty list');
+  await targetType.fill('article');
+  await targetType.press('Enter');
+  await rows(page, 6);
+  assert.equal(new URL(page.url()).search, '?targetType=article&outcome=FAILURE');
+
+  await page.getByRole('button', { name: 'Clear filters' }).click();
+  const targetId = page.getByLabel('Target id', { exact: true });
+  await targetId.fill('a-7');
+  await targetId.press('Enter');
+  await rows(page, 1);
+  await page.getByRole('button', { name: 'Clear filters' }).click();
+  await rows(page, 50);
+  const search = page.getByLabel('Search', { exact: true });
+  await search.fill('launch 42');
+  await search.press('Enter');
+  await rows(page, 1);
+  assert.match(await page.locator('table.events tbody tr').innerText(), /a-42/);
   await context.close();
 });

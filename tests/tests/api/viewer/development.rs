@@ -1,9 +1,10 @@
 //! Development mode's extra way in: an API key pasted into the viewer
 //! (`dev-key.test.mjs`), which production mode does not offer
-//! (`embedded.test.mjs` checks that).
+//! (`embedded.test.mjs` checks that); with it, paging past 50 rows and the
+//! filters the other files do not use (target, outcome, search, no match).
 
 use auditlog_tests::{Backend, spawn_app_with};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::run_browser;
 
@@ -20,6 +21,24 @@ async fn a_pasted_key_in_development_mode() {
             json!([{ "action": "entry.create", "actor": { "type": "USER", "id": "u-1", "name": "Ann" } }]),
         )
         .await;
+    // More than a page: 60 events about articles and pages, every tenth a
+    // failure, each target named "Launch <i>".
+    let more: Vec<Value> = (0..60)
+        .map(|i| {
+            json!({
+                "action": "entry.update",
+                "actor": { "type": "USER", "id": "u-2", "name": "Ben" },
+                "target": {
+                    "type": if i % 2 == 0 { "article" } else { "page" },
+                    "id": format!("a-{i}"),
+                    "name": format!("Launch {i}"),
+                },
+                "outcome": if i % 10 == 0 { "FAILURE" } else { "SUCCESS" },
+            })
+        })
+        .collect();
+    app.record_ok(&tenant.admin_key, json!(more)).await;
+    let total = app.event_count(&tenant.admin_key).await;
     run_browser(
         "dev-key.test.mjs",
         &[
@@ -29,9 +48,10 @@ async fn a_pasted_key_in_development_mode() {
                 "AUDITLOG_EVENT_ID",
                 recorded[0]["id"].as_str().unwrap().to_owned(),
             ),
+            ("AUDITLOG_TOTAL", total.to_string()),
             ("AUDITLOG_BACKEND", "sqlite".to_owned()),
         ],
     )
     .await
-    .assert_counts(2, 0);
+    .assert_counts(3, 0);
 }
