@@ -150,6 +150,7 @@ test('the permalink shows the event to a team member and nothing to another tena
   await bob.goto(`${url}/settings`);
   await bob.getByRole('heading', { name: 'Not allowed' }).waitFor();
   assert.equal(await bob.getByLabel('Days to keep events').count(), 0);
+  await axe(bob, 'settings refused to an AUDITOR');
   await screenshot(bob, `${backend}-auditor-settings`);
   await bob.context().close();
   await carol.context().close();
@@ -229,6 +230,7 @@ test('an ended session shows the signed-out state, and sign-out works', async ()
   await page.getByLabel('Date', { exact: true }).selectOption('7d');
   await page.getByRole('heading', { name: 'Signed out' }).waitFor();
   await page.getByRole('link', { name: 'Sign in' }).waitFor();
+  await axe(page, 'the signed-out page');
   await screenshot(page, `${backend}-signed-out`);
   // Back in, then out with the button.
   await page.getByRole('link', { name: 'Sign in' }).click();
