@@ -31,7 +31,15 @@ for (let done = 0; done < count; ) {
       payload: { n },
     });
   }
-  await record(url, key, batch);
+  try {
+    await record(url, key, batch);
+  } catch (error) {
+    // The plan's ingest quota: wait as told and send the batch again.
+    const wait = /"retryAfterSeconds":(\d+)/.exec(String(error.message));
+    if (!wait) throw error;
+    await new Promise((resolve) => setTimeout(resolve, Number(wait[1]) * 1000));
+    continue;
+  }
   done += batch.length;
 }
 await record(url, key, demoEvents());
