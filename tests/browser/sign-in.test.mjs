@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 
-import { axe, gql, launch, parseCsv, providerSignIn, rowIds, screenshot, strictPage } from './lib.mjs';
+import { RECORD, axe, gql, launch, parseCsv, providerSignIn, rowIds, screenshot, strictPage } from './lib.mjs';
 
 const url = process.env.AUDITLOG_URL;
 const adminKey = process.env.AUDITLOG_ADMIN_KEY;
@@ -196,6 +196,19 @@ test('settings: an ADMIN changes retention and legal hold', async () => {
   await page.getByText('Key revoked.').waitFor();
   const { apiKeys } = await gql(url, adminKey, 'query { apiKeys { name revokedAt } }');
   assert.ok(apiKeys.find((key) => key.name === 'browser-made')?.revokedAt, 'the key is revoked');
+});
+
+test('live events over the session cookie', async () => {
+  const page = alice;
+  await page.goto(`${url}/?action=live.cookie`);
+  await page.getByText('No events match these filters.').waitFor();
+  await page.getByLabel('Live', { exact: true }).check();
+  await page.locator('.live-state[data-state="live"]').waitFor();
+  const { recordAuditEvents } = await gql(url, adminKey, RECORD, {
+    events: [{ action: 'live.cookie', actor: { type: 'USER', id: 'u-ann', name: 'Ann Archer' } }],
+  });
+  await page.locator(`tr.new[data-event-id="${recordAuditEvents.events[0].id}"]`).waitFor();
+  await page.getByLabel('Live', { exact: true }).uncheck();
 });
 
 test('export downloads the current filter', async () => {

@@ -3,7 +3,8 @@
 //! Alice (ADMIN of `acme`), Bob (AUDITOR of `acme`) and Carol (ADMIN of
 //! `beta`). `sign-in.test.mjs` filters, opens details, shares a permalink
 //! with Bob (shown) and Carol (not found), changes retention and legal hold
-//! as Alice, checks that Bob sees no settings, exports, and signs out.
+//! as Alice, checks that Bob sees no settings, follows live events over the
+//! session cookie, exports, and signs out.
 
 use auditlog_tests::{Backend, TestApp, backend_tests};
 use chrono::{Duration, Utc};
@@ -84,7 +85,7 @@ async fn people_sign_in_and_use_the_viewer(backend: Backend) {
         ],
     )
     .await
-    .assert_counts(7, 0);
+    .assert_counts(8, 0);
 }
 
 backend_tests!(people_sign_in_and_use_the_viewer);
