@@ -11,7 +11,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** target/viewer-screenshots/, for review (not committed). */
 export const SCREENSHOTS = process.env.AUDITLOG_SCREENSHOTS ?? join(here, '..', '..', 'target', 'viewer-screenshots');
 
-/** The flags this offline machine needs; Playwright gives each launch a fresh profile directory. */
+/**
+ * The flags this offline machine needs. The fresh profile: Playwright's
+ * launch() starts Chromium with a new temporary --user-data-dir of its own
+ * (and refuses one among the args), removed on close; each newContext() is
+ * a separate, empty profile in it (no cookies, storage or cache).
+ */
 export const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
