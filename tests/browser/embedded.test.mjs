@@ -5,7 +5,8 @@
 // front of it, the service's public URL, where the browser goes),
 // AUDITLOG_EMBEDDER_PORT (the SaaS page's origin, in AUDITLOG_FRAME_ANCESTORS
 // and AUDITLOG_CORS_ORIGINS), AUDITLOG_ADMIN_KEY (to record events),
-// AUDITLOG_TOKEN (an AUDITOR viewer token), AUDITLOG_HOSTILE_ID and
+// AUDITLOG_TOKEN (an AUDITOR viewer token), AUDITLOG_RENEWED_TOKEN (another,
+// for the same person, named "Sam Renewed"), AUDITLOG_HOSTILE_ID and
 // AUDITLOG_HOSTILE (an event whose every string holds that markup),
 // AUDITLOG_DEMO_KEY and AUDITLOG_DEMO_TOKEN (an ADMIN key and an ADMIN
 // viewer token of an empty tenant, for the demo data).
@@ -82,6 +83,19 @@ test('a viewer token by postMessage, after one that does not work', async () => 
   assert.equal(await frame.getByRole('link', { name: 'Settings' }).count(), 0);
   await axe(p, 'the embedded viewer');
   await screenshot(p, `${backend}-embedded-postmessage`);
+
+  // The page renews the token before it expires: the viewer takes it in
+  // place (same list, live feed still on) and uses it from then on.
+  await frame.getByLabel('Live', { exact: true }).check();
+  await frame.locator('.live-state[data-state="live"]').waitFor();
+  await p.evaluate(
+    ([viewer, next]) => document.getElementById('viewer').contentWindow.postMessage({ type: 'auditlog:token', token: next }, viewer),
+    [relay.origin, process.env.AUDITLOG_RENEWED_TOKEN],
+  );
+  await frame.locator('header.top').getByText('Sam Renewed').waitFor();
+  assert.ok(await frame.getByLabel('Live', { exact: true }).isChecked(), 'the live feed stayed on');
+  const [after] = await record(url, adminKey, [{ action: 'after.renewal', actor: { type: 'USER', id: 'u-r' } }]);
+  await frame.locator(`tr.new[data-event-id="${after.id}"]`).waitFor();
   await p.context().close();
 });
 

@@ -24,10 +24,13 @@ export function App({ config }: { config: ViewerConfig }) {
   // Only the answer to the latest check counts (a token may arrive while
   // the check of the cookie is still under way).
   const latest = useRef(0);
+  const sessionRef = useRef(session);
+  sessionRef.current = session;
 
-  const check = useCallback(() => {
+  const check = useCallback((quietly = false) => {
     const generation = ++latest.current;
-    setSession({ state: 'checking' });
+    // A renewed token while signed in is checked without leaving the page.
+    if (!quietly) setSession({ state: 'checking' });
     gql<{ caller: Caller; tenant: { slug: string; name: string } }>(CALLER, {}, false)
       .then((data) => generation === latest.current && setSession({ state: 'in', caller: data.caller, tenant: data.tenant }))
       .catch((error: ApiError) => {
@@ -46,11 +49,11 @@ export function App({ config }: { config: ViewerConfig }) {
       setSession({ state: 'out', expired: true, reason: error.message });
       if (credential().kind === 'token') tellEmbedder(config, { type: 'auditlog:token-expired' });
     });
-    const off = onCredentialChange(check);
+    const off = onCredentialChange(() => check(sessionRef.current.state === 'in'));
     tellEmbedder(config, { type: 'auditlog:ready' });
     return off;
   }, []);
-  useEffect(check, [attempt]);
+  useEffect(() => check(), [attempt]);
 
   const signOut = async () => {
     const kind = credential().kind;

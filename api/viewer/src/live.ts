@@ -41,13 +41,18 @@ export function startLive(options: LiveOptions): () => void {
     if (stopped) return;
     options.onState(attempt ? 'reconnecting' : 'connecting');
     let ended = false;
+    // The credential this connection was opened with: an open socket stays
+    // bound to it, so when it ends after the page got a new one (a renewed
+    // viewer token), the feed reconnects with the new one instead.
+    const openedWith = JSON.stringify(connectionParams());
     // The socket closed or the subscription failed: sign out when the
     // credential ended, else reconnect and resume.
     const end = (reason: unknown) => {
       if (stopped || ended) return;
       ended = true;
       const close = reason as Partial<CloseEvent> | undefined;
-      if (typeof close?.code === 'number' && CREDENTIAL_ENDED.has(close.code)) {
+      const renewed = JSON.stringify(connectionParams()) !== openedWith;
+      if (typeof close?.code === 'number' && CREDENTIAL_ENDED.has(close.code) && !renewed) {
         options.onState('signed-out');
         signedOut(new ApiError(close.reason || 'signed out', 'UNAUTHENTICATED'));
         return;

@@ -1,7 +1,8 @@
 //! The viewer embedded in a SaaS page of another origin with a viewer token
 //! (`embedded.test.mjs`): the token by `postMessage` (after a bad one, which
-//! the viewer reports as expired) and in the URL fragment; live events, also
-//! across a dropped connection; hostile event data rendered as text.
+//! the viewer reports as expired; then renewed while the page stays as it
+//! is) and in the URL fragment; live events, also across a dropped
+//! connection; an unreachable service; hostile event data rendered as text.
 //!
 //! The test file runs two servers of its own on ports chosen here: the SaaS
 //! page (`AUDITLOG_EMBEDDER_PORT`, listed in `AUDITLOG_FRAME_ANCESTORS` and
@@ -32,13 +33,14 @@ fn hostile_event() -> Value {
     })
 }
 
-async fn viewer_token(app: &TestApp, admin_key: &str, role: &str) -> String {
+/// A 15-minute viewer token for the SaaS user `saas-user-7`, shown as `name`.
+async fn viewer_token(app: &TestApp, admin_key: &str, role: &str, name: &str) -> String {
     let minted = app
         .graphql(
             CREATE_VIEWER_TOKEN,
             json!({ "input": {
                 "role": role,
-                "subject": { "id": "saas-user-7", "name": "Sam SaaS", "email": "sam@saas.test" },
+                "subject": { "id": "saas-user-7", "name": name, "email": "sam@saas.test" },
                 "expiresInSeconds": 900,
             } }),
             Some(admin_key),
@@ -64,10 +66,12 @@ async fn a_saas_page_embeds_the_viewer(backend: Backend) {
     let hostile = app
         .record_ok(&tenant.admin_key, json!([hostile_event()]))
         .await;
-    let token = viewer_token(&app, &tenant.admin_key, "AUDITOR").await;
+    let token = viewer_token(&app, &tenant.admin_key, "AUDITOR", "Sam SaaS").await;
+    // What the SaaS page hands over when it renews the token.
+    let renewed = viewer_token(&app, &tenant.admin_key, "AUDITOR", "Sam Renewed").await;
     // A tenant of its own for the README's picture of demo data.
     let demo = app.create_tenant("demo", "ENTERPRISE").await;
-    let demo_token = viewer_token(&app, &demo.admin_key, "ADMIN").await;
+    let demo_token = viewer_token(&app, &demo.admin_key, "ADMIN", "Sam SaaS").await;
     run_browser(
         "embedded.test.mjs",
         &[
@@ -76,6 +80,7 @@ async fn a_saas_page_embeds_the_viewer(backend: Backend) {
             ("AUDITLOG_EMBEDDER_PORT", embedder_port.to_string()),
             ("AUDITLOG_ADMIN_KEY", tenant.admin_key.clone()),
             ("AUDITLOG_TOKEN", token),
+            ("AUDITLOG_RENEWED_TOKEN", renewed),
             ("AUDITLOG_DEMO_KEY", demo.admin_key.clone()),
             ("AUDITLOG_DEMO_TOKEN", demo_token),
             (
