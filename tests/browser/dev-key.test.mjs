@@ -105,5 +105,22 @@ test('paging and the target, outcome and search filters', async () => {
   await search.press('Enter');
   await rows(page, 1);
   assert.match(await page.locator('table.events tbody tr').innerText(), /a-42/);
+
+  // A custom date range, in the browser's local time: the next hour has
+  // nothing yet; the last hour to the next has everything.
+  await page.getByRole('button', { name: 'Clear filters' }).click();
+  await page.getByLabel('Date', { exact: true }).selectOption('custom');
+  const local = (offsetMinutes) => {
+    const at = new Date(Date.now() + offsetMinutes * 60_000);
+    return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  };
+  await page.getByLabel('From', { exact: true }).fill(local(60));
+  await page.getByText('No events match these filters.').waitFor();
+  await page.getByLabel('From', { exact: true }).fill(local(-60));
+  await page.getByLabel('To', { exact: true }).fill(local(60));
+  await rows(page, 50);
+  const query = new URL(page.url()).searchParams;
+  assert.equal(query.get('range'), 'custom');
+  assert.equal(query.get('to'), local(60));
   await context.close();
 });

@@ -29,7 +29,12 @@ function TextFilter({ id, label, value, onApply, type = 'text', list }: {
 }) {
   const [text, setText] = useState(value);
   useEffect(() => setText(value), [value]);
-  const apply = () => text.trim() !== value && onApply(text.trim());
+  // Read from the input itself: a date picker fires `input` and `change`
+  // together, before the state of the first one is rendered.
+  const apply = (event: Event) => {
+    const current = (event.currentTarget as HTMLInputElement).value.trim();
+    if (current !== value) onApply(current);
+  };
   return (
     <div class="field">
       <label for={id}>{label}</label>
@@ -41,7 +46,7 @@ function TextFilter({ id, label, value, onApply, type = 'text', list }: {
         autocomplete="off"
         onInput={(event) => setText((event.target as HTMLInputElement).value)}
         onChange={apply}
-        onKeyDown={(event) => event.key === 'Enter' && apply()}
+        onKeyDown={(event) => event.key === 'Enter' && apply(event)}
       />
     </div>
   );
