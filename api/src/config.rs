@@ -20,7 +20,7 @@ mod secrets;
 mod view_audit;
 mod viewer_tokens;
 pub use crate::store::connection::redact_url;
-pub use auditlog_worker::config::{PurgeConfig, RetentionConfig, TreeHeadConfig};
+pub use auditlog_worker::config::{PurgeConfig, RetentionConfig, StreamConfig, TreeHeadConfig};
 pub use auditlog_worker::secret::{DatabaseUrl, Secret};
 pub use connections::ConnectionsConfig;
 pub use database_roles::DatabaseRolesConfig;
@@ -164,6 +164,16 @@ pub struct Settings {
     /// How tree heads are signed (`AUDITLOG_TREE_HEAD_SCHEDULE`, `AUDITLOG_SIGNING_KEY`).
     #[command(flatten)]
     pub tree_heads: TreeHeadConfig,
+
+    /// Deliver log streams inside this process. Safe with any number of
+    /// replicas and workers (a lease per stream); turn it off when
+    /// `auditlog-worker` runs as its own deployment.
+    #[arg(long, env = "AUDITLOG_IN_PROCESS_STREAMS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub in_process_streams: bool,
+
+    /// How log streams are delivered (`AUDITLOG_STREAM_*`).
+    #[command(flatten)]
+    pub streams: StreamConfig,
 
     /// Sign-in for people through an OpenID Provider (all optional).
     #[command(flatten)]

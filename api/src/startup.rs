@@ -25,8 +25,9 @@ use crate::replica::ReadPool;
 use crate::service::group_commit::GroupCommit;
 use crate::service::view_audit::ViewAudit;
 use crate::{db, db_roles, shutdown, store};
-use auditlog_worker::purge::{PurgeScheduler, PurgeSettings, Purger};
+use auditlog_worker::purge::{PurgeScheduler, PurgeSettings, Purger, unique_holder};
 pub use auditlog_worker::signals::shutdown_signal;
+use auditlog_worker::streams::StreamRunner;
 use auditlog_worker::tree_heads::{TreeHeadScheduler, TreeHeadSigner};
 use sea_orm::DbBackend;
 
@@ -46,6 +47,9 @@ pub struct Application {
     /// In-process tree-head signing (`AUDITLOG_IN_PROCESS_TREE_HEADS`),
     /// stopped at shutdown.
     tree_heads: Option<TreeHeadScheduler>,
+    /// In-process log-stream delivery (`AUDITLOG_IN_PROCESS_STREAMS`),
+    /// stopped after the server so the batches in flight finish.
+    streams: Option<StreamRunner>,
     /// `AUDITLOG_SHUTDOWN_GRACE_SECS`: how long shutdown waits for in-flight work.
     shutdown_grace: std::time::Duration,
 }
@@ -89,6 +93,25 @@ impl Application {
         let schema_limits =
             SchemaLimits::from_config(&settings.query_limits, settings.introspection_enabled());
         let ingest = GroupCommit::new(db.clone(), live.clone());
+        let tree_head_signer =
+            TreeHeadSigner::new(db.clone(), settings.tree_heads.configured_key()?);
+        let mut stream_config = settings.streams.clone();
+        stream_config.allow_plain_http = settings.is_development();
+        let stream_rules = stream_config.target_rules();
+        let deliverer = stream_config
+            .deliverer(
+                db.clone(),
+                tree_head_signer.clone(),
+                Arc::new(live.clone()),
+                unique_holder("auditlog"),
+            )
+            .await
+            .context("setting up log streams (is the schema migrated?)")?;
+        if stream_config.stream_secrets_key.is_none() && !settings.is_development() {
+            tracing::warn!(
+                "AUDITLOG_STREAM_SECRETS_KEY is not set: log streams' destination secrets are encrypted with a key kept in the database"
+            );
+        }
         let (schema, executor) = build_schema(
             Services {
                 db: db.clone(),
@@ -104,6 +127,8 @@ impl Application {
                 key_cache: key_cache.clone(),
                 viewer_keys: viewer_keys.clone(),
                 view_audit: ViewAudit::new(db.clone(), live.clone(), &settings.view_audit),
+                streams: deliverer.clone(),
+                streams_plain_http: stream_rules.plain_http_allowed(),
             },
             schema_limits,
         );
@@ -115,8 +140,6 @@ impl Application {
             .filter(|key| !key.is_empty())
             .map_or_else(|| cursor_key.clone(), str::to_owned);
         let (people, browser) = sign_in(&settings, &cross_origins, &db, &login_cookie_key)?;
-        let tree_head_signer =
-            TreeHeadSigner::new(db.clone(), settings.tree_heads.configured_key()?);
         let viewer = Arc::new(crate::http::ViewerSettings {
             development: settings.is_development(),
             browser_login: browser.is_some(),
@@ -184,6 +207,13 @@ impl Application {
         } else {
             None
         };
+        let streams = settings.in_process_streams.then(|| {
+            StreamRunner::start(
+                deliverer,
+                std::time::Duration::from_millis(stream_config.stream_poll_ms),
+                usize::try_from(stream_config.stream_concurrency).unwrap_or(32),
+            )
+        });
         let purge = if settings.in_process_purge {
             let purge_settings =
                 PurgeSettings::from_config(&settings.retention, &settings.purge, "auditlog")?;
@@ -201,6 +231,7 @@ impl Application {
             websockets,
             purge,
             tree_heads,
+            streams,
             shutdown_grace: std::time::Duration::from_secs(settings.shutdown_grace_secs),
         })
     }
@@ -233,6 +264,7 @@ impl Application {
             websockets,
             purge,
             tree_heads,
+            streams,
             shutdown_grace: grace,
         } = self;
         let hub = live.clone();
@@ -277,6 +309,9 @@ impl Application {
         }
         if let Some(purge) = purge {
             purge.stop().await;
+        }
+        if let Some(streams) = streams {
+            streams.stop().await;
         }
         anyhow::ensure!(
             websockets_closed,

@@ -29,6 +29,8 @@ pub mod audit_tree_heads;
 pub mod audit_tree_nodes;
 pub mod audit_view_marks;
 pub mod instance_settings;
+pub mod log_stream_deliveries;
+pub mod log_streams;
 pub mod platform_keys;
 pub mod retention_leases;
 pub mod tenants;
@@ -42,6 +44,8 @@ pub mod prelude {
     pub use super::audit_events::Entity as AuditEvents;
     pub use super::audit_view_marks::Entity as AuditViewMarks;
     pub use super::instance_settings::Entity as InstanceSettings;
+    pub use super::log_stream_deliveries::Entity as LogStreamDeliveries;
+    pub use super::log_streams::Entity as LogStreams;
     pub use super::platform_keys::Entity as PlatformKeys;
     pub use super::retention_leases::Entity as RetentionLeases;
     pub use super::tenants::Entity as Tenants;

@@ -42,6 +42,7 @@ mod m20261203_000014_add_ingest_window;
 mod m20261203_000015_create_audit_view_marks;
 mod m20261204_000017_bound_search_candidates;
 mod m20261204_000018_create_audit_tree;
+mod m20261207_000019_create_log_streams;
 
 pub struct Migrator;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_create_audit_view_marks::Migration),
             Box::new(m20261204_000017_bound_search_candidates::Migration),
             Box::new(m20261204_000018_create_audit_tree::Migration),
+            Box::new(m20261207_000019_create_log_streams::Migration),
         ]
     }
 }

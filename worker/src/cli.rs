@@ -10,10 +10,13 @@ use clap::{Args, Parser, Subcommand};
 use entity::store::connection::{connect_with, redact_url};
 use entity::store::role_check::warn_if_bypassing;
 
-use crate::config::{PurgeConfig, RetentionConfig, TreeHeadConfig};
-use crate::purge::{NotifyOtherProcesses, PassReport, PurgeScheduler, PurgeSettings, Purger};
+use crate::config::{PurgeConfig, RetentionConfig, StreamConfig, TreeHeadConfig};
+use crate::purge::{
+    NotifyOtherProcesses, PassReport, PurgeScheduler, PurgeSettings, Purger, unique_holder,
+};
 use crate::secret::DatabaseUrl;
 use crate::signals::shutdown_signal;
+use crate::streams::StreamRunner;
 use crate::telemetry;
 use crate::tree_heads::{TreeHeadScheduler, TreeHeadSigner};
 
@@ -24,7 +27,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 #[command(
     name = "auditlog-worker",
     version,
-    about = "Purges expired audit events and signs tree heads on a schedule (worker of auditlog)"
+    about = "Purges expired audit events, signs tree heads and delivers log streams (worker of auditlog)"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -35,7 +38,8 @@ pub struct Cli {
 
 #[derive(Clone, Copy, Subcommand)]
 pub enum Command {
-    /// Purge on the schedule (`AUDITLOG_PURGE_SCHEDULE`) until SIGTERM or Ctrl-C (the default).
+    /// Purge on the schedule (`AUDITLOG_PURGE_SCHEDULE`), sign tree heads and
+    /// deliver log streams until SIGTERM or Ctrl-C (the default).
     Run,
     /// Run one purge pass now and exit (0: every tenant done; 1: some failed).
     RunOnce,
@@ -65,6 +69,8 @@ pub struct WorkerSettings {
     pub purge: PurgeConfig,
     #[command(flatten)]
     pub tree_heads: TreeHeadConfig,
+    #[command(flatten)]
+    pub streams: StreamConfig,
 }
 
 /// Runs the command line (`auditlog-worker` and the test suite's copy of it).
@@ -136,6 +142,20 @@ pub async fn run_scheduled(settings: WorkerSettings) -> anyhow::Result<ExitCode>
         println!("auditlog-worker metrics on http://{bound}/metrics");
     }
     let signer = TreeHeadSigner::new(purger.db().clone(), settings.tree_heads.configured_key()?);
+    let deliverer = settings
+        .streams
+        .deliverer(
+            purger.db().clone(),
+            signer.clone(),
+            Arc::new(NotifyOtherProcesses(purger.db().clone())),
+            unique_holder("worker"),
+        )
+        .await?;
+    let streams = StreamRunner::start(
+        deliverer,
+        Duration::from_millis(settings.streams.stream_poll_ms),
+        usize::try_from(settings.streams.stream_concurrency).unwrap_or(32),
+    );
     let heads = TreeHeadScheduler::start(signer, &settings.tree_heads.tree_head_schedule).await?;
     let scheduler = PurgeScheduler::start(purger, &settings.purge.purge_schedule).await?;
     println!(
@@ -145,6 +165,7 @@ pub async fn run_scheduled(settings: WorkerSettings) -> anyhow::Result<ExitCode>
     shutdown_signal().await;
     heads.stop().await;
     scheduler.stop().await;
+    streams.stop().await;
     tracing::info!("auditlog-worker stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -124,6 +124,62 @@ impl TreeHeadConfig {
     }
 }
 
+/// How log streams are delivered (in the service or in `auditlog-worker`).
+#[derive(Clone, Debug, Args)]
+pub struct StreamConfig {
+    /// The key that encrypts streams' destination secrets (webhook signing
+    /// secrets, Splunk tokens) at rest: at least 32 characters (`openssl rand
+    /// -hex 32`), the same in the service and every worker. Unset: a key
+    /// generated once and kept in the database (the secrets are then only as
+    /// safe as the database; production logs a warning).
+    #[arg(long, env = "AUDITLOG_STREAM_SECRETS_KEY", hide_env_values = true)]
+    pub stream_secrets_key: Option<crate::secret::Secret>,
+    /// Deliver to loopback, private, link-local and other non-public
+    /// addresses (and over plain `http://` to them). Off: such a target is
+    /// refused after DNS resolution.
+    #[arg(long, env = "AUDITLOG_STREAM_ALLOW_PRIVATE_TARGETS", default_value_t = false,
+          action = clap::ArgAction::Set)]
+    pub stream_allow_private_targets: bool,
+    /// Milliseconds between looks for streams with something to deliver.
+    #[arg(long, env = "AUDITLOG_STREAM_POLL_MS", default_value_t = 200,
+          value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub stream_poll_ms: u64,
+    /// Milliseconds a receiver has to answer a delivery.
+    #[arg(long, env = "AUDITLOG_STREAM_TIMEOUT_MS", default_value_t = 15_000,
+          value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    pub stream_timeout_ms: u64,
+    /// Delays before each attempt of a batch, comma-separated (`ms`, `s`,
+    /// `m`, `h` suffixes), the Standard Webhooks schedule by default: after
+    /// the last one fails the stream is DISABLED. Each delay gets ±10 %
+    /// jitter; a receiver's `Retry-After` can only lengthen it.
+    #[arg(
+        long,
+        env = "AUDITLOG_STREAM_RETRY_SCHEDULE",
+        default_value = "0s,5s,5m,30m,2h,5h,10h,14h,20h,24h"
+    )]
+    pub stream_retry_schedule: String,
+    /// Seconds a worker's lease on a stream lasts without renewal; another
+    /// worker takes a dead one's streams over after this long. Must exceed
+    /// the timeout.
+    #[arg(long, env = "AUDITLOG_STREAM_LEASE_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub stream_lease_secs: u64,
+    /// Streams a process delivers to at once.
+    #[arg(long, env = "AUDITLOG_STREAM_CONCURRENCY", default_value_t = 32,
+          value_parser = clap::value_parser!(u64).range(1..=1_024))]
+    pub stream_concurrency: u64,
+    /// Plain `http://` to any target (the service sets this in development
+    /// mode; never a flag).
+    #[arg(skip)]
+    pub allow_plain_http: bool,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        defaults()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +190,9 @@ mod tests {
         assert_eq!(purge.purge_schedule, "0 */15 * * * *");
         assert_eq!(purge.purge_batch_size, 1000);
         assert_eq!(RetentionConfig::default().team_retention_days, 7);
+        let streams = StreamConfig::default();
+        assert_eq!(streams.stream_timeout_ms, 15_000);
+        assert!(!streams.stream_allow_private_targets);
     }
 
     #[test]

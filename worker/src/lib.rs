@@ -2,7 +2,8 @@
 //! `auditlog-worker` binary.
 //!
 //! Owns: the retention purge ([`purge`]: passes, per-tenant leases and
-//! batches, the `retention.purge` reports, the cron schedule), the settings
+//! batches, the `retention.purge` reports, the cron schedule), log-stream
+//! delivery ([`streams`]: leases per stream, signed batches, retries), the settings
 //! the jobs share with the service ([`config`]), and the runtime pieces every
 //! auditlog process needs ([`telemetry`], [`signals`], the Prometheus
 //! recorder and the worker's own `/metrics` listener in [`metrics`]). The
@@ -14,8 +15,8 @@
 //! - depends on `entity` (the data layer) and never on `auditlog-api`: no web
 //!   framework, no GraphQL, no identity provider (`cargo tree -p
 //!   auditlog-worker -e normal` shows no axum, async-graphql, openidconnect);
-//! - never serves the API and never migrates the schema; it only deletes
-//!   expired events and records what it deleted.
+//! - never serves the API and never migrates the schema; it deletes expired
+//!   events, signs tree heads, delivers streams, and records what it did.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -29,5 +30,6 @@ pub mod metrics;
 pub mod purge;
 pub mod secret;
 pub mod signals;
+pub mod streams;
 pub mod telemetry;
 pub mod tree_heads;

@@ -36,6 +36,11 @@ pub(crate) struct Services {
     pub viewer_keys: LazyViewerKeys,
     /// Records reads of the log as `audit_log.view`.
     pub view_audit: ViewAudit,
+    /// Seals log streams' secrets, checks their destinations, sends test deliveries.
+    pub streams: auditlog_worker::streams::Deliverer,
+    /// Log streams may deliver over plain `http://` (development mode, or
+    /// private targets allowed).
+    pub streams_plain_http: bool,
 }
 
 pub(super) trait ContextExt {

@@ -16,6 +16,7 @@ mod guard;
 pub(crate) mod inputs;
 mod integrity;
 mod introspection;
+mod log_streams;
 mod metrics;
 mod mutation;
 mod pagination;

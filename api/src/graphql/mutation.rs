@@ -25,6 +25,7 @@ pub struct MutationRoot(
     TenantMutation,
     super::platform::PlatformMutation,
     super::viewer_tokens::ViewerTokenMutation,
+    super::log_streams::LogStreamMutation,
 );
 
 #[derive(Default)]

@@ -27,6 +27,7 @@ pub struct QueryRoot(
     TenantQuery,
     super::platform::PlatformQuery,
     super::integrity::IntegrityQuery,
+    super::log_streams::LogStreamQuery,
 );
 
 #[derive(Default)]

@@ -124,7 +124,14 @@ mod tests {
     /// Types whose `id` is globally unique: normalized client caches (Apollo
     /// InMemoryCache, urql graphcache) key objects by `id`/`_id`, so only real
     /// entities may have one.
-    const ENTITIES: &[&str] = &["AuditEvent", "Tenant", "ApiKey", "PlatformKey"];
+    const ENTITIES: &[&str] = &[
+        "AuditEvent",
+        "Tenant",
+        "ApiKey",
+        "PlatformKey",
+        "LogStream",
+        "LogStreamDelivery",
+    ];
     /// Snapshots that kept a deprecated `id` for existing clients.
     const DEPRECATED_SNAPSHOT_IDS: &[&str] = &["Actor", "Target", "ActorCount"];
 

@@ -15,6 +15,7 @@ pub(crate) mod events;
 pub(crate) mod export;
 pub(crate) mod group_commit;
 pub(crate) mod integrity;
+pub(crate) mod log_streams;
 pub(crate) mod platform_keys;
 pub(crate) mod reads;
 pub(crate) mod retention;

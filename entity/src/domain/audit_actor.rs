@@ -40,4 +40,14 @@ impl AuditActor {
             email: None,
         }
     }
+
+    /// Log-stream delivery (in `auditlog-worker` or in-process in the service).
+    pub fn stream_worker() -> Self {
+        Self {
+            actor_type: ActorType::System,
+            id: "stream-worker".into(),
+            name: Some("stream worker".into()),
+            email: None,
+        }
+    }
 }

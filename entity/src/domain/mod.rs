@@ -11,6 +11,7 @@ pub mod audit_actor;
 pub mod clock;
 pub mod enums;
 pub mod ip_address;
+pub mod log_stream;
 pub mod merkle;
 pub mod new_event;
 pub mod retention;

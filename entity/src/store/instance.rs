@@ -1,5 +1,6 @@
 //! Installation-wide settings kept in `instance_settings`: the cursor-signing
-//! key, the viewer-token key ring and the tree-head key ring.
+//! key, the viewer-token key ring, the tree-head key ring and the generated
+//! key of log streams' secrets.
 //!
 //! Values are opaque text here. What a key ring holds and how it rotates is the
 //! API's business (`auditlog_api`'s `auth::viewer_token`); this module only
@@ -16,6 +17,7 @@ use super::StoreError;
 const CURSOR_KEY: &str = "cursor_signing_key";
 const VIEWER_TOKEN_KEYS: &str = "viewer_token_keys";
 const TREE_HEAD_KEYS: &str = "tree_head_keys";
+const STREAM_SECRETS_KEY: &str = "stream_secrets_key";
 
 /// The key that signs pagination cursors: the stored one, or `candidate` stored
 /// now if there is none yet. Concurrent first starts of several replicas agree,
@@ -77,6 +79,16 @@ pub async fn replace_tree_head_keys(
     replacement: String,
 ) -> Result<bool, StoreError> {
     compare_and_swap(db, TREE_HEAD_KEYS, expected, replacement).await
+}
+
+/// The generated key that encrypts log streams' destination secrets when
+/// the operator configures none: the stored one, or `candidate` stored now
+/// (agreed on like [`cursor_signing_key`]).
+pub async fn stream_secrets_key(
+    db: &impl ConnectionTrait,
+    candidate: String,
+) -> Result<String, StoreError> {
+    insert_if_absent(db, STREAM_SECRETS_KEY, candidate).await
 }
 
 async fn compare_and_swap(

@@ -22,6 +22,7 @@ pub mod connection;
 pub mod dialect;
 pub mod events;
 pub mod instance;
+pub mod log_streams;
 pub mod platform_keys;
 pub mod platform_log;
 pub mod read_scope;

@@ -25,7 +25,7 @@ pub mod pass;
 pub mod scheduler;
 mod tenant;
 
-pub use pass::{PassReport, PurgeSettings, Purger};
+pub use pass::{PassReport, PurgeSettings, Purger, unique_holder};
 pub use scheduler::PurgeScheduler;
 
 use entity::store::StoreError;

@@ -17,10 +17,12 @@
 pub mod keys;
 pub mod scheduler;
 pub mod signer;
+pub mod wire;
 
 pub use keys::TreeHeadKeys;
 pub use scheduler::TreeHeadScheduler;
 pub use signer::{SignPassReport, TreeHeadSigner};
+pub use wire::HeadJson;
 
 use crate::ed25519::PublicKey;
 

@@ -13,7 +13,7 @@ use entity::domain::merkle::TreeOrigin;
 use entity::domain::merkle::head::signed_bytes;
 use entity::store::StoreError;
 use entity::store::tree::{self, NewHead, StoredHead};
-use entity::store::{registry, tenant_scope};
+use entity::store::{self as store, registry, tenant_scope};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::sync::{Mutex, OnceCell};
 use uuid::Uuid;
@@ -144,6 +144,47 @@ impl TreeHeadSigner {
         let stored = sign(&txn, &signer, tenant_id, extent.origin, size, clock::now()).await?;
         txn.commit().await?;
         Ok(Some(stored))
+    }
+}
+
+impl TreeHeadSigner {
+    /// A head that covers the event at `sequence` (a log stream's batch
+    /// ending there): the latest stored head if it is that large, or else
+    /// one of exactly that size signed now and not stored (a signed head
+    /// needs no row to be verified, and a busy stream would otherwise store
+    /// one per batch). `None` when no leaf is that old.
+    pub async fn covering_head(
+        &self,
+        tenant_id: Uuid,
+        sequence: u64,
+    ) -> Result<Option<StoredHead>, TreeHeadError> {
+        let signer = self.keys().await?.signer().clone();
+        let txn = store::read_scope::begin_read(&self.db, tenant_id).await?;
+        let extent = tree::heads::extent(&txn, tenant_id).await?;
+        let size = extent.origin.size_through(sequence).min(extent.size);
+        if size == 0 {
+            txn.commit().await?;
+            return Ok(None);
+        }
+        if let Some(latest) = tree::heads::latest(&txn, tenant_id).await?
+            && latest.tree_size >= size
+        {
+            txn.commit().await?;
+            return Ok(Some(latest));
+        }
+        let now = clock::now();
+        let root_hash = tree::root(&txn, tenant_id, size).await?;
+        txn.commit().await?;
+        let message = signed_bytes(tenant_id, extent.origin, size, &root_hash, now)
+            .map_err(TreeHeadError::Keys)?;
+        Ok(Some(StoredHead {
+            tree_size: size,
+            tree_origin: extent.origin,
+            root_hash,
+            signed_at: now,
+            key_id: signer.kid().to_owned(),
+            signature: signer.sign(&message).to_vec(),
+        }))
     }
 }
 

@@ -18,16 +18,13 @@ use std::borrow::Cow;
 
 use async_graphql::{InputType, ScalarType};
 use axum::body::Bytes;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use entity::audit_events;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::merkle::leaf::timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::types::AuditEvent;
-use crate::store::tree::{InclusionProof, StoredHead};
+use crate::store::tree::InclusionProof;
 
 /// The CSV header row, in order. The manifest record puts [`MANIFEST_ID`] in
 /// `id` and the manifest's JSON in `payload`, and leaves every other cell empty.
@@ -104,31 +101,8 @@ pub(crate) struct Manifest<'a> {
     pub tree_head: Option<&'a TreeHead>,
 }
 
-/// A signed tree head as `auditLogTreeHead` returns it (hex root, base64url
-/// signature, six fractional digits), for the manifest.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct TreeHead {
-    tree_size: u64,
-    tree_origin: u64,
-    root_hash: String,
-    timestamp: String,
-    key_id: String,
-    signature: String,
-}
-
-impl TreeHead {
-    pub(crate) fn of(head: &StoredHead) -> Self {
-        Self {
-            tree_size: head.tree_size,
-            tree_origin: head.tree_origin.0,
-            root_hash: hex::encode(head.root_hash),
-            timestamp: timestamp(head.signed_at),
-            key_id: head.key_id.clone(),
-            signature: URL_SAFE_NO_PAD.encode(&head.signature),
-        }
-    }
-}
+/// A signed tree head as `auditLogTreeHead` returns it, for the manifest.
+pub(crate) use auditlog_worker::tree_heads::HeadJson as TreeHead;
 
 /// One batch written out.
 pub(crate) struct Chunk {

@@ -7,6 +7,7 @@ mod bulk_insert;
 mod by_sequence;
 mod facets;
 mod filter;
+mod filter_json;
 mod ingest_window;
 pub mod notify;
 mod purge;

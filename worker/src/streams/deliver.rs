@@ -1,0 +1,596 @@
+//! One stream's delivery, batch after batch, under its lease (the protocol
+//! is `entity::store::log_streams`'): claim, compute or reload the pending
+//! batch, send it outside any transaction, then record the outcome fenced
+//! by the lease. A batch goes out only after the previous one was
+//! acknowledged; a crash anywhere re-sends the pending batch under the same
+//! delivery id.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use entity::audit_events;
+use entity::domain::AuditActor;
+use entity::domain::clock;
+use entity::domain::log_stream::{DeliveryStatus, StreamKind, StreamState};
+use entity::log_streams;
+use entity::store::admin_audit::{self, AdminAction};
+use entity::store::events::{self, EventFilter};
+use entity::store::log_streams::deliveries::{self, KEPT_FOR_DAYS, NewDelivery};
+use entity::store::log_streams::delivery::{self, Claimed};
+use entity::store::tenant_scope;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::json;
+use url::Url;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use super::batch::{self, Batch, SplunkFields};
+use super::http::{Exchange, Sender, Verdict, cut};
+use super::schedule::RetrySchedule;
+use super::secrets::SecretBox;
+use super::{StreamError, metrics};
+use crate::purge::Published;
+use crate::tree_heads::{HeadJson, TreeHeadSigner};
+
+/// Sequences looked at per step when none match the filter: a selective
+/// stream's cursor moves over non-matching events in bounded steps.
+const SCAN_WINDOW: i64 = 10_000;
+/// How long one claim delivers before it gives the stream back (others
+/// waiting get their turn; a busy stream is claimed again at once).
+const CLAIM_BUDGET: Duration = Duration::from_secs(5);
+/// How often a stream's old delivery records are deleted.
+const PRUNE_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// What delivering streams needs; cheap to clone.
+#[derive(Clone)]
+pub struct Deliverer {
+    pub(super) db: DatabaseConnection,
+    pub(super) sender: Sender,
+    pub(super) secrets: SecretBox,
+    pub(super) heads: TreeHeadSigner,
+    pub(super) schedule: RetrySchedule,
+    pub(super) live: Arc<dyn Published>,
+    pub(super) holder: String,
+    pub(super) lease: Duration,
+    pub(super) host: String,
+}
+
+/// How a claim ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimEnd {
+    /// Another worker holds it, or it is not delivering.
+    NotClaimed,
+    /// Caught up, or waiting for a retry.
+    Idle,
+    /// The budget was spent with more to send.
+    Busy,
+    /// The lease was lost (taken over, paused, deleted) mid-way.
+    Lost,
+}
+
+enum Step {
+    Sent,
+    Skipped,
+    Idle,
+    Failed,
+    Lost,
+}
+
+/// The batch being delivered.
+struct Pending {
+    delivery_id: Uuid,
+    first: i64,
+    last: i64,
+    attempt: i32,
+    events: Vec<audit_events::Model>,
+}
+
+impl Deliverer {
+    /// Claims the stream and delivers until it is caught up, failing, or the
+    /// budget is spent; then gives the lease back.
+    pub async fn deliver(&self, tenant_id: Uuid, stream_id: Uuid) -> Result<ClaimEnd, StreamError> {
+        let Some(mut claimed) = self.claim(tenant_id, stream_id).await? else {
+            return Ok(ClaimEnd::NotClaimed);
+        };
+        let started = Instant::now();
+        let end = loop {
+            match self.step(&mut claimed).await? {
+                Step::Sent | Step::Skipped if started.elapsed() < CLAIM_BUDGET => continue,
+                Step::Sent | Step::Skipped => break ClaimEnd::Busy,
+                Step::Idle | Step::Failed => break ClaimEnd::Idle,
+                Step::Lost => return Ok(ClaimEnd::Lost),
+            }
+        };
+        let txn = tenant_scope::begin(&self.db, tenant_id).await?;
+        delivery::release(&txn, &claimed).await?;
+        txn.commit().await?;
+        Ok(end)
+    }
+
+    /// Takes or renews the lease; the stream as it is now.
+    async fn claim(
+        &self,
+        tenant_id: Uuid,
+        stream_id: Uuid,
+    ) -> Result<Option<Claimed>, StreamError> {
+        let now = clock::now();
+        let until = now + chrono::TimeDelta::from_std(self.lease).unwrap_or(chrono::TimeDelta::MAX);
+        let txn = tenant_scope::begin(&self.db, tenant_id).await?;
+        let claimed = delivery::claim(&txn, tenant_id, stream_id, &self.holder, now, until).await?;
+        txn.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn step(&self, claimed: &mut Claimed) -> Result<Step, StreamError> {
+        let Some(renewed) = self.claim(claimed.row.tenant_id, claimed.row.id).await? else {
+            return Ok(Step::Lost);
+        };
+        *claimed = renewed;
+        let row = &claimed.row;
+        if row.next_attempt_at > clock::now() {
+            return Ok(Step::Idle);
+        }
+        let pending = match self.pending_batch(claimed).await? {
+            Prepared::Batch(pending) => pending,
+            Prepared::Skipped => return Ok(Step::Skipped),
+            Prepared::Idle => return Ok(Step::Idle),
+            Prepared::Lost => return Ok(Step::Lost),
+        };
+        let exchange = self.send(&claimed.row, &pending).await;
+        self.record(claimed, &pending, &exchange).await
+    }
+
+    /// The batch to send: the pending one reloaded, or the next one stored
+    /// as pending (committed before anything is sent).
+    async fn pending_batch(&self, claimed: &Claimed) -> Result<Prepared, StreamError> {
+        let row = &claimed.row;
+        let tenant_id = row.tenant_id;
+        let filter = stream_filter(row)?;
+        let txn = tenant_scope::begin(&self.db, tenant_id).await?;
+        if let (Some(delivery_id), Some(last)) =
+            (row.pending_delivery_id, row.pending_last_sequence)
+        {
+            let events = events::after_sequence(
+                &txn,
+                tenant_id,
+                row.delivered_through,
+                Some(last),
+                filter.as_ref(),
+                batch_limit(row),
+            )
+            .await?;
+            txn.commit().await?;
+            return Ok(Prepared::Batch(Pending {
+                delivery_id,
+                first: row.batch_start_after + 1,
+                last,
+                attempt: row.attempt + 1,
+                events,
+            }));
+        }
+        let committed = events::committed_sequence(&txn, tenant_id).await?;
+        let cursor = row.delivered_through;
+        if committed <= cursor {
+            txn.commit().await?;
+            return Ok(Prepared::Idle);
+        }
+        if let Some(gap) = purged_range(&txn, tenant_id, cursor, committed).await? {
+            let now = clock::now();
+            if !delivery::jump_gap(&txn, claimed, gap, now).await? {
+                return Ok(Prepared::Lost);
+            }
+            let sequence = record_gap(&txn, row, gap, now).await?;
+            txn.commit().await?;
+            self.live.published(tenant_id, sequence).await;
+            return Ok(Prepared::Skipped);
+        }
+        let upper = committed.min(cursor.saturating_add(SCAN_WINDOW));
+        let events = events::after_sequence(
+            &txn,
+            tenant_id,
+            cursor,
+            Some(upper),
+            filter.as_ref(),
+            batch_limit(row),
+        )
+        .await?;
+        let Some(last_event) = events.last() else {
+            if !delivery::skip_unmatched(&txn, claimed, upper).await? {
+                return Ok(Prepared::Lost);
+            }
+            txn.commit().await?;
+            return Ok(Prepared::Skipped);
+        };
+        let full = events.len() as u64 >= batch_limit(row);
+        let last = if full { last_event.sequence } else { upper };
+        let delivery_id = Uuid::now_v7();
+        if !delivery::set_pending(&txn, claimed, delivery_id, last).await? {
+            return Ok(Prepared::Lost);
+        }
+        txn.commit().await?;
+        Ok(Prepared::Batch(Pending {
+            delivery_id,
+            first: row.batch_start_after + 1,
+            last,
+            attempt: 1,
+            events,
+        }))
+    }
+
+    /// Encodes, signs and POSTs `pending`; never fails (what went wrong is
+    /// the exchange's detail).
+    async fn send(&self, row: &log_streams::Model, pending: &Pending) -> Exchange {
+        match self.request(row, pending).await {
+            Ok((url, headers, body)) => self.sender.post(&url, headers, body).await,
+            Err(detail) => Exchange {
+                status: None,
+                retry_after: None,
+                detail: Some(detail),
+                latency: Duration::ZERO,
+            },
+        }
+    }
+
+    async fn request(
+        &self,
+        row: &log_streams::Model,
+        pending: &Pending,
+    ) -> Result<(Url, HeaderMap, Vec<u8>), String> {
+        let kind = StreamKind::from_db(&row.kind).ok_or("unknown stream kind")?;
+        let now = clock::now();
+        let mut batch = Batch {
+            tenant_id: row.tenant_id,
+            stream_id: row.id,
+            first_sequence: pending.first,
+            last_sequence: pending.last,
+            events: &pending.events,
+            tree_head: None,
+        };
+        match kind {
+            StreamKind::Webhook => {
+                batch.tree_head = self.tree_head(row.tenant_id, pending.last).await;
+                let body = batch::webhook_body(&batch, now)?;
+                let url = Url::parse(&row.url).map_err(|error| error.to_string())?;
+                let headers = self.webhook_headers(row, pending.delivery_id, now, &body)?;
+                Ok((url, headers, body))
+            }
+            StreamKind::SplunkHec => {
+                let fields = self.splunk_fields(row);
+                let body = batch::splunk_body(&batch, &fields)?;
+                let (url, headers) = self.splunk_request(row, pending.delivery_id)?;
+                Ok((url, headers, body))
+            }
+        }
+    }
+
+    /// The latest signed head covering `last`, if any can be had (a failure
+    /// to sign is logged and the batch goes without).
+    async fn tree_head(&self, tenant_id: Uuid, last: i64) -> Option<HeadJson> {
+        let sequence = u64::try_from(last).ok()?;
+        match self.heads.covering_head(tenant_id, sequence).await {
+            Ok(head) => head.as_ref().map(HeadJson::of),
+            Err(error) => {
+                tracing::warn!(tenant_id = %tenant_id, error = %error, "no tree head for a stream batch");
+                None
+            }
+        }
+    }
+
+    /// The Standard Webhooks headers of a delivery with `body`.
+    pub(super) fn webhook_headers(
+        &self,
+        row: &log_streams::Model,
+        delivery_id: Uuid,
+        now: DateTime<Utc>,
+        body: &[u8],
+    ) -> Result<HeaderMap, String> {
+        let secrets = self.signing_secrets(row, now)?;
+        let secrets: Vec<&str> = secrets.iter().map(|secret| secret.as_str()).collect();
+        let id = delivery_id.to_string();
+        let timestamp = now.timestamp();
+        let signature = super::webhook::signature_header(&secrets, &id, timestamp, body);
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        insert(&mut headers, "webhook-id", &id)?;
+        insert(&mut headers, "webhook-timestamp", &timestamp.to_string())?;
+        insert(&mut headers, "webhook-signature", &signature)?;
+        Ok(headers)
+    }
+
+    /// The current secret, and the previous one while its rotation window lasts.
+    fn signing_secrets(
+        &self,
+        row: &log_streams::Model,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Zeroizing<String>>, String> {
+        let mut secrets = Vec::new();
+        let open = |stored: &str| {
+            self.secrets
+                .open(row.tenant_id, row.id, stored)
+                .map_err(|error| error.to_string())
+        };
+        if let Some(current) = &row.secret_ciphertext {
+            secrets.push(open(current)?);
+        }
+        if let (Some(previous), Some(until)) =
+            (&row.previous_secret_ciphertext, row.previous_secret_until)
+            && until > now
+        {
+            secrets.push(open(previous)?);
+        }
+        if secrets.is_empty() {
+            return Err("the stream has no signing secret".into());
+        }
+        Ok(secrets)
+    }
+
+    pub(super) fn splunk_fields<'a>(&'a self, row: &'a log_streams::Model) -> SplunkFields<'a> {
+        SplunkFields {
+            host: &self.host,
+            index: row.splunk_index.as_deref(),
+            sourcetype: row.splunk_sourcetype.as_deref(),
+        }
+    }
+
+    /// `<url>/services/collector/event` and `Authorization: Splunk <token>`;
+    /// HEC's `X-Splunk-Request-Channel` carries the delivery id.
+    pub(super) fn splunk_request(
+        &self,
+        row: &log_streams::Model,
+        delivery_id: Uuid,
+    ) -> Result<(Url, HeaderMap), String> {
+        let base = row.url.trim_end_matches('/');
+        let url = if base.ends_with("/services/collector/event") {
+            Url::parse(base)
+        } else {
+            Url::parse(&format!("{base}/services/collector/event"))
+        }
+        .map_err(|error| error.to_string())?;
+        let token = match &row.secret_ciphertext {
+            Some(stored) => self
+                .secrets
+                .open(row.tenant_id, row.id, stored)
+                .map_err(|error| error.to_string())?,
+            None => return Err("the stream has no Splunk token".into()),
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let mut authorization = HeaderValue::from_str(&format!("Splunk {}", token.as_str()))
+            .map_err(|_| "the Splunk token is not a valid header value".to_owned())?;
+        authorization.set_sensitive(true);
+        headers.insert(AUTHORIZATION, authorization);
+        insert(
+            &mut headers,
+            "x-splunk-request-channel",
+            &delivery_id.to_string(),
+        )?;
+        Ok((url, headers))
+    }
+
+    /// Records the attempt and moves the stream on, fenced by the lease.
+    async fn record(
+        &self,
+        claimed: &Claimed,
+        pending: &Pending,
+        exchange: &Exchange,
+    ) -> Result<Step, StreamError> {
+        let tenant_id = claimed.row.tenant_id;
+        let verdict = Verdict::of(exchange);
+        let kind = claimed.row.kind.as_str();
+        metrics::delivery(kind, &verdict, exchange.latency);
+        let now = clock::now();
+        let txn = tenant_scope::begin(&self.db, tenant_id).await?;
+        let Some(row) = delivery::fenced(&txn, claimed).await? else {
+            txn.rollback().await?;
+            return Ok(Step::Lost);
+        };
+        if row.pending_delivery_id != Some(pending.delivery_id) {
+            // An admin replayed or changed the stream meanwhile: this batch is void.
+            txn.rollback().await?;
+            return Ok(Step::Skipped);
+        }
+        let status = match verdict {
+            Verdict::Delivered => DeliveryStatus::Delivered,
+            _ => DeliveryStatus::Failed,
+        };
+        let record = NewDelivery {
+            stream_id: row.id,
+            delivery_id: pending.delivery_id,
+            test: false,
+            status,
+            first_sequence: pending.first,
+            last_sequence: pending.last,
+            event_count: i32::try_from(pending.events.len()).unwrap_or(i32::MAX),
+            attempt: pending.attempt,
+            response_status: exchange.status.map(i32::from),
+            latency_ms: i64::try_from(exchange.latency.as_millis()).unwrap_or(i64::MAX),
+            error: (status == DeliveryStatus::Failed).then(|| failure_text(exchange)),
+        };
+        deliveries::insert(&txn, tenant_id, record, now).await?;
+        let mut published = None;
+        let step = match verdict {
+            Verdict::Delivered => {
+                delivery::acknowledge(&txn, claimed, pending.last, now).await?;
+                if row
+                    .deliveries_pruned_at
+                    .is_none_or(|at| at < now - PRUNE_EVERY)
+                {
+                    let before = now - chrono::TimeDelta::days(KEPT_FOR_DAYS);
+                    deliveries::prune(&txn, tenant_id, row.id, before).await?;
+                    delivery::mark_pruned(&txn, claimed, now).await?;
+                }
+                Step::Sent
+            }
+            Verdict::Retry(retry_after) => {
+                let failures = usize::try_from(pending.attempt).unwrap_or(usize::MAX);
+                match self.schedule.next_delay(failures, retry_after) {
+                    Some(delay) => {
+                        let next = now
+                            + chrono::TimeDelta::from_std(delay).unwrap_or(chrono::TimeDelta::MAX);
+                        let error = failure_text(exchange);
+                        delivery::fail(
+                            &txn,
+                            claimed,
+                            StreamState::Failing,
+                            pending.attempt,
+                            next,
+                            &error,
+                            now,
+                        )
+                        .await?;
+                    }
+                    None => {
+                        let error = format!(
+                            "gave up after {} attempts: {}",
+                            pending.attempt,
+                            failure_text(exchange)
+                        );
+                        delivery::fail(
+                            &txn,
+                            claimed,
+                            StreamState::Disabled,
+                            pending.attempt,
+                            now,
+                            &error,
+                            now,
+                        )
+                        .await?;
+                        published = Some(record_disabled(&txn, &row, &error, now).await?);
+                    }
+                }
+                Step::Failed
+            }
+            Verdict::Disable => {
+                let error = failure_text(exchange);
+                delivery::fail(
+                    &txn,
+                    claimed,
+                    StreamState::Disabled,
+                    pending.attempt,
+                    now,
+                    &error,
+                    now,
+                )
+                .await?;
+                published = Some(record_disabled(&txn, &row, &error, now).await?);
+                Step::Failed
+            }
+        };
+        txn.commit().await?;
+        if let Some(sequence) = published {
+            self.live.published(tenant_id, sequence).await;
+        }
+        Ok(step)
+    }
+}
+
+enum Prepared {
+    Batch(Pending),
+    Skipped,
+    Idle,
+    Lost,
+}
+
+fn batch_limit(row: &log_streams::Model) -> u64 {
+    u64::try_from(row.batch_size.clamp(1, 1000)).unwrap_or(1)
+}
+
+/// The stream's stored filter (`None`: every event).
+fn stream_filter(row: &log_streams::Model) -> Result<Option<EventFilter>, StreamError> {
+    let Some(text) = &row.filter else {
+        return Ok(None);
+    };
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|_| StreamError::Invalid(format!("stream {} has a damaged filter", row.id)))?;
+    EventFilter::from_json(&value)
+        .map(Some)
+        .ok_or_else(|| StreamError::Invalid(format!("stream {} has a damaged filter", row.id)))
+}
+
+/// `(from, to)` if the oldest events after `cursor` (up to `committed`) were
+/// purged: sequences are gapless, so a missing one was deleted.
+async fn purged_range(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    cursor: i64,
+    committed: i64,
+) -> Result<Option<(i64, i64)>, StreamError> {
+    let first = delivery::first_sequence_after(db, tenant_id, cursor).await?;
+    let missing_to = match first {
+        Some(first) => first - 1,
+        None => committed,
+    };
+    Ok((missing_to > cursor).then_some((cursor + 1, missing_to)))
+}
+
+/// `log_stream.gap` in the tenant's log: what the purge took before delivery.
+async fn record_gap(
+    txn: &impl ConnectionTrait,
+    row: &log_streams::Model,
+    (from, to): (i64, i64),
+    now: DateTime<Utc>,
+) -> Result<i64, StreamError> {
+    let action = AdminAction {
+        action: "log_stream.gap",
+        target_type: "log_stream",
+        target_id: row.id.to_string(),
+        target_name: Some(row.name.clone()),
+        payload: json!({
+            "fromSequence": from,
+            "toSequence": to,
+            "reason": "purged by retention before delivery",
+        }),
+    };
+    Ok(admin_audit::record(
+        txn,
+        row.tenant_id,
+        &AuditActor::stream_worker(),
+        action,
+        now,
+    )
+    .await?)
+}
+
+/// `log_stream.disable` in the tenant's log: the worker gave up.
+async fn record_disabled(
+    txn: &impl ConnectionTrait,
+    row: &log_streams::Model,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, StreamError> {
+    let action = AdminAction {
+        action: "log_stream.disable",
+        target_type: "log_stream",
+        target_id: row.id.to_string(),
+        target_name: Some(row.name.clone()),
+        payload: json!({ "reason": reason }),
+    };
+    Ok(admin_audit::record(
+        txn,
+        row.tenant_id,
+        &AuditActor::stream_worker(),
+        action,
+        now,
+    )
+    .await?)
+}
+
+/// What an attempt's record and `lastError` say about a failure.
+pub(super) fn failure_text(exchange: &Exchange) -> String {
+    let text = match (exchange.status, &exchange.detail) {
+        (Some(status), Some(detail)) => format!("HTTP {status}: {detail}"),
+        (Some(status), None) => format!("HTTP {status}"),
+        (None, Some(detail)) => detail.clone(),
+        (None, None) => "no answer".to_owned(),
+    };
+    cut(&text)
+}
+
+fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) -> Result<(), String> {
+    let value =
+        HeaderValue::from_str(value).map_err(|_| format!("{name} is not a header value"))?;
+    headers.insert(HeaderName::from_static(name), value);
+    Ok(())
+}
