@@ -104,6 +104,7 @@ impl Application {
                 tree_head_signer.clone(),
                 Arc::new(live.clone()),
                 unique_holder("auditlog"),
+                retention,
             )
             .await
             .context("setting up log streams (is the schema migrated?)")?;

@@ -101,6 +101,8 @@ fn test_settings(database: &TestDatabase, operator_token: &str) -> Settings {
     settings.in_process_purge = false;
     // Likewise tree heads: the integrity tests sign them explicitly.
     settings.in_process_tree_heads = false;
+    // And log streams: the stream tests turn delivery on (`tests/api/streams`).
+    settings.in_process_streams = false;
     // Every test talks from 127.0.0.1, most with one key, as fast as it can:
     // rate limits, quotas and WebSocket caps are off unless a test sets them
     // (`tests/api/limits/`). Timeouts keep their defaults.

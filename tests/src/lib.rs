@@ -33,6 +33,8 @@
 //!   graphql-http audit suite), installed on first use.
 //! - [`schemathesis`]: the GraphQL fuzzer, installed from PyPI into
 //!   `target/schemathesis-venv` on first use.
+//! - [`receiver`]: a log-stream receiver on Node.js that checks webhook
+//!   signatures with the `standardwebhooks` library and answers by script.
 //! - [`oidc`]: a real OpenID Provider (`oidc-provider` on Node.js) for the
 //!   sign-in tests, a cookie-keeping [`oidc::Browser`], and an app configured for it.
 //! - [`backend_tests!`]: runs one `async fn name(backend: Backend)` test on both backends.
@@ -56,6 +58,7 @@ pub mod postgres;
 pub mod process;
 pub mod prometheus;
 pub mod queries;
+pub mod receiver;
 pub mod response;
 pub mod schemathesis;
 pub mod worker;

@@ -149,6 +149,7 @@ pub async fn run_scheduled(settings: WorkerSettings) -> anyhow::Result<ExitCode>
             signer.clone(),
             Arc::new(NotifyOtherProcesses(purger.db().clone())),
             unique_holder("worker"),
+            settings.retention.rules()?,
         )
         .await?;
     let streams = StreamRunner::start(

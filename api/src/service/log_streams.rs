@@ -125,6 +125,7 @@ impl Streams<'_> {
         };
         let now = clock::now();
         let txn = store::tenant_scope::begin(self.db, caller.tenant_id).await?;
+        settings::lock_tenant(&txn, caller.tenant_id).await?;
         if settings::count(&txn, caller.tenant_id).await? >= MAX_STREAMS_PER_TENANT {
             return Err(ApiError::bad_input(format!(
                 "a tenant has at most {MAX_STREAMS_PER_TENANT} log streams"

@@ -44,6 +44,7 @@ mod row_level_security;
 mod scanners;
 mod secret_lengths;
 mod sequences;
+mod streams;
 mod tenants;
 mod topology;
 mod unknown_slugs;

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use entity::audit_events;
-use entity::domain::AuditActor;
 use entity::domain::clock;
 use entity::domain::log_stream::{DeliveryStatus, StreamKind, StreamState};
+use entity::domain::{AuditActor, Plan, RetentionRules, RetentionWindow};
 use entity::log_streams;
 use entity::store::admin_audit::{self, AdminAction};
 use entity::store::events::{self, EventFilter};
@@ -54,6 +54,8 @@ pub struct Deliverer {
     pub(super) live: Arc<dyn Published>,
     pub(super) holder: String,
     pub(super) lease: Duration,
+    /// The operator's retention policy: expired events are not delivered.
+    pub(super) retention: RetentionRules,
     pub(super) host: String,
 }
 
@@ -144,11 +146,27 @@ impl Deliverer {
 
     /// The batch to send: the pending one reloaded, or the next one stored
     /// as pending (committed before anything is sent).
+    ///
+    /// A batch says "every matching event of `firstSequence..=lastSequence`
+    /// is here", so a range never spans a sequence that is gone: events the
+    /// purge deleted or that expired (the tenant's retention cutoff hides
+    /// them as it does from every read) end a batch before them, and when
+    /// the cursor reaches them the stream jumps over the run and records it
+    /// (`log_stream.gap`).
     async fn pending_batch(&self, claimed: &Claimed) -> Result<Prepared, StreamError> {
-        let row = &claimed.row;
-        let tenant_id = row.tenant_id;
-        let filter = stream_filter(row)?;
+        let tenant_id = claimed.row.tenant_id;
         let txn = tenant_scope::begin(&self.db, tenant_id).await?;
+        // Writes first (and re-reads the stream under its lock).
+        let Some(row) = delivery::fenced(&txn, claimed).await? else {
+            return Ok(Prepared::Lost);
+        };
+        let row = &row;
+        let retained = EventFilter {
+            retained_since: self.retention_cutoff(&txn, tenant_id).await?,
+            ..EventFilter::default()
+        };
+        let mut filter = stream_filter(row)?.unwrap_or_default();
+        filter.retained_since = retained.retained_since;
         if let (Some(delivery_id), Some(last)) =
             (row.pending_delivery_id, row.pending_last_sequence)
         {
@@ -157,7 +175,7 @@ impl Deliverer {
                 tenant_id,
                 row.delivered_through,
                 Some(last),
-                filter.as_ref(),
+                Some(&filter),
                 batch_limit(row),
             )
             .await?;
@@ -176,35 +194,46 @@ impl Deliverer {
             txn.commit().await?;
             return Ok(Prepared::Idle);
         }
-        if let Some(gap) = purged_range(&txn, tenant_id, cursor, committed).await? {
+        let next_present =
+            delivery::present_sequences(&txn, tenant_id, (cursor, None), &retained, 1).await?;
+        let gap_to = next_present.first().map_or(committed, |next| next - 1);
+        if gap_to > cursor {
             let now = clock::now();
-            if !delivery::jump_gap(&txn, claimed, gap, now).await? {
+            if !delivery::jump_gap(&txn, claimed, (cursor + 1, gap_to), now).await? {
                 return Ok(Prepared::Lost);
             }
-            let sequence = record_gap(&txn, row, gap, now).await?;
+            let sequence = record_gap(&txn, row, (cursor + 1, gap_to), now).await?;
             txn.commit().await?;
             self.live.published(tenant_id, sequence).await;
             return Ok(Prepared::Skipped);
         }
         let upper = committed.min(cursor.saturating_add(SCAN_WINDOW));
-        let events = events::after_sequence(
+        let mut events = events::after_sequence(
             &txn,
             tenant_id,
             cursor,
             Some(upper),
-            filter.as_ref(),
+            Some(&filter),
             batch_limit(row),
         )
         .await?;
-        let Some(last_event) = events.last() else {
-            if !delivery::skip_unmatched(&txn, claimed, upper).await? {
+        let full = events.len() as u64 >= batch_limit(row);
+        let mut last = match events.last() {
+            Some(event) if full => event.sequence,
+            _ => upper,
+        };
+        if let Some(hole) = first_hole(&txn, tenant_id, (cursor, last), &events, &retained).await? {
+            // `cursor + 1` is present, so the batch keeps at least it.
+            last = hole - 1;
+            events.retain(|event| event.sequence <= last);
+        }
+        if events.is_empty() {
+            if !delivery::skip_unmatched(&txn, claimed, last).await? {
                 return Ok(Prepared::Lost);
             }
             txn.commit().await?;
             return Ok(Prepared::Skipped);
-        };
-        let full = events.len() as u64 >= batch_limit(row);
-        let last = if full { last_event.sequence } else { upper };
+        }
         let delivery_id = Uuid::now_v7();
         if !delivery::set_pending(&txn, claimed, delivery_id, last).await? {
             return Ok(Prepared::Lost);
@@ -217,6 +246,25 @@ impl Deliverer {
             attempt: 1,
             events,
         }))
+    }
+
+    /// The tenant's retention cutoff now (`None`: on legal hold).
+    async fn retention_cutoff(
+        &self,
+        db: &impl ConnectionTrait,
+        tenant_id: Uuid,
+    ) -> Result<Option<DateTime<Utc>>, StreamError> {
+        let tenant = entity::store::tenants::find_by_id(db, tenant_id)
+            .await?
+            .ok_or_else(|| StreamError::Invalid(format!("tenant {tenant_id} is gone")))?;
+        let plan = Plan::from_db(&tenant.plan).ok_or_else(|| {
+            StreamError::Invalid(format!("tenant plan {:?} is unknown", tenant.plan))
+        })?;
+        let window = RetentionWindow {
+            days: self.retention.effective_days(plan, tenant.retention_days),
+            legal_hold: tenant.legal_hold,
+        };
+        Ok(window.cutoff(clock::now()))
     }
 
     /// Encodes, signs and POSTs `pending`; never fails (what went wrong is
@@ -509,20 +557,39 @@ fn stream_filter(row: &log_streams::Model) -> Result<Option<EventFilter>, Stream
         .ok_or_else(|| StreamError::Invalid(format!("stream {} has a damaged filter", row.id)))
 }
 
-/// `(from, to)` if the oldest events after `cursor` (up to `committed`) were
-/// purged: sequences are gapless, so a missing one was deleted.
-async fn purged_range(
+/// The first sequence of `(cursor, last]` that is gone (purged or
+/// expired), if any. `events` are the matching rows read from that range:
+/// when they are every sequence of it, nothing is gone and no query runs.
+async fn first_hole(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
-    cursor: i64,
-    committed: i64,
-) -> Result<Option<(i64, i64)>, StreamError> {
-    let first = delivery::first_sequence_after(db, tenant_id, cursor).await?;
-    let missing_to = match first {
-        Some(first) => first - 1,
-        None => committed,
-    };
-    Ok((missing_to > cursor).then_some((cursor + 1, missing_to)))
+    (cursor, last): (i64, i64),
+    events: &[audit_events::Model],
+    retained: &EventFilter,
+) -> Result<Option<i64>, StreamError> {
+    let span = last - cursor;
+    let complete = events.len() as i64 == span
+        && events
+            .first()
+            .is_some_and(|event| event.sequence == cursor + 1);
+    if complete {
+        return Ok(None);
+    }
+    let present = delivery::count_present(db, tenant_id, (cursor, last), retained).await?;
+    if present as i64 == span {
+        return Ok(None);
+    }
+    let limit = u64::try_from(span).unwrap_or(0);
+    let sequences =
+        delivery::present_sequences(db, tenant_id, (cursor, Some(last)), retained, limit).await?;
+    let hole = sequences
+        .iter()
+        .zip(cursor + 1..)
+        .find(|(present, expected)| **present != *expected)
+        .map_or(cursor + 1 + sequences.len() as i64, |(_, expected)| {
+            expected
+        });
+    Ok((hole <= last).then_some(hole))
 }
 
 /// `log_stream.gap` in the tenant's log: what the purge took before delivery.

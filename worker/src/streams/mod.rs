@@ -29,6 +29,7 @@ pub mod webhook;
 use std::sync::Arc;
 use std::time::Duration;
 
+use entity::domain::RetentionRules;
 use sea_orm::DatabaseConnection;
 
 pub use deliver::{ClaimEnd, Deliverer};
@@ -80,6 +81,7 @@ impl StreamConfig {
         heads: TreeHeadSigner,
         live: Arc<dyn Published>,
         holder: String,
+        retention: RetentionRules,
     ) -> anyhow::Result<Deliverer> {
         let timeout = Duration::from_millis(self.stream_timeout_ms);
         let lease = Duration::from_secs(self.stream_lease_secs);
@@ -101,6 +103,7 @@ impl StreamConfig {
             live,
             holder,
             lease,
+            retention,
             host: batch::host_name(),
             db,
         })

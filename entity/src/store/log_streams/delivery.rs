@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::domain::log_stream::StreamState;
 use crate::store::StoreError;
+use crate::store::events::EventFilter;
 
 /// A stream whose lease a worker holds, as it was when taken.
 #[derive(Clone, Debug)]
@@ -88,20 +89,21 @@ pub async fn claim(
     }))
 }
 
-/// The stream row-locked if `holder` still holds its lease (`None`: taken
-/// over, deleted, or paused/disabled by an admin meanwhile: write nothing).
+/// The stream, write-locked, if `holder` still holds its lease (`None`:
+/// taken over, deleted, or paused/disabled by an admin meanwhile: write
+/// nothing). It is a no-op update rather than `SELECT … FOR UPDATE` so that
+/// the transaction writes first: a SQLite transaction that read before it
+/// writes fails (`SQLITE_BUSY_SNAPSHOT`) when another writer committed
+/// meanwhile, whatever the busy timeout.
 pub async fn fenced(
     txn: &impl ConnectionTrait,
     claimed: &Claimed,
 ) -> Result<Option<log_streams::Model>, StoreError> {
-    let mut query = Entity::find()
-        .filter(Column::TenantId.eq(claimed.row.tenant_id))
-        .filter(Column::Id.eq(claimed.row.id))
-        .filter(Column::LeaseHolder.eq(claimed.holder.as_str()));
-    if txn.get_database_backend() == DbBackend::Postgres {
-        query = query.lock_exclusive();
-    }
-    Ok(query.one(txn).await?)
+    let rows = fenced_update(claimed)
+        .col_expr(Column::LeaseHolder, Expr::col(Column::LeaseHolder).into())
+        .exec_with_returning(txn)
+        .await?;
+    Ok(rows.into_iter().next())
 }
 
 /// Stores the batch about to be sent (after [`fenced`]).
@@ -232,23 +234,48 @@ pub async fn mark_pruned(
     Ok(())
 }
 
-/// The oldest event the tenant still has after `after` (the purge deletes
-/// from the oldest end), to tell a purged range from a filtered one.
-pub async fn first_sequence_after(
+/// Sequences of the tenant's events in `(after, up_to]` (no upper bound if
+/// `None`) that `retained` selects (its `retained_since`: not expired), in
+/// order, at most `limit`: a missing sequence was purged or has expired, as
+/// sequences are gapless.
+pub async fn present_sequences(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
-    after: i64,
-) -> Result<Option<i64>, StoreError> {
+    (after, up_to): (i64, Option<i64>),
+    retained: &EventFilter,
+    limit: u64,
+) -> Result<Vec<i64>, StoreError> {
     use entity::audit_events::{Column as Event, Entity as Events};
-    Ok(Events::find()
+    let mut query = Events::find()
         .select_only()
         .column(Event::Sequence)
-        .filter(Event::TenantId.eq(tenant_id))
-        .filter(Event::Sequence.gt(after))
+        .filter(retained.condition(db.get_database_backend(), tenant_id))
+        .filter(Event::Sequence.gt(after));
+    if let Some(up_to) = up_to {
+        query = query.filter(Event::Sequence.lte(up_to));
+    }
+    Ok(query
         .order_by_asc(Event::Sequence)
-        .limit(1)
+        .limit(limit)
         .into_tuple()
-        .one(db)
+        .all(db)
+        .await?)
+}
+
+/// How many of the sequences in `(after, up_to]` `retained` selects.
+pub async fn count_present(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    (after, up_to): (i64, i64),
+    retained: &EventFilter,
+) -> Result<u64, StoreError> {
+    use entity::audit_events::{Column as Event, Entity as Events};
+    use sea_orm::PaginatorTrait;
+    Ok(Events::find()
+        .filter(retained.condition(db.get_database_backend(), tenant_id))
+        .filter(Event::Sequence.gt(after))
+        .filter(Event::Sequence.lte(up_to))
+        .count(db)
         .await?)
 }
 

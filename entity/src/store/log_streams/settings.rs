@@ -109,19 +109,40 @@ pub async fn find(
     Ok(Entity::find_by_id((tenant_id, id)).one(db).await?)
 }
 
-/// The stream row-locked (PostgreSQL; SQLite has one writer anyway) for a
-/// change by an admin, so it waits for a delivery's commit in flight.
+/// The stream, write-locked for a change by an admin (so it waits for a
+/// delivery's commit in flight). A no-op update, so the transaction writes
+/// first (see `delivery::fenced` for why SQLite needs that).
 pub async fn find_for_update(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
     id: Uuid,
 ) -> Result<Option<log_streams::Model>, StoreError> {
-    use sea_orm::QuerySelect;
-    let mut query = Entity::find_by_id((tenant_id, id));
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        query = query.lock_exclusive();
-    }
-    Ok(query.one(db).await?)
+    use sea_orm::sea_query::Expr;
+    let rows = Entity::update_many()
+        .col_expr(Column::UpdatedAt, Expr::col(Column::UpdatedAt).into())
+        .filter(Column::TenantId.eq(tenant_id))
+        .filter(Column::Id.eq(id))
+        .exec_with_returning(db)
+        .await?;
+    Ok(rows.into_iter().next())
+}
+
+/// Takes the tenant's counter-row lock first, as every append does, so that
+/// a transaction that reads before it writes (creating a stream checks the
+/// count and the tenant's last sequence) cannot be refused by SQLite (see
+/// `delivery::fenced`), and follows the lock order writers use.
+pub async fn lock_tenant(txn: &impl ConnectionTrait, tenant_id: Uuid) -> Result<(), StoreError> {
+    use entity::tenants;
+    use sea_orm::sea_query::Expr;
+    tenants::Entity::update_many()
+        .col_expr(
+            tenants::Column::EventCounter,
+            Expr::col(tenants::Column::EventCounter).into(),
+        )
+        .filter(tenants::Column::Id.eq(tenant_id))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// Writes every column of `row` back (after [`find_for_update`]).
