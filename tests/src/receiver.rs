@@ -36,13 +36,16 @@ impl StreamReceiver {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run node (install Node.js 20): {e}"));
-        let stdout = child.stdout.take().expect("piped stdout");
+        let stdout = child
+            .stdout
+            .take()
+            .unwrap_or_else(|| panic!("the receiver's stdout is piped"));
         let mut lines = BufReader::new(stdout).lines();
         let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
             .await
-            .expect("the receiver did not start within 30 s")
-            .expect("reading the receiver's stdout")
-            .expect("the receiver exited before listening");
+            .unwrap_or_else(|_| panic!("the receiver did not start within 30 s"))
+            .unwrap_or_else(|e| panic!("reading the receiver's stdout: {e}"))
+            .unwrap_or_else(|| panic!("the receiver exited before listening"));
         let port = line
             .strip_prefix("listening ")
             .and_then(|port| port.trim().parse().ok())
@@ -68,7 +71,7 @@ impl StreamReceiver {
             .json(&json!({ "secrets": secrets, "script": script }))
             .send()
             .await
-            .expect("POST /_control");
+            .unwrap_or_else(|e| panic!("POST /_control: {e}"));
         assert!(response.status().is_success());
     }
 
@@ -79,10 +82,10 @@ impl StreamReceiver {
             .get(self.url("/_control/received"))
             .send()
             .await
-            .expect("GET /_control/received")
+            .unwrap_or_else(|e| panic!("GET /_control/received: {e}"))
             .json()
             .await
-            .expect("the receiver answers JSON");
+            .unwrap_or_else(|e| panic!("the receiver answers JSON: {e}"));
         body["requests"].as_array().cloned().unwrap_or_default()
     }
 

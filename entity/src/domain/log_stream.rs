@@ -150,7 +150,7 @@ mod tests {
         }
         assert_eq!(StreamState::from_db("FAILING"), Some(StreamState::Failing));
         assert_eq!(StreamState::from_db("failing"), None);
-        assert_eq!(parse_batch_size(0).is_err(), true);
+        assert!(parse_batch_size(0).is_err());
         assert_eq!(parse_batch_size(1000), Ok(1000));
         assert!(parse_name("  ").is_err());
         assert_eq!(parse_name(" SIEM "), Ok("SIEM"));

@@ -10,7 +10,7 @@
 //! - one module per scenario: [`ingest`] (batched and single-event),
 //!   [`documents`] (the document cache's saving per request), [`pages`]
 //!   (filtered first page and deep page), [`live`], [`idle`] (live at scale),
-//!   [`purge`], [`embedded`], [`export`], [`reads`] (every viewer read on a big tenant,
+//!   [`purge`], [`embedded`], [`export`], [`streams`], [`reads`] (every viewer read on a big tenant,
 //!   with its events in [`read_events`]).
 
 pub(crate) mod documents;
@@ -28,6 +28,7 @@ pub(crate) mod read_events;
 pub(crate) mod reads;
 pub(crate) mod report;
 pub(crate) mod stats;
+pub(crate) mod streams;
 
 use std::sync::Arc;
 
@@ -85,6 +86,12 @@ pub(crate) struct Scale {
     pub integrity_tree: usize,
     pub integrity_proofs: usize,
     pub integrity_tenants: usize,
+    /// Streams: the backlog of the one-stream run, seconds of live load, and
+    /// the tenants and streams per tenant of the many-streams run.
+    pub streams_backlog: usize,
+    pub streams_seconds: u64,
+    pub streams_tenants: usize,
+    pub streams_per_tenant: usize,
 }
 
 impl Scale {
@@ -117,6 +124,10 @@ impl Scale {
             integrity_tree: 10_000,
             integrity_proofs: 50,
             integrity_tenants: 20,
+            streams_backlog: 2_000,
+            streams_seconds: 2,
+            streams_tenants: 5,
+            streams_per_tenant: 2,
         };
         match name {
             "tiny" => Some(tiny),
@@ -147,6 +158,10 @@ impl Scale {
                 integrity_tree: 1_000_000,
                 integrity_proofs: 500,
                 integrity_tenants: 200,
+                streams_backlog: 50_000,
+                streams_seconds: 10,
+                streams_tenants: 20,
+                streams_per_tenant: 10,
                 ..tiny
             }),
             "default" => Some(Scale {
@@ -176,6 +191,10 @@ impl Scale {
                 integrity_tree: 10_000_000,
                 integrity_proofs: 1_000,
                 integrity_tenants: 1_000,
+                streams_backlog: 200_000,
+                streams_seconds: 30,
+                streams_tenants: 100,
+                streams_per_tenant: 10,
                 ..tiny
             }),
             _ => None,

@@ -5,7 +5,7 @@
 //! database.
 //!
 //! `cargo run --release -p auditlog-tests --bin bench -- [--scale tiny|small|default]
-//! [--only ingest,single,documents,page,deep,live,idle,purge,embedded,integrity,export,reads] [--no-postgraphile] [--out FILE]`
+//! [--only ingest,single,documents,page,deep,live,idle,purge,embedded,integrity,export,streams,reads] [--no-postgraphile] [--out FILE]`
 //!
 //! Prints the results table and the goals' statuses, and writes them with the
 //! machine description to `--out` (default: `BENCHMARKS.md` at the workspace
@@ -30,7 +30,7 @@ use auditlog_tests::{Backend, spawn_app_with};
 use bench::report::{Goal, Row, goals_table, table};
 use bench::{Bench, Scale};
 
-const SCENARIOS: [&str; 12] = [
+const SCENARIOS: [&str; 13] = [
     "ingest",
     "single",
     "documents",
@@ -42,6 +42,7 @@ const SCENARIOS: [&str; 12] = [
     "embedded",
     "integrity",
     "export",
+    "streams",
     "reads",
 ];
 const NOTES_MARKER: &str = "<!-- notes -->";
@@ -93,10 +94,18 @@ fn options() -> Options {
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    if args.next().as_deref() == Some(bench::idle::SERVE_FLAG) {
-        let url = args.next().expect("a database URL after the flag");
-        bench::idle::serve(&url).await;
-        return;
+    match args.next().as_deref() {
+        Some(bench::idle::SERVE_FLAG) => {
+            let url = args.next().expect("a database URL after the flag");
+            bench::idle::serve(&url).await;
+            return;
+        }
+        Some(bench::streams::WORKER_FLAG) => {
+            let url = args.next().expect("a database URL after the flag");
+            bench::streams::serve_worker(&url).await;
+            return;
+        }
+        _ => {}
     }
     let options = options();
     let wants = |name: &str| options.only.iter().any(|s| s == name);
@@ -155,6 +164,10 @@ async fn main() {
     if wants("integrity") {
         eprintln!("bench: integrity");
         bench::integrity::integrity(&bench, &mut rows, &mut goals).await;
+    }
+    if wants("streams") {
+        eprintln!("bench: streams");
+        bench::streams::streams(&bench, &mut rows, &mut goals).await;
     }
     if wants("export") {
         eprintln!("bench: export");

@@ -100,7 +100,7 @@ pub async fn fenced(
     claimed: &Claimed,
 ) -> Result<Option<log_streams::Model>, StoreError> {
     let rows = fenced_update(claimed)
-        .col_expr(Column::LeaseHolder, Expr::col(Column::LeaseHolder).into())
+        .col_expr(Column::LeaseHolder, Expr::col(Column::LeaseHolder))
         .exec_with_returning(txn)
         .await?;
     Ok(rows.into_iter().next())

@@ -119,7 +119,7 @@ pub async fn find_for_update(
 ) -> Result<Option<log_streams::Model>, StoreError> {
     use sea_orm::sea_query::Expr;
     let rows = Entity::update_many()
-        .col_expr(Column::UpdatedAt, Expr::col(Column::UpdatedAt).into())
+        .col_expr(Column::UpdatedAt, Expr::col(Column::UpdatedAt))
         .filter(Column::TenantId.eq(tenant_id))
         .filter(Column::Id.eq(id))
         .exec_with_returning(db)
@@ -137,7 +137,7 @@ pub async fn lock_tenant(txn: &impl ConnectionTrait, tenant_id: Uuid) -> Result<
     tenants::Entity::update_many()
         .col_expr(
             tenants::Column::EventCounter,
-            Expr::col(tenants::Column::EventCounter).into(),
+            Expr::col(tenants::Column::EventCounter),
         )
         .filter(tenants::Column::Id.eq(tenant_id))
         .exec(txn)
