@@ -102,7 +102,10 @@ impl Deliverer {
                 Step::Sent | Step::Skipped if started.elapsed() < CLAIM_BUDGET => continue,
                 Step::Sent | Step::Skipped => break ClaimEnd::Busy,
                 Step::Idle | Step::Failed => break ClaimEnd::Idle,
-                Step::Lost => return Ok(ClaimEnd::Lost),
+                // Paused, disabled or changed by an admin (the release below
+                // then frees the lease at once, so a resume waits for no
+                // expiry), or taken over (then the release matches nothing).
+                Step::Lost => break ClaimEnd::Lost,
             }
         };
         let txn = tenant_scope::begin(&self.db, tenant_id).await?;
@@ -457,18 +460,18 @@ impl Deliverer {
             error: (status == DeliveryStatus::Failed).then(|| failure_text(exchange)),
         };
         deliveries::insert(&txn, tenant_id, record, now).await?;
+        if row
+            .deliveries_pruned_at
+            .is_none_or(|at| at < now - PRUNE_EVERY)
+        {
+            let before = now - chrono::TimeDelta::days(KEPT_FOR_DAYS);
+            deliveries::prune(&txn, tenant_id, row.id, before).await?;
+            delivery::mark_pruned(&txn, claimed, now).await?;
+        }
         let mut published = None;
         let step = match verdict {
             Verdict::Delivered => {
                 delivery::acknowledge(&txn, claimed, pending.last, now).await?;
-                if row
-                    .deliveries_pruned_at
-                    .is_none_or(|at| at < now - PRUNE_EVERY)
-                {
-                    let before = now - chrono::TimeDelta::days(KEPT_FOR_DAYS);
-                    deliveries::prune(&txn, tenant_id, row.id, before).await?;
-                    delivery::mark_pruned(&txn, claimed, now).await?;
-                }
                 Step::Sent
             }
             Verdict::Retry(retry_after) => {
