@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, gql } from '../api';
 import { Time } from '../format';
 import { type ApiKey, CREATE_KEY, type Retention, REVOKE_KEY, SET_LEGAL_HOLD, SET_RETENTION, SETTINGS, type Tenant } from '../queries';
+import { ShownOnce } from './ShownOnce';
 
 function RetentionSettings({ tenant, onChange }: { tenant: Tenant; onChange: (retention: Retention) => void }) {
   const retention = tenant.retention;
@@ -153,14 +154,7 @@ function Keys({ keys, onChange, canManage }: { keys: ApiKey[]; onChange: () => v
       ) : (
         <p>Keys are created and revoked with the tenant's own sign-in, not a viewer token.</p>
       )}
-      {secret && (
-        <div class="secret" role="region" aria-label="New key secret">
-          <p>Copy the secret now: it is shown once.</p>
-          <input aria-label="Secret" class="mono" readOnly value={secret} />{' '}
-          <button type="button" onClick={() => navigator.clipboard.writeText(secret).then(() => setStatus('Secret copied.'), () => setStatus('Copying is blocked here: select the secret instead.'))}>Copy secret</button>{' '}
-          <button type="button" class="secondary" onClick={() => setSecret(null)}>Done</button>
-        </div>
-      )}
+      {secret && <ShownOnce label="New key secret" secret={secret} onStatus={setStatus} onDone={() => setSecret(null)} />}
       <p role="status" class="status">{status}</p>
     </section>
   );
