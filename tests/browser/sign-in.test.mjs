@@ -147,6 +147,7 @@ test('the permalink shows the event to a team member and nothing to another tena
 
   // An AUDITOR has no settings: no link, and the page says so.
   assert.equal(await bob.getByRole('link', { name: 'Settings' }).count(), 0);
+  assert.equal(await bob.getByRole('link', { name: 'Streams', exact: true }).count(), 0);
   await bob.goto(`${url}/settings`);
   await bob.getByRole('heading', { name: 'Not allowed' }).waitFor();
   assert.equal(await bob.getByLabel('Days to keep events').count(), 0);
@@ -196,6 +197,10 @@ test('settings: an ADMIN changes retention and legal hold', async () => {
   await page.getByText('Key revoked.').waitFor();
   const { apiKeys } = await gql(url, adminKey, 'query { apiKeys { name revokedAt } }');
   assert.ok(apiKeys.find((key) => key.name === 'browser-made')?.revokedAt, 'the key is revoked');
+
+  // Log streams are an ADMIN's over the session cookie too.
+  await page.getByRole('link', { name: 'Streams', exact: true }).click();
+  await page.getByText('No streams yet.').waitFor();
 });
 
 test('live events over the session cookie', async () => {
