@@ -211,5 +211,10 @@ test('demo data, with the details open (the README picture)', async () => {
   await p.getByRole('heading', { name: 'Retention' }).waitFor();
   assert.equal(await p.getByLabel('New key name').count(), 0);
   await axe(p, 'settings through a viewer token');
+  // Log streams are not a viewer token's (the API answers FORBIDDEN).
+  await p.getByRole('link', { name: 'Streams', exact: true }).click();
+  await p.getByText("Log streams are managed by your organization's administrators.").waitFor();
+  assert.equal(await p.getByLabel('Name', { exact: true }).count(), 0);
+  await axe(p, 'streams through a viewer token');
   await p.context().close();
 });

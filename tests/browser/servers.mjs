@@ -1,6 +1,7 @@
-// Two small servers of the embedding tests: the SaaS page on its own origin,
-// and a TCP relay in front of the service that a test can cut (to drop the
-// viewer's WebSocket) and hold closed (so it stays down for a while).
+// Small servers of the browser tests: the SaaS page on its own origin and a
+// TCP relay in front of the service that a test can cut (to drop the
+// viewer's WebSocket) and hold closed (so it stays down for a while), for the
+// embedding tests; a log stream's receiver, for the streams page.
 import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer } from 'node:net';
 
@@ -66,6 +67,27 @@ export async function startPages(port, pages) {
   await listen(server, port);
   return {
     origin: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/** A webhook receiver on a free port of 127.0.0.1: answers 204 and keeps each request. */
+export async function startReceiver() {
+  const requests = [];
+  const server = createHttpServer((request, response) => {
+    const chunks = [];
+    request.on('data', (chunk) => chunks.push(chunk));
+    request.on('end', () => {
+      requests.push({ method: request.method, path: request.url, headers: request.headers, body: Buffer.concat(chunks).toString() });
+      response.writeHead(204);
+      response.end();
+    });
+  });
+  await listen(server, 0);
+  return {
+    url: `http://127.0.0.1:${server.address().port}/hook`,
+    /** `{ method, path, headers, body }`, in the order they came. */
+    requests,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }

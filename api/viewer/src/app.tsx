@@ -7,6 +7,7 @@ import { Details } from './components/Details';
 import { EventsPage } from './components/EventsPage';
 import { SettingsPage } from './components/Settings';
 import { SignIn } from './components/SignIn';
+import { StreamsPage } from './components/Streams';
 import type { ViewerConfig } from './config';
 import { CALLER, type Caller } from './queries';
 import { linkClick, navigate, parseRoute, useLocation } from './router';
@@ -94,6 +95,9 @@ export function App({ config }: { config: ViewerConfig }) {
           {admin && (
             <a href="/settings" aria-current={route.page === 'settings' ? 'page' : undefined} onClick={(e) => linkClick(e, '/settings')}>Settings</a>
           )}
+          {admin && (
+            <a href="/settings/streams" aria-current={route.page === 'streams' ? 'page' : undefined} onClick={(e) => linkClick(e, '/settings/streams')}>Streams</a>
+          )}
         </nav>
         <span class="who">
           {actor.name ?? actor.actorId} <span class="role">{session.caller.role}</span>
@@ -108,6 +112,15 @@ export function App({ config }: { config: ViewerConfig }) {
             <div class="card" role="alert">
               <h1>Not allowed</h1>
               <p>Settings are for the tenant's ADMINs.</p>
+            </div>
+          )
+        ) : route.page === 'streams' ? (
+          admin ? (
+            <StreamsPage />
+          ) : (
+            <div class="card" role="alert">
+              <h1>Not allowed</h1>
+              <p>Log streams are for the tenant's ADMINs.</p>
             </div>
           )
         ) : route.page === 'unknown' ? (

@@ -67,3 +67,48 @@ export const CREATE_KEY = `mutation CreateKey($name: String!, $role: Role!) {
   createApiKey(name: $name, role: $role) { secret apiKey { id name role prefix createdAt lastUsedAt revokedAt } }
 }`;
 export const REVOKE_KEY = `mutation RevokeKey($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }`;
+
+export type StreamKind = 'WEBHOOK' | 'SPLUNK_HEC';
+export type StreamState = 'ACTIVE' | 'PAUSED' | 'FAILING' | 'DISABLED';
+/** A stream's filter as it was given: the fields of AuditEventFilter, null when unset. */
+export type StreamFilter = Record<string, string | string[] | null>;
+export interface LogStream {
+  id: string; name: string; kind: StreamKind; url: string; filter: StreamFilter | null; batchSize: number;
+  splunkIndex: string | null; splunkSourcetype: string | null;
+  state: StreamState; deliveredThroughSequence: number; lagEvents: number; lastDeliveryAt: string | null;
+  lastError: string | null; attempt: number; nextAttemptAt: string | null;
+  lastGap: { fromSequence: number; toSequence: number; at: string } | null;
+  previousSecretValidUntil: string | null; createdAt: string; updatedAt: string;
+}
+export interface CreatedLogStream { logStream: LogStream; signingSecret: string | null }
+export interface StreamDelivery {
+  id: string; status: 'DELIVERED' | 'FAILED'; test: boolean; firstSequence: number; lastSequence: number;
+  eventCount: number; attempt: number; responseStatus: number | null; latencyMs: number; error: string | null; createdAt: string;
+}
+export interface StreamDeliveryPage { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: StreamDelivery[] }
+
+const STREAM = `id name kind url batchSize splunkIndex splunkSourcetype state deliveredThroughSequence lagEvents
+  lastDeliveryAt lastError attempt nextAttemptAt previousSecretValidUntil createdAt updatedAt
+  filter { actions actionPrefix actorIds actorType targetType targetId outcome occurredAfter occurredBefore ipAddress search }
+  lastGap { fromSequence toSequence at }`;
+
+export const LOG_STREAMS = `query LogStreams { logStreams { ${STREAM} } }`;
+export const CREATE_STREAM = `mutation CreateStream($input: LogStreamInput!, $startAfterSequence: Int) {
+  createLogStream(input: $input, startAfterSequence: $startAfterSequence) { signingSecret logStream { ${STREAM} } }
+}`;
+export const PAUSE_STREAM = `mutation PauseStream($id: ID!) { pauseLogStream(id: $id) { ${STREAM} } }`;
+export const RESUME_STREAM = `mutation ResumeStream($id: ID!) { resumeLogStream(id: $id) { ${STREAM} } }`;
+export const REPLAY_STREAM = `mutation ReplayStream($id: ID!, $afterSequence: Int!) {
+  replayLogStream(id: $id, afterSequence: $afterSequence) { ${STREAM} }
+}`;
+export const ROTATE_STREAM_SECRET = `mutation RotateStreamSecret($id: ID!) {
+  rotateLogStreamSecret(id: $id) { signingSecret logStream { ${STREAM} } }
+}`;
+export const DELETE_STREAM = `mutation DeleteStream($id: ID!) { deleteLogStream(id: $id) }`;
+
+const DELIVERY = `id status test firstSequence lastSequence eventCount attempt responseStatus latencyMs error createdAt`;
+
+export const TEST_STREAM = `mutation TestStream($id: ID!) { testLogStream(id: $id) { ${DELIVERY} } }`;
+export const STREAM_DELIVERIES = `query StreamDeliveries($id: ID!, $first: Int, $after: String) {
+  logStreamDeliveries(id: $id, first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { ${DELIVERY} } }
+}`;

@@ -6,11 +6,13 @@ export type Route =
   | { page: 'list' }
   | { page: 'event'; id: string }
   | { page: 'settings' }
+  | { page: 'streams' }
   | { page: 'unknown' };
 
 export function parseRoute(path: string): Route {
   if (path === '/' || path === '') return { page: 'list' };
   if (path === '/settings') return { page: 'settings' };
+  if (path === '/settings/streams') return { page: 'streams' };
   const event = /^\/events\/([^/]+)$/.exec(path);
   if (event) return { page: 'event', id: decodeURIComponent(event[1]) };
   return { page: 'unknown' };

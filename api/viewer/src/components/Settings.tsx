@@ -1,11 +1,14 @@
 // Settings of the tenant, for ADMINs: retention (plan, days, bounds; the days
 // and legal hold are the tenant's to change on ENTERPRISE) and API keys (list,
-// create with the secret shown once, revoke after a confirmation).
+// create with the secret shown once, revoke after a confirmation), and the
+// way to the log streams (Streams.tsx).
 import { useEffect, useState } from 'preact/hooks';
 
 import { ApiError, gql } from '../api';
 import { Time } from '../format';
 import { type ApiKey, CREATE_KEY, type Retention, REVOKE_KEY, SET_LEGAL_HOLD, SET_RETENTION, SETTINGS, type Tenant } from '../queries';
+import { linkClick } from '../router';
+import { ShownOnce } from './ShownOnce';
 
 function RetentionSettings({ tenant, onChange }: { tenant: Tenant; onChange: (retention: Retention) => void }) {
   const retention = tenant.retention;
@@ -153,14 +156,7 @@ function Keys({ keys, onChange, canManage }: { keys: ApiKey[]; onChange: () => v
       ) : (
         <p>Keys are created and revoked with the tenant's own sign-in, not a viewer token.</p>
       )}
-      {secret && (
-        <div class="secret" role="region" aria-label="New key secret">
-          <p>Copy the secret now: it is shown once.</p>
-          <input aria-label="Secret" class="mono" readOnly value={secret} />{' '}
-          <button type="button" onClick={() => navigator.clipboard.writeText(secret).then(() => setStatus('Secret copied.'), () => setStatus('Copying is blocked here: select the secret instead.'))}>Copy secret</button>{' '}
-          <button type="button" class="secondary" onClick={() => setSecret(null)}>Done</button>
-        </div>
-      )}
+      {secret && <ShownOnce label="New key secret" secret={secret} onStatus={setStatus} onDone={() => setSecret(null)} />}
       <p role="status" class="status">{status}</p>
     </section>
   );
@@ -187,6 +183,11 @@ export function SettingsPage({ canManageKeys }: { canManageKeys: boolean }) {
       <h1 id="settings-title">Settings of {data.tenant.name}</h1>
       <RetentionSettings tenant={data.tenant} onChange={(retention) => setData({ ...data, tenant: { ...data.tenant, retention } })} />
       <Keys keys={data.apiKeys} canManage={canManageKeys} onChange={() => setAttempt(attempt + 1)} />
+      <section aria-labelledby="streams-link-title" class="card">
+        <h2 id="streams-link-title">Log streams</h2>
+        <p>The tenant's events, delivered as they are recorded to a webhook or a Splunk HTTP Event Collector.</p>
+        <p><a href="/settings/streams" onClick={(e) => linkClick(e, '/settings/streams')}>Manage log streams</a></p>
+      </section>
     </section>
   );
 }

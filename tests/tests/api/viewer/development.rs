@@ -1,7 +1,10 @@
 //! Development mode's extra way in: an API key pasted into the viewer
 //! (`dev-key.test.mjs`), which production mode does not offer
 //! (`embedded.test.mjs` checks that); with it, paging past 50 rows and the
-//! filters the other files do not use (target, outcome, search, no match).
+//! filters the other files do not use (target, outcome, search, no match),
+//! and, with an ADMIN key, the log streams page: a webhook stream to a
+//! receiver of the test's own on 127.0.0.1 (so private targets are allowed)
+//! made, tested, paused, resumed, replayed, given a new secret and deleted.
 
 use auditlog_tests::{Backend, spawn_app_with};
 use serde_json::{Value, json};
@@ -10,7 +13,11 @@ use super::run_browser;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pasted_key_in_development_mode() {
-    let app = spawn_app_with(Backend::Sqlite, |settings| settings.dev = true).await;
+    let app = spawn_app_with(Backend::Sqlite, |settings| {
+        settings.dev = true;
+        settings.streams.stream_allow_private_targets = true;
+    })
+    .await;
     let tenant = app.create_tenant("acme", "TEAM").await;
     let auditor = app
         .create_api_key(&tenant.admin_key, "viewer", "AUDITOR")
@@ -43,6 +50,7 @@ async fn a_pasted_key_in_development_mode() {
         "dev-key.test.mjs",
         &[
             ("AUDITLOG_URL", app.address.clone()),
+            ("AUDITLOG_ADMIN_KEY", tenant.admin_key.clone()),
             ("AUDITLOG_AUDITOR_KEY", auditor.secret.clone()),
             (
                 "AUDITLOG_EVENT_ID",
@@ -53,5 +61,5 @@ async fn a_pasted_key_in_development_mode() {
         ],
     )
     .await
-    .assert_counts(3, 0);
+    .assert_counts(4, 0);
 }
