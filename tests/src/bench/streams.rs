@@ -224,15 +224,21 @@ async fn one_stream(
     let backlog_end = (batches * 500 + 1) as i64;
     // Live writers: 10 events every 10 ms, until told to stop.
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let last_written = Arc::new(AtomicI64::new(0));
     let writer = {
         let (app, key, stop) = (bench.app.clone(), tenant.key.clone(), stop.clone());
+        let last_written = last_written.clone();
         let bodies = record_bodies(1, 10, 9_000_000);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(10));
             let mut written = 0_u64;
             while !stop.load(Ordering::Relaxed) {
                 tick.tick().await;
-                service_graphql(&app, &key, bodies[0].clone()).await;
+                let data = service_graphql(&app, &key, bodies[0].clone()).await;
+                let last = data["recordAuditEvents"]["events"][9]["sequence"]
+                    .as_i64()
+                    .unwrap_or(0);
+                last_written.fetch_max(last, Ordering::Relaxed);
                 written += 10;
             }
             written
@@ -245,9 +251,13 @@ async fn one_stream(
     }
     let drained = started.elapsed().as_secs_f64();
     let delivered = intake.events.load(Ordering::Relaxed) as f64;
-    // Steady state: the lag of live events from now on.
-    let from = intake.max_sequence.load(Ordering::Relaxed) + 1;
-    intake.record_from.store(from, Ordering::Relaxed);
+    // Steady state: once the stream has caught up with the live writers
+    // too, the lag of every live event from then on.
+    let caught_up = last_written.load(Ordering::Relaxed);
+    while intake.max_sequence.load(Ordering::Relaxed) < caught_up {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    intake.record_from.store(caught_up + 1, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(scale.streams_seconds)).await;
     stop.store(true, Ordering::Relaxed);
     let written = writer.await.expect("the writer");

@@ -114,7 +114,9 @@ async fn main() {
     eprintln!("bench: scale {}", options.scale.name);
 
     let app = spawn_app_with(Backend::Postgres, |settings| {
-        settings.db_max_connections = 16
+        settings.db_max_connections = 16;
+        // The streams scenario's receiver listens on 127.0.0.1.
+        settings.streams.stream_allow_private_targets = true;
     })
     .await;
     let needs_peer = options.peer && (wants("ingest") || wants("page"));

@@ -56,6 +56,9 @@ pub struct Deliverer {
     pub(super) lease: Duration,
     /// The operator's retention policy: expired events are not delivered.
     pub(super) retention: RetentionRules,
+    /// Heads already signed for a tenant's batch end: the streams of one
+    /// tenant deliver the same ranges, and a head is verifiable however old.
+    pub(super) head_cache: HeadCache,
     pub(super) host: String,
 }
 
@@ -72,12 +75,77 @@ pub enum ClaimEnd {
     Lost,
 }
 
+/// Covering heads by (tenant, last sequence), at most [`HeadCache::CAPACITY`]
+/// (emptied when full: a miss only costs one signature).
+#[derive(Clone, Default)]
+pub struct HeadCache(Arc<std::sync::Mutex<std::collections::HashMap<(Uuid, u64), HeadJson>>>);
+
+impl HeadCache {
+    const CAPACITY: usize = 4096;
+
+    fn get(&self, tenant_id: Uuid, last: u64) -> Option<HeadJson> {
+        let heads = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        heads.get(&(tenant_id, last)).cloned()
+    }
+
+    fn put(&self, tenant_id: Uuid, last: u64, head: HeadJson) {
+        let mut heads = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if heads.len() >= Self::CAPACITY {
+            heads.clear();
+        }
+        heads.insert((tenant_id, last), head);
+    }
+}
+
+/// What [`Deliverer::deliver`] did, and how far behind the stream was.
+#[derive(Clone, Copy, Debug)]
+pub struct ClaimReport {
+    pub end: ClaimEnd,
+    /// Events of the tenant after the cursor, as last seen.
+    pub lag_events: i64,
+    /// Age of the oldest event not yet acknowledged (0 when caught up).
+    pub lag_seconds: f64,
+}
+
+/// What the claim saw of the stream's lag (no extra query: the steps read it).
+#[derive(Default)]
+struct LagSeen {
+    committed: i64,
+    delivered_through: i64,
+    /// `receivedAt` of the first event of the batch in flight.
+    oldest: Option<DateTime<Utc>>,
+}
+
+impl LagSeen {
+    fn report(&self, end: ClaimEnd) -> ClaimReport {
+        let lag_events = (self.committed - self.delivered_through).max(0);
+        let lag_seconds = match self.oldest {
+            Some(oldest) if lag_events > 0 => (clock::now() - oldest).as_seconds_f64().max(0.0),
+            _ => 0.0,
+        };
+        ClaimReport {
+            end,
+            lag_events,
+            lag_seconds,
+        }
+    }
+}
+
 enum Step {
+    /// A batch was acknowledged and more may follow.
     Sent,
+    /// The cursor moved without a delivery (a gap, unmatched events).
     Skipped,
-    Idle,
-    Failed,
-    Lost,
+    /// Caught up, or an attempt failed: the lease is given back already.
+    Done,
+    /// Not ours (any more).
+    NotClaimed,
 }
 
 /// The batch being delivered.
@@ -91,64 +159,64 @@ struct Pending {
 
 impl Deliverer {
     /// Claims the stream and delivers until it is caught up, failing, or the
-    /// budget is spent; then gives the lease back.
-    pub async fn deliver(&self, tenant_id: Uuid, stream_id: Uuid) -> Result<ClaimEnd, StreamError> {
-        let Some(mut claimed) = self.claim(tenant_id, stream_id).await? else {
-            return Ok(ClaimEnd::NotClaimed);
-        };
-        let started = Instant::now();
-        let end = loop {
-            match self.step(&mut claimed).await? {
-                Step::Sent | Step::Skipped if started.elapsed() < CLAIM_BUDGET => continue,
-                Step::Sent | Step::Skipped => break ClaimEnd::Busy,
-                Step::Idle | Step::Failed => break ClaimEnd::Idle,
-                // Paused, disabled or changed by an admin (the release below
-                // then frees the lease at once, so a resume waits for no
-                // expiry), or taken over (then the release matches nothing).
-                Step::Lost => break ClaimEnd::Lost,
-            }
-        };
-        let txn = tenant_scope::begin(&self.db, tenant_id).await?;
-        delivery::release(&txn, &claimed).await?;
-        txn.commit().await?;
-        Ok(end)
-    }
-
-    /// Takes or renews the lease; the stream as it is now.
-    async fn claim(
+    /// budget is spent; then gives the lease back (in the transaction of the
+    /// last step, when there is one).
+    pub async fn deliver(
         &self,
         tenant_id: Uuid,
         stream_id: Uuid,
-    ) -> Result<Option<Claimed>, StreamError> {
-        let now = clock::now();
-        let until = now + chrono::TimeDelta::from_std(self.lease).unwrap_or(chrono::TimeDelta::MAX);
-        let txn = tenant_scope::begin(&self.db, tenant_id).await?;
-        let claimed = delivery::claim(&txn, tenant_id, stream_id, &self.holder, now, until).await?;
-        txn.commit().await?;
-        Ok(claimed)
+    ) -> Result<ClaimReport, StreamError> {
+        let started = Instant::now();
+        let mut seen = LagSeen::default();
+        let mut held: Option<Claimed> = None;
+        loop {
+            match self
+                .step(tenant_id, stream_id, &mut held, &mut seen)
+                .await?
+            {
+                Step::Sent | Step::Skipped if started.elapsed() < CLAIM_BUDGET => continue,
+                Step::Sent | Step::Skipped => break,
+                Step::Done => return Ok(seen.report(ClaimEnd::Idle)),
+                // Another worker holds it, or an admin paused, disabled or
+                // deleted it: nothing of ours to release.
+                Step::NotClaimed if held.is_some() => return Ok(seen.report(ClaimEnd::Lost)),
+                Step::NotClaimed => return Ok(seen.report(ClaimEnd::NotClaimed)),
+            }
+        }
+        if let Some(claimed) = &held {
+            let txn = tenant_scope::begin(&self.db, tenant_id).await?;
+            delivery::release(&txn, claimed).await?;
+            txn.commit().await?;
+        }
+        Ok(seen.report(ClaimEnd::Busy))
     }
 
-    async fn step(&self, claimed: &mut Claimed) -> Result<Step, StreamError> {
-        let Some(renewed) = self.claim(claimed.row.tenant_id, claimed.row.id).await? else {
-            return Ok(Step::Lost);
-        };
-        *claimed = renewed;
-        let row = &claimed.row;
-        if row.next_attempt_at > clock::now() {
-            return Ok(Step::Idle);
-        }
-        let pending = match self.pending_batch(claimed).await? {
-            Prepared::Batch(pending) => pending,
-            Prepared::Skipped => return Ok(Step::Skipped),
-            Prepared::Idle => return Ok(Step::Idle),
-            Prepared::Lost => return Ok(Step::Lost),
+    async fn step(
+        &self,
+        tenant_id: Uuid,
+        stream_id: Uuid,
+        held: &mut Option<Claimed>,
+        seen: &mut LagSeen,
+    ) -> Result<Step, StreamError> {
+        let (claimed, pending) = match self.pending_batch(tenant_id, stream_id, seen).await? {
+            Prepared::Batch(claimed, pending) => (claimed, pending),
+            Prepared::Skipped(claimed) => {
+                *held = Some(claimed);
+                return Ok(Step::Skipped);
+            }
+            Prepared::Done => return Ok(Step::Done),
+            Prepared::NotClaimed => return Ok(Step::NotClaimed),
         };
         let exchange = self.send(&claimed.row, &pending).await;
-        self.record(claimed, &pending, &exchange).await
+        let step = self.record(&claimed, &pending, &exchange, seen).await?;
+        *held = Some(claimed);
+        Ok(step)
     }
 
     /// The batch to send: the pending one reloaded, or the next one stored
-    /// as pending (committed before anything is sent).
+    /// as pending (committed before anything is sent). Its transaction
+    /// starts by taking or renewing the lease (so it writes first), and
+    /// gives the lease back when there is nothing to send.
     ///
     /// A batch says "every matching event of `firstSequence..=lastSequence`
     /// is here", so a range never spans a sequence that is gone: events the
@@ -156,16 +224,32 @@ impl Deliverer {
     /// them as it does from every read) end a batch before them, and when
     /// the cursor reaches them the stream jumps over the run and records it
     /// (`log_stream.gap`).
-    async fn pending_batch(&self, claimed: &Claimed) -> Result<Prepared, StreamError> {
-        let tenant_id = claimed.row.tenant_id;
+    async fn pending_batch(
+        &self,
+        tenant_id: Uuid,
+        stream_id: Uuid,
+        seen: &mut LagSeen,
+    ) -> Result<Prepared, StreamError> {
+        let now = clock::now();
+        let until = now + chrono::TimeDelta::from_std(self.lease).unwrap_or(chrono::TimeDelta::MAX);
         let txn = tenant_scope::begin(&self.db, tenant_id).await?;
-        // Writes first (and re-reads the stream under its lock).
-        let Some(row) = delivery::fenced(&txn, claimed).await? else {
-            return Ok(Prepared::Lost);
+        let Some(claimed) =
+            delivery::claim(&txn, tenant_id, stream_id, &self.holder, now, until).await?
+        else {
+            txn.commit().await?;
+            return Ok(Prepared::NotClaimed);
         };
-        let row = &row;
+        let row = &claimed.row;
+        let (cutoff, committed) = self.tenant_state(&txn, tenant_id).await?;
+        seen.committed = committed;
+        seen.delivered_through = row.delivered_through;
+        if row.next_attempt_at > now {
+            delivery::release(&txn, &claimed).await?;
+            txn.commit().await?;
+            return Ok(Prepared::Done);
+        }
         let retained = EventFilter {
-            retained_since: self.retention_cutoff(&txn, tenant_id).await?,
+            retained_since: cutoff,
             ..EventFilter::default()
         };
         let mut filter = stream_filter(row)?.unwrap_or_default();
@@ -183,32 +267,31 @@ impl Deliverer {
             )
             .await?;
             txn.commit().await?;
-            return Ok(Prepared::Batch(Pending {
+            seen.oldest = events.first().map(|event| event.received_at);
+            let pending = Pending {
                 delivery_id,
                 first: row.batch_start_after + 1,
                 last,
                 attempt: row.attempt + 1,
                 events,
-            }));
+            };
+            return Ok(Prepared::Batch(claimed, pending));
         }
-        let committed = events::committed_sequence(&txn, tenant_id).await?;
         let cursor = row.delivered_through;
         if committed <= cursor {
+            delivery::release(&txn, &claimed).await?;
             txn.commit().await?;
-            return Ok(Prepared::Idle);
+            return Ok(Prepared::Done);
         }
         let next_present =
             delivery::present_sequences(&txn, tenant_id, (cursor, None), &retained, 1).await?;
         let gap_to = next_present.first().map_or(committed, |next| next - 1);
         if gap_to > cursor {
-            let now = clock::now();
-            if !delivery::jump_gap(&txn, claimed, (cursor + 1, gap_to), now).await? {
-                return Ok(Prepared::Lost);
-            }
+            delivery::jump_gap(&txn, &claimed, (cursor + 1, gap_to), now).await?;
             let sequence = record_gap(&txn, row, (cursor + 1, gap_to), now).await?;
             txn.commit().await?;
             self.live.published(tenant_id, sequence).await;
-            return Ok(Prepared::Skipped);
+            return Ok(Prepared::Skipped(claimed));
         }
         let upper = committed.min(cursor.saturating_add(SCAN_WINDOW));
         let mut events = events::after_sequence(
@@ -231,32 +314,31 @@ impl Deliverer {
             events.retain(|event| event.sequence <= last);
         }
         if events.is_empty() {
-            if !delivery::skip_unmatched(&txn, claimed, last).await? {
-                return Ok(Prepared::Lost);
-            }
+            delivery::skip_unmatched(&txn, &claimed, last).await?;
             txn.commit().await?;
-            return Ok(Prepared::Skipped);
+            return Ok(Prepared::Skipped(claimed));
         }
         let delivery_id = Uuid::now_v7();
-        if !delivery::set_pending(&txn, claimed, delivery_id, last).await? {
-            return Ok(Prepared::Lost);
-        }
+        delivery::set_pending(&txn, &claimed, delivery_id, last).await?;
         txn.commit().await?;
-        Ok(Prepared::Batch(Pending {
+        seen.oldest = events.first().map(|event| event.received_at);
+        let pending = Pending {
             delivery_id,
             first: row.batch_start_after + 1,
             last,
             attempt: 1,
             events,
-        }))
+        };
+        Ok(Prepared::Batch(claimed, pending))
     }
 
-    /// The tenant's retention cutoff now (`None`: on legal hold).
-    async fn retention_cutoff(
+    /// The tenant's retention cutoff now (`None`: on legal hold) and its
+    /// last committed sequence, from its row.
+    async fn tenant_state(
         &self,
         db: &impl ConnectionTrait,
         tenant_id: Uuid,
-    ) -> Result<Option<DateTime<Utc>>, StreamError> {
+    ) -> Result<(Option<DateTime<Utc>>, i64), StreamError> {
         let tenant = entity::store::tenants::find_by_id(db, tenant_id)
             .await?
             .ok_or_else(|| StreamError::Invalid(format!("tenant {tenant_id} is gone")))?;
@@ -267,7 +349,7 @@ impl Deliverer {
             days: self.retention.effective_days(plan, tenant.retention_days),
             legal_hold: tenant.legal_hold,
         };
-        Ok(window.cutoff(clock::now()))
+        Ok((window.cutoff(clock::now()), tenant.event_counter))
     }
 
     /// Encodes, signs and POSTs `pending`; never fails (what went wrong is
@@ -320,8 +402,17 @@ impl Deliverer {
     /// to sign is logged and the batch goes without).
     async fn tree_head(&self, tenant_id: Uuid, last: i64) -> Option<HeadJson> {
         let sequence = u64::try_from(last).ok()?;
+        if let Some(head) = self.head_cache.get(tenant_id, sequence) {
+            return Some(head);
+        }
         match self.heads.covering_head(tenant_id, sequence).await {
-            Ok(head) => head.as_ref().map(HeadJson::of),
+            Ok(head) => {
+                let head = head.as_ref().map(HeadJson::of);
+                if let Some(head) = &head {
+                    self.head_cache.put(tenant_id, sequence, head.clone());
+                }
+                head
+            }
             Err(error) => {
                 tracing::warn!(tenant_id = %tenant_id, error = %error, "no tree head for a stream batch");
                 None
@@ -426,6 +517,7 @@ impl Deliverer {
         claimed: &Claimed,
         pending: &Pending,
         exchange: &Exchange,
+        seen: &mut LagSeen,
     ) -> Result<Step, StreamError> {
         let tenant_id = claimed.row.tenant_id;
         let verdict = Verdict::of(exchange);
@@ -435,7 +527,7 @@ impl Deliverer {
         let txn = tenant_scope::begin(&self.db, tenant_id).await?;
         let Some(row) = delivery::fenced(&txn, claimed).await? else {
             txn.rollback().await?;
-            return Ok(Step::Lost);
+            return Ok(Step::NotClaimed);
         };
         if row.pending_delivery_id != Some(pending.delivery_id) {
             // An admin replayed or changed the stream meanwhile: this batch is void.
@@ -472,7 +564,17 @@ impl Deliverer {
         let step = match verdict {
             Verdict::Delivered => {
                 delivery::acknowledge(&txn, claimed, pending.last, now).await?;
-                Step::Sent
+                seen.delivered_through = pending.last;
+                seen.oldest = None;
+                if pending.last >= seen.committed {
+                    // Caught up with what the batch's transaction saw: give
+                    // the stream back now rather than in one more step (new
+                    // events make it due again).
+                    delivery::release(&txn, claimed).await?;
+                    Step::Done
+                } else {
+                    Step::Sent
+                }
             }
             Verdict::Retry(retry_after) => {
                 let failures = usize::try_from(pending.attempt).unwrap_or(usize::MAX);
@@ -511,7 +613,8 @@ impl Deliverer {
                         published = Some(record_disabled(&txn, &row, &error, now).await?);
                     }
                 }
-                Step::Failed
+                delivery::release(&txn, claimed).await?;
+                Step::Done
             }
             Verdict::Disable => {
                 let error = failure_text(exchange);
@@ -526,7 +629,8 @@ impl Deliverer {
                 )
                 .await?;
                 published = Some(record_disabled(&txn, &row, &error, now).await?);
-                Step::Failed
+                delivery::release(&txn, claimed).await?;
+                Step::Done
             }
         };
         txn.commit().await?;
@@ -538,10 +642,11 @@ impl Deliverer {
 }
 
 enum Prepared {
-    Batch(Pending),
-    Skipped,
-    Idle,
-    Lost,
+    Batch(Claimed, Pending),
+    Skipped(Claimed),
+    /// Nothing to send; the lease is given back.
+    Done,
+    NotClaimed,
 }
 
 fn batch_limit(row: &log_streams::Model) -> u64 {

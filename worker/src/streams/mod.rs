@@ -32,7 +32,7 @@ use std::time::Duration;
 use entity::domain::RetentionRules;
 use sea_orm::DatabaseConnection;
 
-pub use deliver::{ClaimEnd, Deliverer};
+pub use deliver::{ClaimEnd, ClaimReport, Deliverer};
 pub use runner::StreamRunner;
 pub use schedule::RetrySchedule;
 pub use secrets::{SecretBox, SecretError, new_webhook_secret};
@@ -104,6 +104,7 @@ impl StreamConfig {
             holder,
             lease,
             retention,
+            head_cache: deliver::HeadCache::default(),
             host: batch::host_name(),
             db,
         })

@@ -1,23 +1,31 @@
 //! [`StreamRunner`]: the loop that finds due streams and delivers them,
-//! each in its own task, at most `AUDITLOG_STREAM_CONCURRENCY` at once. A
-//! stream in flight in this process is not claimed twice; across processes
-//! the lease decides. Stopping lets every claim in flight finish its batch.
+//! each in its own task, at most `AUDITLOG_STREAM_CONCURRENCY` at once.
+//!
+//! One look (`delivery::due`, one query) lists up to [`LOOK_AHEAD`] due
+//! streams into a queue; as tasks finish, the next ones start from the
+//! queue without another query, and a new look happens when the queue is
+//! empty and the poll interval has passed, or at once when a claim ended
+//! with more to send. A stream in flight in this process is not claimed
+//! twice; across processes the lease decides. Stopping lets every claim in
+//! flight finish its batch.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use entity::domain::clock;
-use entity::store::events;
 use entity::store::log_streams::delivery;
-use entity::store::read_scope;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::deliver::{ClaimEnd, Deliverer};
 use super::metrics;
+
+/// Due streams listed per look.
+const LOOK_AHEAD: u64 = 1024;
 
 /// Runs the delivery loop until stopped.
 pub struct StreamRunner {
@@ -45,74 +53,69 @@ impl StreamRunner {
 async fn run(deliverer: Deliverer, poll: Duration, concurrency: usize, stop: CancellationToken) {
     let permits = Arc::new(Semaphore::new(concurrency));
     let in_flight: Arc<Mutex<HashSet<Uuid>>> = Arc::new(Mutex::new(HashSet::new()));
+    let mut queue: VecDeque<(Uuid, Uuid)> = VecDeque::new();
     let mut tasks = JoinSet::new();
-    // A claim that ended busy asks for the next look at once.
-    let again = Arc::new(tokio::sync::Notify::new());
+    // A task ended (room for the next one); `busy`: it had more to send.
+    let finished = Arc::new(Notify::new());
+    let busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut next_look = Instant::now();
     loop {
-        let limit = u64::try_from(concurrency * 2).unwrap_or(u64::MAX);
-        match delivery::due(&deliverer.db, clock::now(), limit).await {
-            Ok(due) => {
-                for (tenant_id, stream_id) in due {
-                    let newly = lock(&in_flight).insert(stream_id);
-                    if !newly {
-                        continue;
-                    }
-                    let Ok(permit) = permits.clone().try_acquire_owned() else {
-                        lock(&in_flight).remove(&stream_id);
-                        break;
-                    };
-                    let (deliverer, in_flight, again) =
-                        (deliverer.clone(), in_flight.clone(), again.clone());
-                    tasks.spawn(async move {
-                        let end = deliverer.deliver(tenant_id, stream_id).await;
-                        match end {
-                            Ok(ClaimEnd::Busy) => again.notify_one(),
-                            Ok(_) => {}
-                            Err(error) => tracing::error!(
-                                tenant_id = %tenant_id, stream_id = %stream_id, error = %error,
-                                "log stream delivery failed"
-                            ),
-                        }
-                        report_lag(&deliverer, tenant_id, stream_id).await;
-                        lock(&in_flight).remove(&stream_id);
-                        drop(permit);
-                    });
+        let look_now = queue.is_empty()
+            && (Instant::now() >= next_look
+                || busy.swap(false, std::sync::atomic::Ordering::Relaxed));
+        if look_now {
+            next_look = Instant::now() + poll;
+            match delivery::due(&deliverer.db, clock::now(), LOOK_AHEAD).await {
+                Ok(due) => {
+                    let running = lock(&in_flight);
+                    queue.extend(due.into_iter().filter(|(_, id)| !running.contains(id)));
                 }
+                Err(error) => tracing::warn!(error = %error, "cannot list due log streams"),
             }
-            Err(error) => tracing::warn!(error = %error, "cannot list due log streams"),
+        }
+        while let Some(&(tenant_id, stream_id)) = queue.front() {
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                break;
+            };
+            queue.pop_front();
+            if !lock(&in_flight).insert(stream_id) {
+                continue;
+            }
+            let (deliverer, in_flight, finished, busy) = (
+                deliverer.clone(),
+                in_flight.clone(),
+                finished.clone(),
+                busy.clone(),
+            );
+            tasks.spawn(async move {
+                match deliverer.deliver(tenant_id, stream_id).await {
+                    Ok(report) => {
+                        if report.end == ClaimEnd::Busy {
+                            busy.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        if report.end != ClaimEnd::NotClaimed {
+                            metrics::lag(stream_id, report.lag_events, report.lag_seconds);
+                        }
+                    }
+                    Err(error) => tracing::error!(
+                        tenant_id = %tenant_id, stream_id = %stream_id, error = %error,
+                        "log stream delivery failed"
+                    ),
+                }
+                lock(&in_flight).remove(&stream_id);
+                drop(permit);
+                finished.notify_one();
+            });
         }
         while tasks.try_join_next().is_some() {}
+        let wait = next_look.saturating_duration_since(Instant::now());
         tokio::select! {
             () = stop.cancelled() => break,
-            () = tokio::time::sleep(poll) => {}
-            () = again.notified() => {}
+            () = tokio::time::sleep(wait), if queue.is_empty() => {}
+            () = finished.notified() => {}
         }
     }
     while tasks.join_next().await.is_some() {}
-}
-
-/// Sets the stream's lag gauges (a failure only leaves them stale).
-async fn report_lag(deliverer: &Deliverer, tenant_id: Uuid, stream_id: Uuid) {
-    let lag = async {
-        let scope = read_scope::begin_read(&deliverer.db, tenant_id).await?;
-        let Some(row) =
-            entity::store::log_streams::settings::find(&scope, tenant_id, stream_id).await?
-        else {
-            scope.commit().await?;
-            return Ok::<_, super::StreamError>(None);
-        };
-        let committed = events::committed_sequence(&scope, tenant_id).await?;
-        let oldest =
-            events::after_sequence(&scope, tenant_id, row.delivered_through, None, None, 1).await?;
-        scope.commit().await?;
-        let seconds = oldest.first().map_or(0.0, |event| {
-            (clock::now() - event.received_at).as_seconds_f64().max(0.0)
-        });
-        Ok(Some(((committed - row.delivered_through).max(0), seconds)))
-    };
-    if let Ok(Some((events, seconds))) = lag.await {
-        metrics::lag(stream_id, events, seconds);
-    }
 }
 
 fn lock(set: &Mutex<HashSet<Uuid>>) -> std::sync::MutexGuard<'_, HashSet<Uuid>> {

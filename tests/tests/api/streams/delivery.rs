@@ -96,10 +96,14 @@ async fn batches_verify_are_contiguous_and_complete(backend: Backend) {
     assert!(attempts.iter().all(|attempt| attempt["test"] == false));
     let metrics = app.metrics().await;
     assert!(
-        metrics.contains("auditlog_stream_deliveries_total{kind=\"WEBHOOK\",outcome=\"delivered\"}"),
+        metrics
+            .contains("auditlog_stream_deliveries_total{kind=\"WEBHOOK\",outcome=\"delivered\"}"),
         "{metrics}"
     );
-    assert!(metrics.contains(&format!("auditlog_stream_lag_events{{stream=\"{id}\"}}")) || metrics.contains("auditlog_stream_lag_events{stream=\"other\"}"));
+    assert!(
+        metrics.contains(&format!("auditlog_stream_lag_events{{stream=\"{id}\"}}"))
+            || metrics.contains("auditlog_stream_lag_events{stream=\"other\"}")
+    );
 }
 
 async fn replay_redelivers_from_the_given_sequence(backend: Backend) {
