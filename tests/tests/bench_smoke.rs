@@ -33,6 +33,8 @@ fn the_benchmark_runs_at_tiny_sizes_and_prints_its_tables() {
         "| integrity | consistency proof (GraphQL)",
         "| export | GET /export.ndjson",
         "| export | GET /export.csv",
+        "| streams | one stream, backlog",
+        "| streams | the receiver alone",
         "## Reads at scale",
         "| search, rare term",
         "| facets, no filter |",
