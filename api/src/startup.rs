@@ -107,7 +107,7 @@ impl Application {
                 retention,
             )
             .await
-            .context("setting up log streams (is the schema migrated?)")?;
+            .context("setting up log streams")?;
         if stream_config.stream_secrets_key.is_none() && !settings.is_development() {
             tracing::warn!(
                 "AUDITLOG_STREAM_SECRETS_KEY is not set: log streams' destination secrets are encrypted with a key kept in the database"

@@ -64,6 +64,14 @@ pub(crate) struct StreamView {
 }
 
 impl Streams<'_> {
+    /// The box new secrets are sealed with (loaded on first use).
+    async fn secrets(&self) -> ApiResult<&auditlog_worker::streams::SecretBox> {
+        self.deliverer
+            .secrets()
+            .await
+            .map_err(|error| ApiError::Internal(anyhow::anyhow!("log stream secrets: {error}")))
+    }
+
     /// The tenant's streams.
     pub(crate) async fn list(&self, caller: &TenantCaller) -> ApiResult<Vec<StreamView>> {
         let scope = store::read_scope::begin_read(self.db, caller.tenant_id).await?;
@@ -110,7 +118,7 @@ impl Streams<'_> {
         let (secret_ciphertext, shown) = match request.kind {
             StreamKind::Webhook => {
                 let secret = new_webhook_secret();
-                let sealed = self.deliverer.secrets().seal(caller.tenant_id, id, &secret);
+                let sealed = self.secrets().await?.seal(caller.tenant_id, id, &secret);
                 (Some(sealed), Some(secret.to_string()))
             }
             StreamKind::SplunkHec => {
@@ -118,7 +126,7 @@ impl Streams<'_> {
                     ApiError::bad_input("input.splunkToken is required for SPLUNK_HEC")
                 })?;
                 (
-                    Some(self.deliverer.secrets().seal(caller.tenant_id, id, token)),
+                    Some(self.secrets().await?.seal(caller.tenant_id, id, token)),
                     None,
                 )
             }
@@ -173,8 +181,10 @@ impl Streams<'_> {
         request: StreamRequest,
     ) -> ApiResult<StreamView> {
         let valid = self.validate(&request).await?;
-        let token = splunk_token(request.splunk_token.as_deref())?
-            .map(|token| self.deliverer.secrets().seal(caller.tenant_id, id, token));
+        let token = match splunk_token(request.splunk_token.as_deref())? {
+            Some(token) => Some(self.secrets().await?.seal(caller.tenant_id, id, token)),
+            None => None,
+        };
         self.change(caller, id, "log_stream.update", |row, now| {
             if row.kind != request.kind.as_db() {
                 return Err(ApiError::bad_input(
@@ -246,7 +256,7 @@ impl Streams<'_> {
         id: Uuid,
     ) -> ApiResult<(StreamView, String)> {
         let secret = new_webhook_secret();
-        let sealed = self.deliverer.secrets().seal(caller.tenant_id, id, &secret);
+        let sealed = self.secrets().await?.seal(caller.tenant_id, id, &secret);
         let view = self
             .change(caller, id, "log_stream.rotate_secret", |row, now| {
                 if row.kind != StreamKind::Webhook.as_db() {

@@ -29,7 +29,7 @@ use zeroize::Zeroizing;
 use super::batch::{self, Batch, SplunkFields};
 use super::http::{Exchange, Sender, Verdict, cut};
 use super::schedule::RetrySchedule;
-use super::secrets::SecretBox;
+use super::secrets::LazySecrets;
 use super::{StreamError, metrics};
 use crate::purge::Published;
 use crate::tree_heads::{HeadJson, TreeHeadSigner};
@@ -48,7 +48,7 @@ const PRUNE_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 pub struct Deliverer {
     pub(super) db: DatabaseConnection,
     pub(super) sender: Sender,
-    pub(super) secrets: SecretBox,
+    pub(super) secrets: LazySecrets,
     pub(super) heads: TreeHeadSigner,
     pub(super) schedule: RetrySchedule,
     pub(super) live: Arc<dyn Published>,
@@ -372,6 +372,10 @@ impl Deliverer {
         pending: &Pending,
     ) -> Result<(Url, HeaderMap, Vec<u8>), String> {
         let kind = StreamKind::from_db(&row.kind).ok_or("unknown stream kind")?;
+        self.secrets
+            .get()
+            .await
+            .map_err(|error| error.to_string())?;
         let now = clock::now();
         let mut batch = Batch {
             tenant_id: row.tenant_id,
@@ -450,6 +454,7 @@ impl Deliverer {
         let mut secrets = Vec::new();
         let open = |stored: &str| {
             self.secrets
+                .loaded()?
                 .open(row.tenant_id, row.id, stored)
                 .map_err(|error| error.to_string())
         };
@@ -493,6 +498,7 @@ impl Deliverer {
         let token = match &row.secret_ciphertext {
             Some(stored) => self
                 .secrets
+                .loaded()?
                 .open(row.tenant_id, row.id, stored)
                 .map_err(|error| error.to_string())?,
             None => return Err("the stream has no Splunk token".into()),

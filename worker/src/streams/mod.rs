@@ -35,7 +35,7 @@ use sea_orm::DatabaseConnection;
 pub use deliver::{ClaimEnd, ClaimReport, Deliverer};
 pub use runner::StreamRunner;
 pub use schedule::RetrySchedule;
-pub use secrets::{SecretBox, SecretError, new_webhook_secret};
+pub use secrets::{LazySecrets, SecretBox, SecretError, new_webhook_secret};
 
 use crate::config::StreamConfig;
 use crate::purge::Published;
@@ -92,8 +92,7 @@ impl StreamConfig {
                 self.stream_timeout_ms
             );
         }
-        let secrets = SecretBox::load(&db, self.stream_secrets_key.as_ref())
-            .await
+        let secrets = secrets::LazySecrets::new(db.clone(), self.stream_secrets_key.clone())
             .map_err(|error| anyhow::anyhow!("{error}"))?;
         Ok(Deliverer {
             sender: http::Sender::new(self.target_rules(), timeout).map_err(anyhow::Error::msg)?,

@@ -152,6 +152,48 @@ fn associated(tenant_id: Uuid, stream_id: Uuid) -> Vec<u8> {
     aad
 }
 
+/// The [`SecretBox`] of a process, loaded on first use: the schema may not
+/// be migrated yet when the process starts (the service then waits for it,
+/// not ready). Cheap to clone; clones share the box.
+#[derive(Clone)]
+pub struct LazySecrets {
+    db: DatabaseConnection,
+    configured: Option<Secret>,
+    cell: std::sync::Arc<tokio::sync::OnceCell<SecretBox>>,
+}
+
+impl LazySecrets {
+    /// Checks a configured key now (without the database), loads later.
+    pub fn new(db: DatabaseConnection, configured: Option<Secret>) -> Result<Self, SecretError> {
+        let configured = configured.filter(|key| !key.is_empty());
+        if configured
+            .as_ref()
+            .is_some_and(|key| key.chars().count() < 32)
+        {
+            return Err(SecretError::ShortKey);
+        }
+        Ok(Self {
+            db,
+            configured,
+            cell: std::sync::Arc::default(),
+        })
+    }
+
+    /// The box, loaded now if it is not yet.
+    pub async fn get(&self) -> Result<&SecretBox, SecretError> {
+        self.cell
+            .get_or_try_init(|| SecretBox::load(&self.db, self.configured.as_ref()))
+            .await
+    }
+
+    /// The box if [`Self::get`] loaded it already.
+    pub fn loaded(&self) -> Result<&SecretBox, String> {
+        self.cell
+            .get()
+            .ok_or_else(|| "the destination secrets' key is not loaded".to_owned())
+    }
+}
+
 /// A new Standard Webhooks signing secret: `whsec_` and base64 of 32 random bytes.
 pub fn new_webhook_secret() -> Zeroizing<String> {
     let mut bytes = Zeroizing::new([0_u8; WEBHOOK_SECRET_BYTES]);

@@ -17,6 +17,8 @@ impl Deliverer {
     /// Sends the test delivery of `row`; what to record.
     pub async fn test_delivery(&self, row: &log_streams::Model) -> NewDelivery {
         let delivery_id = Uuid::now_v7();
+        // Loads the key if nothing did yet (a failure shows in the exchange).
+        let _ = self.secrets.get().await;
         let exchange = match self.test_request(row, delivery_id) {
             Ok((url, headers, body)) => self.sender.post(&url, headers, body).await,
             Err(detail) => Exchange {
@@ -68,8 +70,8 @@ impl Deliverer {
     }
 
     /// The box destination secrets are sealed with (the API seals new ones).
-    pub fn secrets(&self) -> &super::SecretBox {
-        &self.secrets
+    pub async fn secrets(&self) -> Result<&super::SecretBox, super::SecretError> {
+        self.secrets.get().await
     }
 
     /// Whether `url` passes the outbound rules' scheme and literal-address checks.

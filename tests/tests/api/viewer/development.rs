@@ -16,6 +16,7 @@ async fn a_pasted_key_in_development_mode() {
     let app = spawn_app_with(Backend::Sqlite, |settings| {
         settings.dev = true;
         settings.streams.stream_allow_private_targets = true;
+        settings.in_process_streams = true;
     })
     .await;
     let tenant = app.create_tenant("acme", "TEAM").await;
