@@ -109,7 +109,7 @@ function Result({ outcome, sequence }: { outcome: Outcome; sequence: number }) {
         <>
           {failed ? (
             <p>
-              <span class="mark bad">Not verified</span> {NAMES[failed][1]}.
+              <span class="mark bad">Not verified</span> Failed check: {NAMES[failed][1]}.
             </p>
           ) : (
             <p>
