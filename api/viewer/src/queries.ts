@@ -112,3 +112,11 @@ export const TEST_STREAM = `mutation TestStream($id: ID!) { testLogStream(id: $i
 export const STREAM_DELIVERIES = `query StreamDeliveries($id: ID!, $first: Int, $after: String) {
   logStreamDeliveries(id: $id, first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { ${DELIVERY} } }
 }`;
+
+export interface SignedTreeHead { treeSize: number; treeOrigin: number; rootHash: string; timestamp: string; keyId: string; signature: string }
+export interface InclusionProof { leafIndex: number; treeSize: number; leafHash: string; auditPath: string[] }
+
+export const TREE_HEAD = `query TreeHead { auditLogTreeHead { treeSize treeOrigin rootHash timestamp keyId signature } tenant { id } }`;
+export const INCLUSION_PROOF = `query InclusionProof($id: ID!, $treeSize: Int!) {
+  auditEvent(id: $id) { inclusionProof(treeSize: $treeSize) { leafIndex treeSize leafHash auditPath } }
+}`;

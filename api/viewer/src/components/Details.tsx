@@ -1,5 +1,5 @@
 // The details of one event, loaded by its permalink query: every field, the
-// payload as collapsible JSON, and its link. An unknown id and another
+// payload as collapsible JSON, its link, and the Verify action. An unknown id and another
 // tenant's id look the same: "Event not found".
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -9,6 +9,7 @@ import { Time } from '../format';
 import { EVENT, type EventDetails } from '../queries';
 import { Dialog } from './Dialog';
 import { JsonView } from './Json';
+import { Verification } from './Verification';
 
 type Loaded = { state: 'loading' } | { state: 'found'; event: EventDetails } | { state: 'missing' } | { state: 'error'; error: ApiError };
 
@@ -100,6 +101,7 @@ export function Details({ id, onClose }: { id: string; onClose: () => void }) {
         <Field name="User agent" value={event.context.userAgent} />
         <Field name="Request id" value={event.context.requestId} />
       </dl>
+      <Verification key={event.id} event={event} />
       <h3>Payload</h3>
       {event.payload === null || event.payload === undefined ? (
         <p class="none">No payload.</p>

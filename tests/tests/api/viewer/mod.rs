@@ -5,7 +5,8 @@
 //! SaaS page on another origin embedding it with a viewer token, live
 //! events across a dropped connection, an unreachable service and hostile
 //! event data ([`embedded`]), and development mode's pasted API key
-//! ([`development`]).
+//! ([`development`]), and the details panel's "Verify" of an event's proof
+//! and signed head, intact, tampered with and not yet covered ([`verified`]).
 //!
 //! Each browser test seeds its tenants through the API here, then runs one
 //! `node --test` file of `tests/browser` with the URLs, keys and what the
@@ -16,6 +17,7 @@ mod development;
 mod embedded;
 mod serving;
 mod sign_in;
+mod verified;
 
 use auditlog_tests::node::{browser_dir, ensure_browser_modules};
 
