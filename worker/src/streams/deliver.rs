@@ -288,7 +288,12 @@ impl Deliverer {
         let gap_to = next_present.first().map_or(committed, |next| next - 1);
         if gap_to > cursor {
             delivery::jump_gap(&txn, &claimed, (cursor + 1, gap_to), now).await?;
-            let sequence = record_gap(&txn, row, (cursor + 1, gap_to), now).await?;
+            let payload = json!({
+                "fromSequence": cursor + 1,
+                "toSequence": gap_to,
+                "reason": "purged or expired before delivery",
+            });
+            let sequence = record_worker_action(&txn, row, "log_stream.gap", payload, now).await?;
             txn.commit().await?;
             self.live.published(tenant_id, sequence).await;
             return Ok(Prepared::Skipped(claimed));
@@ -566,9 +571,33 @@ impl Deliverer {
             deliveries::prune(&txn, tenant_id, row.id, before).await?;
             delivery::mark_pruned(&txn, claimed, now).await?;
         }
+        // A failure: the state it leaves, when to try again, and why.
+        let failed = match verdict {
+            Verdict::Delivered => None,
+            Verdict::Retry(retry_after) => {
+                let failures = usize::try_from(pending.attempt).unwrap_or(usize::MAX);
+                Some(match self.schedule.next_delay(failures, retry_after) {
+                    Some(delay) => (
+                        StreamState::Failing,
+                        now + chrono::TimeDelta::from_std(delay).unwrap_or(chrono::TimeDelta::MAX),
+                        failure_text(exchange),
+                    ),
+                    None => (
+                        StreamState::Disabled,
+                        now,
+                        format!(
+                            "gave up after {} attempts: {}",
+                            pending.attempt,
+                            failure_text(exchange)
+                        ),
+                    ),
+                })
+            }
+            Verdict::Disable => Some((StreamState::Disabled, now, failure_text(exchange))),
+        };
         let mut published = None;
-        let step = match verdict {
-            Verdict::Delivered => {
+        let step = match failed {
+            None => {
                 delivery::acknowledge(&txn, claimed, pending.last, now).await?;
                 seen.delivered_through = pending.last;
                 seen.oldest = None;
@@ -582,59 +611,24 @@ impl Deliverer {
                     Step::Sent
                 }
             }
-            Verdict::Retry(retry_after) => {
-                let failures = usize::try_from(pending.attempt).unwrap_or(usize::MAX);
-                match self.schedule.next_delay(failures, retry_after) {
-                    Some(delay) => {
-                        let next = now
-                            + chrono::TimeDelta::from_std(delay).unwrap_or(chrono::TimeDelta::MAX);
-                        let error = failure_text(exchange);
-                        delivery::fail(
-                            &txn,
-                            claimed,
-                            StreamState::Failing,
-                            pending.attempt,
-                            next,
-                            &error,
-                            now,
-                        )
-                        .await?;
-                    }
-                    None => {
-                        let error = format!(
-                            "gave up after {} attempts: {}",
-                            pending.attempt,
-                            failure_text(exchange)
-                        );
-                        delivery::fail(
-                            &txn,
-                            claimed,
-                            StreamState::Disabled,
-                            pending.attempt,
-                            now,
-                            &error,
-                            now,
-                        )
-                        .await?;
-                        published = Some(record_disabled(&txn, &row, &error, now).await?);
-                    }
-                }
-                delivery::release(&txn, claimed).await?;
-                Step::Done
-            }
-            Verdict::Disable => {
-                let error = failure_text(exchange);
+            Some((state, next_attempt_at, error)) => {
                 delivery::fail(
                     &txn,
                     claimed,
-                    StreamState::Disabled,
+                    state,
                     pending.attempt,
-                    now,
+                    next_attempt_at,
                     &error,
                     now,
                 )
                 .await?;
-                published = Some(record_disabled(&txn, &row, &error, now).await?);
+                if state == StreamState::Disabled {
+                    let payload = json!({ "reason": error });
+                    published = Some(
+                        record_worker_action(&txn, &row, "log_stream.disable", payload, now)
+                            .await?,
+                    );
+                }
                 delivery::release(&txn, claimed).await?;
                 Step::Done
             }
@@ -706,56 +700,24 @@ async fn first_hole(
     Ok((hole <= last).then_some(hole))
 }
 
-/// `log_stream.gap` in the tenant's log: what the purge took before delivery.
-async fn record_gap(
+/// A worker's own event in the tenant's log (`log_stream.gap`: what the
+/// purge took before delivery; `log_stream.disable`: the worker gave up).
+async fn record_worker_action(
     txn: &impl ConnectionTrait,
     row: &log_streams::Model,
-    (from, to): (i64, i64),
+    action: &'static str,
+    payload: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<i64, StreamError> {
     let action = AdminAction {
-        action: "log_stream.gap",
+        action,
         target_type: "log_stream",
         target_id: row.id.to_string(),
         target_name: Some(row.name.clone()),
-        payload: json!({
-            "fromSequence": from,
-            "toSequence": to,
-            "reason": "purged by retention before delivery",
-        }),
+        payload,
     };
-    Ok(admin_audit::record(
-        txn,
-        row.tenant_id,
-        &AuditActor::stream_worker(),
-        action,
-        now,
-    )
-    .await?)
-}
-
-/// `log_stream.disable` in the tenant's log: the worker gave up.
-async fn record_disabled(
-    txn: &impl ConnectionTrait,
-    row: &log_streams::Model,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<i64, StreamError> {
-    let action = AdminAction {
-        action: "log_stream.disable",
-        target_type: "log_stream",
-        target_id: row.id.to_string(),
-        target_name: Some(row.name.clone()),
-        payload: json!({ "reason": reason }),
-    };
-    Ok(admin_audit::record(
-        txn,
-        row.tenant_id,
-        &AuditActor::stream_worker(),
-        action,
-        now,
-    )
-    .await?)
+    let actor = AuditActor::stream_worker();
+    Ok(admin_audit::record(txn, row.tenant_id, &actor, action, now).await?)
 }
 
 /// What an attempt's record and `lastError` say about a failure.

@@ -4,20 +4,19 @@
 //! replay from a chosen sequence, both signatures during a rotation, and
 //! filters (ranges stay contiguous over the events left out).
 
-use auditlog_tests::receiver::{StreamReceiver, batches, delivered_sequences};
+use auditlog_tests::receiver::{batches, delivered_sequences};
 use auditlog_tests::{Backend, backend_tests};
 use serde_json::{Value, json};
 
 use super::{
-    app_with_streams, contiguous_events, create_stream, deliveries, record_one, wait_for_stream,
+    caught_up, contiguous_events, create_stream, deliveries, record_one, stream_id,
+    streaming_tenant,
 };
 use crate::helpers::events;
 
 async fn batches_verify_are_contiguous_and_complete(backend: Backend) {
-    let app = app_with_streams(backend).await;
-    let tenant = app.create_tenant("acme", "TEAM").await;
+    let (app, tenant, receiver) = streaming_tenant(backend).await;
     let key = &tenant.admin_key;
-    let receiver = StreamReceiver::start().await;
     app.record_ok(key, events("doc.create", 12)).await;
     let created = create_stream(
         &app,
@@ -31,7 +30,7 @@ async fn batches_verify_are_contiguous_and_complete(backend: Backend) {
         .expect("a signing secret")
         .to_owned();
     assert!(secret.starts_with("whsec_"), "{created}");
-    let id = created["logStream"]["id"].as_str().unwrap().to_owned();
+    let id = stream_id(&created);
     receiver.configure(&[&secret], json!([])).await;
     for _ in 0..3 {
         app.record_ok(key, events("doc.update", 4)).await;
@@ -79,10 +78,7 @@ async fn batches_verify_are_contiguous_and_complete(backend: Backend) {
         .collect();
     assert_eq!(ids.len(), sent.len(), "one delivery id per batch");
 
-    let stream = wait_for_stream(&app, key, &id, "caught up", |stream| {
-        stream["deliveredThroughSequence"].as_i64() >= Some(last)
-    })
-    .await;
+    let stream = caught_up(&app, key, &id, last).await;
     assert_eq!(stream["state"], "ACTIVE");
     let attempts = deliveries(&app, key, &id).await;
     let delivered = attempts
@@ -107,10 +103,8 @@ async fn batches_verify_are_contiguous_and_complete(backend: Backend) {
 }
 
 async fn replay_redelivers_from_the_given_sequence(backend: Backend) {
-    let app = app_with_streams(backend).await;
-    let tenant = app.create_tenant("acme", "TEAM").await;
+    let (app, tenant, receiver) = streaming_tenant(backend).await;
     let key = &tenant.admin_key;
-    let receiver = StreamReceiver::start().await;
     app.record_ok(key, events("doc.create", 20)).await;
     let created = create_stream(
         &app,
@@ -119,7 +113,7 @@ async fn replay_redelivers_from_the_given_sequence(backend: Backend) {
         Some(0),
     )
     .await;
-    let id = created["logStream"]["id"].as_str().unwrap().to_owned();
+    let id = stream_id(&created);
     receiver
         .wait_for("the first 20 events", |requests| {
             delivered_sequences(requests).len() >= 20
@@ -158,10 +152,8 @@ async fn replay_redelivers_from_the_given_sequence(backend: Backend) {
 }
 
 async fn a_rotation_signs_with_both_secrets(backend: Backend) {
-    let app = app_with_streams(backend).await;
-    let tenant = app.create_tenant("acme", "TEAM").await;
+    let (app, tenant, receiver) = streaming_tenant(backend).await;
     let key = &tenant.admin_key;
-    let receiver = StreamReceiver::start().await;
     let created = create_stream(
         &app,
         key,
@@ -170,7 +162,7 @@ async fn a_rotation_signs_with_both_secrets(backend: Backend) {
     )
     .await;
     let old = created["signingSecret"].as_str().unwrap().to_owned();
-    let id = created["logStream"]["id"].as_str().unwrap().to_owned();
+    let id = stream_id(&created);
     let first = record_one(&app, key, "doc.create").await;
     receiver
         .wait_for("the first event", |requests| {
@@ -228,10 +220,8 @@ async fn a_rotation_signs_with_both_secrets(backend: Backend) {
 }
 
 async fn a_filter_delivers_matching_events_over_contiguous_ranges(backend: Backend) {
-    let app = app_with_streams(backend).await;
-    let tenant = app.create_tenant("acme", "TEAM").await;
+    let (app, tenant, receiver) = streaming_tenant(backend).await;
     let key = &tenant.admin_key;
-    let receiver = StreamReceiver::start().await;
     let created = create_stream(
         &app,
         key,
@@ -258,11 +248,8 @@ async fn a_filter_delivers_matching_events_over_contiguous_ranges(backend: Backe
         );
     }
     let last = record_one(&app, key, "doc.update").await;
-    let id = created["logStream"]["id"].as_str().unwrap().to_owned();
-    wait_for_stream(&app, key, &id, "caught up", |stream| {
-        stream["deliveredThroughSequence"].as_i64() >= Some(last)
-    })
-    .await;
+    let id = stream_id(&created);
+    caught_up(&app, key, &id, last).await;
     let requests = receiver.requests().await;
     let sent: Vec<&Value> = batches(&requests).collect();
     let sequences = contiguous_events(&sent, start + 1);

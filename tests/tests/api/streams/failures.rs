@@ -9,17 +9,16 @@ use auditlog_tests::{Backend, backend_tests};
 use serde_json::{Value, json};
 
 use super::{
-    app_with_streams, contiguous_events, create_stream, deliveries, record_one, wait_for_stream,
+    app_with_streams, contiguous_events, create_stream, deliveries, record_one, stream_id,
+    streaming_tenant, wait_for_stream,
 };
 use crate::helpers::events;
 
 const RESUME: &str = "mutation($id: ID!) { resumeLogStream(id: $id) { state attempt lastError } }";
 
 async fn retries_through_failures_without_loss(backend: Backend) {
-    let app = app_with_streams(backend).await;
-    let tenant = app.create_tenant("acme", "TEAM").await;
+    let (app, tenant, receiver) = streaming_tenant(backend).await;
     let key = &tenant.admin_key;
-    let receiver = StreamReceiver::start().await;
     receiver
         .configure(
             &[],
@@ -39,7 +38,7 @@ async fn retries_through_failures_without_loss(backend: Backend) {
         Some(0),
     )
     .await;
-    let id = created["logStream"]["id"].as_str().unwrap().to_owned();
+    let id = stream_id(&created);
     // While the receiver's Retry-After runs, the stream is FAILING.
     let failing = wait_for_stream(&app, key, &id, "past the 429", |s| s["attempt"] == 2).await;
     assert_eq!(failing["state"], "FAILING", "{failing}");
@@ -121,10 +120,8 @@ async fn retries_through_failures_without_loss(backend: Backend) {
 }
 
 async fn gone_disables_and_resume_recovers(backend: Backend) {
-    let app = app_with_streams(backend).await;
-    let tenant = app.create_tenant("acme", "TEAM").await;
+    let (app, tenant, receiver) = streaming_tenant(backend).await;
     let key = &tenant.admin_key;
-    let receiver = StreamReceiver::start().await;
     receiver
         .configure(&[], json!([{ "status": 410, "body": "stream retired" }]))
         .await;
@@ -135,7 +132,7 @@ async fn gone_disables_and_resume_recovers(backend: Backend) {
         None,
     )
     .await;
-    let id = created["logStream"]["id"].as_str().unwrap().to_owned();
+    let id = stream_id(&created);
     let first = record_one(&app, key, "doc.create").await;
     let disabled = wait_for_stream(&app, key, &id, "DISABLED", |s| s["state"] == "DISABLED").await;
     assert!(
@@ -218,10 +215,8 @@ async fn other_client_errors_disable_and_exhausted_retries_give_up(backend: Back
 }
 
 async fn a_failing_stream_delays_no_other(backend: Backend) {
-    let app = app_with_streams(backend).await;
-    let tenant = app.create_tenant("acme", "TEAM").await;
+    let (app, tenant, receiver) = streaming_tenant(backend).await;
     let key = &tenant.admin_key;
-    let receiver = StreamReceiver::start().await;
     // Nothing listens on a port just released.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed_url = format!("http://{}/hook", closed.local_addr().unwrap());

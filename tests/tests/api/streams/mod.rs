@@ -9,7 +9,8 @@ mod safety;
 mod splunk;
 mod takeover;
 
-use auditlog_tests::{Backend, TestApp, spawn_app_with};
+use auditlog_tests::receiver::StreamReceiver;
+use auditlog_tests::{Backend, TenantHandle, TestApp, spawn_app_with};
 use serde_json::{Value, json};
 
 pub(crate) const CREATE: &str = "mutation($input: LogStreamInput!, $after: Int) {
@@ -44,6 +45,27 @@ pub(crate) async fn app_with_streams(backend: Backend) -> TestApp {
         settings.streams.stream_timeout_ms = 1_000;
         settings.streams.stream_lease_secs = 5;
         settings.streams.stream_retry_schedule = "0ms,100ms,200ms,300ms,400ms,500ms".into();
+    })
+    .await
+}
+
+/// [`app_with_streams`], one TEAM tenant and a receiver.
+pub(crate) async fn streaming_tenant(backend: Backend) -> (TestApp, TenantHandle, StreamReceiver) {
+    let app = app_with_streams(backend).await;
+    let tenant = app.create_tenant("acme", "TEAM").await;
+    (app, tenant, StreamReceiver::start().await)
+}
+
+/// The id of a `CreatedLogStream`.
+#[track_caller]
+pub(crate) fn stream_id(created: &Value) -> String {
+    auditlog_tests::str_field(&created["logStream"], "id")
+}
+
+/// The stream once its cursor reached `last`.
+pub(crate) async fn caught_up(app: &TestApp, key: &str, id: &str, last: i64) -> Value {
+    wait_for_stream(app, key, id, "caught up", |stream| {
+        stream["deliveredThroughSequence"].as_i64() >= Some(last)
     })
     .await
 }

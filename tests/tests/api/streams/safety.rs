@@ -6,9 +6,7 @@ use auditlog_tests::receiver::{StreamReceiver, batches};
 use auditlog_tests::{Backend, backend_tests, spawn_app};
 use serde_json::{Value, json};
 
-use super::{
-    CREATE, DELIVERIES, STREAMS, app_with_streams, create_stream, record_one, wait_for_stream,
-};
+use super::{CREATE, DELIVERIES, STREAMS, app_with_streams, caught_up, create_stream, record_one};
 use crate::helpers::events;
 
 fn webhook(url: &str) -> Value {
@@ -84,10 +82,7 @@ async fn a_stream_carries_only_its_tenants_events(backend: Backend) {
         (&globex.admin_key, &b, last_b),
     ] {
         let id = stream["logStream"]["id"].as_str().unwrap();
-        wait_for_stream(&app, key, id, "caught up", |s| {
-            s["deliveredThroughSequence"].as_i64() >= Some(last)
-        })
-        .await;
+        caught_up(&app, key, id, last).await;
     }
     let requests = receiver.requests().await;
     for request in batches(&requests) {

@@ -4,21 +4,18 @@
 //! in epoch seconds, `host`, `source`, `sourcetype`, `index`, `event`,
 //! `fields`), and the token kept secret (never answered, never logged).
 
-use auditlog_tests::receiver::StreamReceiver;
 use auditlog_tests::{Backend, backend_tests};
 use chrono::DateTime;
 use serde_json::{Value, json};
 
-use super::{STREAMS, app_with_streams, create_stream, wait_for_stream};
+use super::{STREAMS, caught_up, create_stream, stream_id, streaming_tenant};
 use crate::helpers::{base_time, rfc3339};
 
 const TOKEN: &str = "5f1c2a7e-9b7d-4c1e-8d55-hec-token-for-tests";
 
 async fn hec_events_follow_the_documented_format(backend: Backend) {
-    let app = app_with_streams(backend).await;
-    let tenant = app.create_tenant("acme", "TEAM").await;
+    let (app, tenant, receiver) = streaming_tenant(backend).await;
     let key = &tenant.admin_key;
-    let receiver = StreamReceiver::start().await;
     let created = create_stream(
         &app,
         key,
@@ -31,7 +28,7 @@ async fn hec_events_follow_the_documented_format(backend: Backend) {
     )
     .await;
     assert!(created["signingSecret"].is_null());
-    let id = created["logStream"]["id"].as_str().unwrap().to_owned();
+    let id = stream_id(&created);
     let occurred_at = rfc3339(base_time(0) + chrono::Duration::milliseconds(123));
     let recorded = app
         .record_ok(
@@ -46,10 +43,7 @@ async fn hec_events_follow_the_documented_format(backend: Backend) {
         )
         .await;
     let last = recorded[1]["sequence"].as_i64().unwrap();
-    wait_for_stream(&app, key, &id, "caught up", |s| {
-        s["deliveredThroughSequence"].as_i64() >= Some(last)
-    })
-    .await;
+    caught_up(&app, key, &id, last).await;
     let requests = receiver.requests().await;
     let lines: Vec<&Value> = requests
         .iter()

@@ -11,7 +11,7 @@ use auditlog_tests::receiver::{StreamReceiver, batches};
 use auditlog_tests::{Backend, backend_tests, process, spawn_app_with, worker};
 use serde_json::{Value, json};
 
-use super::{app_with_streams, create_stream, record_one, wait_for_stream};
+use super::{app_with_streams, caught_up, create_stream, record_one, stream_id};
 use crate::helpers::events;
 
 const WORKER: &str = env!("CARGO_BIN_EXE_auditlog-worker-for-tests");
@@ -45,17 +45,14 @@ async fn a_killed_workers_stream_is_taken_over_without_loss(backend: Backend) {
         Some(0),
     )
     .await;
-    let id = created["logStream"]["id"].as_str().unwrap().to_owned();
+    let id = stream_id(&created);
     receiver
         .wait_for("the first delivery", |requests| !requests.is_empty())
         .await;
     process::send_signal(&first, "KILL").await;
     let second = worker::spawn(WORKER, "run", app.database_url(), &env);
     let last = record_one(&app, key, "doc.delete").await;
-    wait_for_stream(&app, key, &id, "caught up", |s| {
-        s["deliveredThroughSequence"].as_i64() >= Some(last)
-    })
-    .await;
+    caught_up(&app, key, &id, last).await;
     let requests = receiver.requests().await;
     let sent: Vec<&Value> = batches(&requests).collect();
     // Same id, same batch: a receiver deduplicates by `webhook-id`.
@@ -120,12 +117,9 @@ async fn purged_and_expired_events_become_a_recorded_gap(backend: Backend) {
         Some(0),
     )
     .await;
-    let id = created["logStream"]["id"].as_str().unwrap().to_owned();
+    let id = stream_id(&created);
     let last = record_one(&app, key, "doc.delete").await;
-    let stream = wait_for_stream(&app, key, &id, "caught up", |s| {
-        s["deliveredThroughSequence"].as_i64() >= Some(last)
-    })
-    .await;
+    let stream = caught_up(&app, key, &id, last).await;
     let requests = receiver.requests().await;
     let sent: Vec<&Value> = batches(&requests).collect();
     let delivered: BTreeSet<i64> = sent
